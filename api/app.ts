@@ -1,0 +1,77 @@
+/**
+ * Builds the Fastify app: shared plugins (errors, db, redis, auth, rate limit, idempotency,
+ * metrics, docs) then the routes, each folder an encapsulated plugin under /v1. It opens nothing:
+ * the caller (server.ts, `npm start`, a test) passes opened dependencies and closes them after
+ * `app.close()`.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+
+import { createTokenReads } from "./chain/token-reads.ts";
+import type { AppDependencies, AppServices } from "./dependencies.ts";
+import { defaultMoneyMovementPolicies } from "./money/policy.ts";
+import { authPlugin } from "./plugins/auth.ts";
+import { dbPlugin } from "./plugins/db.ts";
+import { docsPlugin } from "./plugins/docs.ts";
+import { errorsPlugin } from "./plugins/errors.ts";
+import { idempotencyPlugin } from "./plugins/idempotency.ts";
+import { metricsPlugin } from "./plugins/metrics.ts";
+import { rateLimitPlugin } from "./plugins/rate-limit.ts";
+import { redisPlugin } from "./plugins/redis.ts";
+import { healthRoutes } from "./routes/health/index.ts";
+import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
+import { authRoutes } from "./routes/v1/auth/index.ts";
+import { transactionRoutes } from "./routes/v1/transactions/index.ts";
+import { userRoutes } from "./routes/v1/users/index.ts";
+import { walletRoutes } from "./routes/v1/wallets/index.ts";
+import { webhookEndpointRoutes } from "./routes/v1/webhook-endpoints/index.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+/**
+ * Creates the API app (not listening).
+ * @param deps - opened dependencies; see {@link AppDependencies}
+ * @returns the app, ready for `inject` or `listen`
+ * @example
+ * const app = await buildApp({ logger, settings, database, redis, ... });
+ * await app.listen({ port: settings.port });
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: "x-request-id",
+    bodyLimit: 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onSend", async (request, reply, payload) => {
+    void reply.header("x-request-id", request.id);
+    return payload;
+  });
+
+  const tokenReads = createTokenReads(deps.publicClient, deps.contracts.stablecoin);
+  app.decorate("services", { ...deps, tokenReads, policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads) });
+
+  await app.register(errorsPlugin);
+  await app.register(dbPlugin, { database: deps.database });
+  await app.register(redisPlugin, { redis: deps.redis, prefix: deps.redisPrefix });
+  await app.register(metricsPlugin, { registry: deps.metricsRegistry });
+  await app.register(docsPlugin);
+  await app.register(authPlugin);
+  await app.register(rateLimitPlugin, { perMinute: deps.settings.rateLimitPerMinute });
+  await app.register(idempotencyPlugin, { ttlSeconds: deps.settings.idempotencyTtlSeconds });
+
+  await app.register(healthRoutes);
+  await app.register(userRoutes, { prefix: "/v1/users" });
+  await app.register(apiKeyRoutes, { prefix: "/v1/api-keys" });
+  await app.register(authRoutes, { prefix: "/v1/auth" });
+  await app.register(walletRoutes, { prefix: "/v1/wallets" });
+  await app.register(transactionRoutes, { prefix: "/v1/transactions" });
+  await app.register(webhookEndpointRoutes, { prefix: "/v1/webhook-endpoints" });
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,114 @@
+import { bigint, boolean, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * The API's own tables (principals, credentials, wallets, pending money movements, webhook
+ * endpoints and their delivery log). The ledger's tables belong to the indexer; the API only
+ * reads them through lib/ledger/queries. Amounts are NUMERIC(78,0).
+ */
+const amount = (name: string) => numeric(name, { precision: 78, scale: 0 });
+
+/** A principal: a wallet-UI user, a merchant, or staff (operator, auditor, admin). */
+export const apiUsers = pgTable("api_users", {
+  id: uuid("id").primaryKey(),
+  role: text("role").notNull(),
+  name: text("name").notNull(),
+  /** A frozen account may read but not move money. */
+  frozen: boolean("frozen").notNull().default(false),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** API keys, stored as SHA-256 of a 256-bit random key (shown once at creation). */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    keyHash: text("key_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    role: text("role").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_user").on(t.userId)],
+);
+
+/** Opaque bearer session tokens (wallet UI, Sign-In with Ethereum), stored hashed, with expiry. */
+export const apiSessions = pgTable(
+  "api_sessions",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("api_sessions_hash").on(t.tokenHash)],
+);
+
+/**
+ * Wallets: custodial (key generated here, AES-256-GCM encrypted under the key-encryption key,
+ * wallet id as associated data) or self-custody (address proved by a SIWE signature).
+ */
+export const wallets = pgTable(
+  "wallets",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    kind: text("kind").notNull(),
+    address: text("address").notNull(),
+    /** iv ‖ tag ‖ ciphertext, base64; null for self-custody wallets. */
+    encryptedKey: text("encrypted_key"),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("wallets_address").on(t.address), index("wallets_user").on(t.userId, t.seq)],
+);
+
+/** Every money movement accepted by submitMoneyMovement, before and after the relayer takes it. */
+export const moneyMovements = pgTable(
+  "money_movements",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    walletId: uuid("wallet_id").notNull(),
+    kind: text("kind").notNull(),
+    from: text("from_address").notNull(),
+    to: text("to_address").notNull(),
+    token: text("token").notNull(),
+    amount: amount("amount").notNull(),
+    /** EIP-3009 nonce (or payment id) that makes the movement unique on chain. */
+    nonce: text("nonce").notNull(),
+    status: text("status").notNull(),
+    relayId: text("relay_id"),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    details: jsonb("details").notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("money_movements_user").on(t.userId, t.seq), uniqueIndex("money_movements_nonce").on(t.from, t.nonce)],
+);
+
+/** Merchant webhook endpoints; secrets are kept (several while one rotates) to sign deliveries. */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id").notNull(),
+  url: text("url").notNull(),
+  secrets: jsonb("secrets").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One row per delivery attempt outcome of an event to an endpoint. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey(),
+    endpointId: uuid("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status").notNull(),
+    responseStatus: bigint("response_status", { mode: "number" }),
+    attempts: bigint("attempts", { mode: "number" }).notNull().default(0),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId), index("webhook_deliveries_endpoint").on(t.endpointId, t.seq)],
+);

@@ -1,0 +1,33 @@
+import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
+import type { Address, PublicClient } from "viem";
+
+import type { ApiSettings } from "../lib/config/api.ts";
+import type { Database } from "../lib/db/database.ts";
+import type { Logger } from "../lib/logging/logger.ts";
+import type { TokenReads } from "./chain/token-reads.ts";
+import type { MoneyMovementPolicy } from "./money/policy.ts";
+import type { RelayGateway } from "./money/relay-gateway.ts";
+
+/** Everything buildApp needs, opened by the caller (server.ts, `npm start`, a test) and closed by it. */
+export type AppDependencies = {
+  logger: Logger;
+  settings: ApiSettings;
+  database: Database;
+  redis: Redis;
+  redisPrefix: string;
+  chainId: number;
+  publicClient: PublicClient;
+  /** Deployed contract addresses (lib/chain/deployments.ts). */
+  contracts: { stablecoin: Address };
+  /** Key-encryption key for custodial wallet keys (32 bytes). */
+  keyEncryptionKey: Buffer;
+  relay: RelayGateway;
+  /** The relayer's metrics registry, so /metrics serves queue depth and relay outcomes too. */
+  metricsRegistry?: Registry | undefined;
+  /** Replace or extend today's money policies (risk engine, step-up auth). */
+  policies?: MoneyMovementPolicy[] | undefined;
+};
+
+/** The services routes use, decorated on the app as `app.services`. */
+export type AppServices = AppDependencies & { tokenReads: TokenReads; policies: MoneyMovementPolicy[] };

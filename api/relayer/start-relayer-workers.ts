@@ -1,0 +1,148 @@
+import { UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import { formatEther, getAddress, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import type { RelayerSettings } from "../../lib/config/relayer.ts";
+import type { Database } from "../../lib/db/database.ts";
+import { runMigrations } from "../../lib/db/migrate.ts";
+import type { Logger } from "../../lib/logging/logger.ts";
+import type { RelayContracts } from "./build-call.ts";
+import { relayerMigrations } from "./db/migration-set.ts";
+import { RelayerKeyUnavailableError } from "./errors.ts";
+import { acquireKeyLease } from "./key-lease.ts";
+import { createRelayerMetrics, type RelayerMetrics } from "./metrics.ts";
+import { isRetryable, processRelay } from "./process-relay.ts";
+import { createRelayQueue, OPERATOR_QUEUE, TRANSFER_QUEUE, type RelayQueue } from "./queue.ts";
+import { RelayerKey } from "./relayer-key.ts";
+
+export type StartRelayerWorkersParameters = {
+  database: Database;
+  redisUrl: string;
+  prefix: string;
+  publicClient: PublicClient;
+  logger: Logger;
+  settings: RelayerSettings;
+  contracts: RelayContracts;
+  /** The registry the API's /metrics serves; a private one when absent. */
+  registry?: Registry | undefined;
+  /** How often key balances are read, in milliseconds. */
+  balanceIntervalMs?: number | undefined;
+};
+
+export type RelayerWorkers = {
+  /** Keys this process holds a lease on (relayer keys, then the operator key if held). */
+  keys: RelayerKey[];
+  operatorKey: RelayerKey | undefined;
+  queue: RelayQueue;
+  metrics: RelayerMetrics;
+  close: () => Promise<void>;
+};
+
+/**
+ * Starts the relay workers of one process (`npm run worker`, or in-process under `npm start`
+ * sharing its Database). Applies the relayer migrations, leases every configured key it can
+ * (see key-lease.ts), re-synchronises each leased key's nonce, and consumes `relay-transfers`
+ * when it holds a relayer key and `relay-operator` when it holds the operator key.
+ * @returns the running workers; `close()` stops taking jobs, waits for running ones and releases the leases
+ */
+export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Promise<RelayerWorkers> {
+  const logger = p.logger.child({ component: "relayer" });
+  await runMigrations(p.database, [relayerMigrations]);
+  const connection = new Redis(p.redisUrl, { maxRetriesPerRequest: null });
+  connection.on("error", (error) => logger.error({ err: error }, "relayer redis connection error"));
+  const queue = createRelayQueue({ redis: p.redisUrl, prefix: p.prefix });
+  const metrics = createRelayerMetrics(p.registry ?? new Registry(), queue);
+
+  const leaseKey = async (privateKey: `0x${string}`): Promise<RelayerKey | undefined> => {
+    const account = privateKeyToAccount(privateKey);
+    const lease = await acquireKeyLease(connection, p.prefix, account.address, p.settings.leaseMs, () => {
+      logger.error({ relayer: account.address }, "lost the lease on a relayer key; it sends nothing more from this process");
+    });
+    if (!lease) {
+      logger.info({ relayer: account.address }, "relayer key leased by another worker; skipping it");
+      return undefined;
+    }
+    const key = new RelayerKey(account, p.publicClient, p.database, lease, logger);
+    await key.start();
+    return key;
+  };
+
+  const operatorAddress = privateKeyToAccount(p.settings.operatorKey).address;
+  const relayerKeys: RelayerKey[] = [];
+  for (const privateKey of p.settings.relayerKeys) {
+    if (getAddress(privateKeyToAccount(privateKey).address) === getAddress(operatorAddress)) continue;
+    const key = await leaseKey(privateKey);
+    if (key) relayerKeys.push(key);
+  }
+  const operatorKey = await leaseKey(p.settings.operatorKey);
+  const allKeys = operatorKey ? [...relayerKeys, operatorKey] : relayerKeys;
+  let turn = 0;
+
+  const dependencies = {
+    database: p.database,
+    publicClient: p.publicClient,
+    logger,
+    contracts: p.contracts,
+    metrics,
+    settings: p.settings,
+    keyByAddress: (address: string) => allKeys.find((key) => getAddress(key.address) === getAddress(address)),
+  };
+
+  const workers: Worker[] = [];
+  const startWorker = (name: string, pickKey: () => RelayerKey) => {
+    const worker = new Worker(
+      name,
+      async (job) => {
+        try {
+          return await processRelay(job, { ...dependencies, pickKey });
+        } catch (error) {
+          if (error instanceof UnrecoverableError || isRetryable(error)) throw error;
+          throw new UnrecoverableError((error as Error).message);
+        }
+      },
+      { connection, prefix: p.prefix, concurrency: p.settings.concurrency, autorun: true },
+    );
+    worker.on("error", (error) => logger.error({ err: error, queue: name }, "relay worker error"));
+    worker.on("failed", (job, error) => logger.warn({ relayId: job?.id, attempts: job?.attemptsMade, err: error.message }, "relay attempt failed"));
+    workers.push(worker);
+  };
+  if (relayerKeys.length > 0) {
+    startWorker(TRANSFER_QUEUE, () => {
+      const key = relayerKeys[turn++ % relayerKeys.length];
+      if (!key) throw new RelayerKeyUnavailableError("This worker holds no relayer key");
+      return key;
+    });
+  }
+  if (operatorKey) startWorker(OPERATOR_QUEUE, () => operatorKey);
+
+  const checkBalances = async () => {
+    for (const key of allKeys) {
+      const balance = await p.publicClient.getBalance({ address: key.address }).catch(() => undefined);
+      if (balance === undefined) continue;
+      metrics.keyBalance.set({ relayer: key.address }, Number(formatEther(balance)));
+      const low = balance < p.settings.lowBalanceWei;
+      metrics.lowBalance.set({ relayer: key.address }, low ? 1 : 0);
+      if (low) logger.warn({ relayer: key.address, balanceWei: balance.toString(), thresholdWei: p.settings.lowBalanceWei.toString() }, "relayer key is low on gas; fund it");
+    }
+  };
+  await checkBalances();
+  const balanceTimer = setInterval(() => void checkBalances(), p.balanceIntervalMs ?? 30_000);
+  balanceTimer.unref();
+  logger.info({ relayers: relayerKeys.map((key) => key.address), operator: operatorKey?.address }, "relay workers started");
+
+  return {
+    keys: allKeys,
+    operatorKey,
+    queue,
+    metrics,
+    close: async () => {
+      clearInterval(balanceTimer);
+      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all(allKeys.map((key) => key.release().catch(() => undefined)));
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { randomBytes } from "node:crypto";
+
+import type { Address, Hex } from "viem";
+
+export type TokenDomain = { name: string; version: string; chainId: number; verifyingContract: Address };
+
+/** EIP-3009 TransferWithAuthorization, exactly as the Stablecoin (and USDC) hash it. */
+export const transferWithAuthorizationTypes = {
+  TransferWithAuthorization: [
+    { name: "from", type: "address" },
+    { name: "to", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "validAfter", type: "uint256" },
+    { name: "validBefore", type: "uint256" },
+    { name: "nonce", type: "bytes32" },
+  ],
+} as const;
+
+export type TransferAuthorization = { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex };
+
+/** A fresh random 32-byte EIP-3009 nonce. */
+export function randomAuthorizationNonce(): Hex {
+  return `0x${randomBytes(32).toString("hex")}`;
+}
+
+/**
+ * The EIP-712 typed data a holder signs to authorize a transfer (what GET …/typed-data returns,
+ * and what the service signs for custodial wallets).
+ */
+export function transferAuthorizationTypedData(domain: TokenDomain, message: TransferAuthorization) {
+  return { domain, types: transferWithAuthorizationTypes, primaryType: "TransferWithAuthorization" as const, message };
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IPaymentEscrow} from "../interfaces/IPaymentEscrow.sol";
+import {IStablecoin} from "../interfaces/IStablecoin.sol";
+
+/**
+ * @dev Escrow for merchant payments, authorize / capture like card payments.
+ *
+ * A payment is identified by the EIP-712 hash of its {IPaymentEscrow-PaymentTerms} under this contract's domain
+ * ("PaymentEscrow", "1"), so an id binds the chain, this escrow and every term. The operator authorizes up to
+ * `maxAmount` into escrow (by the payer's EIP-3009 signature, EIP-2612 permit or existing allowance), then captures
+ * any part of it, once or several times, to the merchant minus a fee. The operator may void what is held at any
+ * time; the payer may reclaim it at or after the authorization expiry. Captured funds may be refunded to the payer,
+ * from the operator's or merchant's own balance, until the refund expiry.
+ *
+ * Invariants: the escrow's balance of a token equals the sum of what every payment in that token holds (for tokens
+ * that move exactly the amount asked — no fee-on-transfer or rebasing tokens); a payment never releases more than it
+ * took. Every event is emitted after the state change and before the token transfers it causes, so an indexer can
+ * attribute the `Transfer` logs that follow to the payment.
+ *
+ * Operator, payer and merchant calls accept the trusted ERC-2771 forwarder. There is deliberately no multicall: a
+ * multicall behind an ERC-2771 context lets a caller append an arbitrary sender to each sub-call.
+ */
+contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @dev EIP-712 type hash of {IPaymentEscrow-PaymentTerms}.
+    bytes32 public constant PAYMENT_TERMS_TYPEHASH = keccak256(
+        "PaymentTerms(address operator,address payer,address merchant,address token,uint256 maxAmount,"
+        "uint48 authorizationExpiry,uint48 refundExpiry,uint16 minFeeBps,uint16 maxFeeBps,address feeReceiver,"
+        "uint256 salt)"
+    );
+
+    uint16 private constant _MAX_BPS = 10_000;
+
+    mapping(bytes32 paymentId => PaymentState) private _payments;
+
+    /// @param trustedForwarder the {StablerailForwarder} whose requests carry the signer as sender
+    constructor(address trustedForwarder) ERC2771Context(trustedForwarder) EIP712("PaymentEscrow", "1") {}
+
+    /**
+     * @dev Authorizes `amount` pulled from the payer by an allowance the payer already gave this escrow.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.operator`;
+     * - the terms are consistent and not expired, the payment was never authorized, `0 < amount <= maxAmount`;
+     * - the payer has allowed and holds `amount`.
+     *
+     * Emits a {PaymentAuthorized} event.
+     */
+    function authorize(PaymentTerms calldata terms, uint256 amount) external nonReentrant {
+        _authorize(terms, amount);
+        IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
+    }
+
+    /**
+     * @dev Like {authorize}, applying first the payer's EIP-2612 permit of `amount` to this escrow. A permit that
+     * fails (e.g. someone front-ran it) is ignored when the allowance is there anyway.
+     *
+     * Requirements: as {authorize}; the permit (or an existing allowance) covers `amount`.
+     *
+     * Emits a {PaymentAuthorized} event.
+     */
+    function authorizeWithPermit(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
+        _authorize(terms, amount);
+        _pullWithPermit(terms, amount, deadline, v, r, s);
+    }
+
+    /**
+     * @dev Like {authorize}, pulling by the payer's EIP-3009 `ReceiveWithAuthorization` of `amount` to this escrow
+     * with `nonce = getPaymentId(terms)`: the signature is bound to these terms, needs no prior approval and no gas
+     * from the payer. ERC-1271 payers are supported when the token supports them.
+     *
+     * Requirements: as {authorize}, except the allowance; the signature is valid within `(validAfter, validBefore)`.
+     *
+     * Emits a {PaymentAuthorized} event.
+     */
+    function authorizeWithAuthorization(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes calldata signature
+    ) external nonReentrant {
+        bytes32 paymentId = _authorize(terms, amount);
+        _pullWithAuthorization(terms, paymentId, amount, validAfter, validBefore, signature);
+    }
+
+    /**
+     * @dev Captures `amount` of what the payment holds: `amount - fee` to the merchant, then
+     * `fee = amount * feeBps / 10_000` (rounded down) to the fee receiver.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.operator`;
+     * - before `terms.authorizationExpiry`; `0 < amount <= held`;
+     * - `terms.minFeeBps <= feeBps <= terms.maxFeeBps`.
+     *
+     * Emits a {PaymentCaptured} event.
+     */
+    function capture(PaymentTerms calldata terms, uint256 amount, uint16 feeBps) external nonReentrant {
+        _capture(terms, getPaymentId(terms), amount, feeBps);
+    }
+
+    /**
+     * @dev {authorize} and {capture} of the same `amount` in one call.
+     *
+     * Requirements: those of {authorize} and {capture}.
+     *
+     * Emits a {PaymentAuthorized} then a {PaymentCaptured} event.
+     */
+    function charge(PaymentTerms calldata terms, uint256 amount, uint16 feeBps) external nonReentrant {
+        bytes32 paymentId = _authorize(terms, amount);
+        IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
+        _capture(terms, paymentId, amount, feeBps);
+    }
+
+    /**
+     * @dev {authorizeWithPermit} and {capture} of the same `amount` in one call.
+     *
+     * Requirements: those of {authorizeWithPermit} and {capture}.
+     *
+     * Emits a {PaymentAuthorized} then a {PaymentCaptured} event.
+     */
+    function chargeWithPermit(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        uint16 feeBps,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
+        bytes32 paymentId = _authorize(terms, amount);
+        _pullWithPermit(terms, amount, deadline, v, r, s);
+        _capture(terms, paymentId, amount, feeBps);
+    }
+
+    /**
+     * @dev {authorizeWithAuthorization} and {capture} of the same `amount` in one call.
+     *
+     * Requirements: those of {authorizeWithAuthorization} and {capture}.
+     *
+     * Emits a {PaymentAuthorized} then a {PaymentCaptured} event.
+     */
+    function chargeWithAuthorization(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        uint16 feeBps,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes calldata signature
+    ) external nonReentrant {
+        bytes32 paymentId = _authorize(terms, amount);
+        _pullWithAuthorization(terms, paymentId, amount, validAfter, validBefore, signature);
+        _capture(terms, paymentId, amount, feeBps);
+    }
+
+    /**
+     * @dev Returns everything the payment holds to the payer and ends it (status `Voided`). Captured funds stay
+     * refundable.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.operator`;
+     * - the payment holds something.
+     *
+     * Emits a {PaymentVoided} event.
+     */
+    function void(PaymentTerms calldata terms) external nonReentrant {
+        _checkSender(terms.operator);
+        bytes32 paymentId = getPaymentId(terms);
+        uint256 amount = _release(paymentId, Status.Voided);
+        emit PaymentVoided(paymentId, terms.payer, amount);
+        IERC20(terms.token).safeTransfer(terms.payer, amount);
+    }
+
+    /**
+     * @dev Lets the payer take back everything the payment holds once the authorization has expired, and ends it
+     * (status `Reclaimed`). Captured funds stay refundable.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.payer`;
+     * - at or after `terms.authorizationExpiry`;
+     * - the payment holds something.
+     *
+     * Emits a {PaymentReclaimed} event.
+     */
+    function reclaim(PaymentTerms calldata terms) external nonReentrant {
+        _checkSender(terms.payer);
+        bytes32 paymentId = getPaymentId(terms);
+        if (block.timestamp < terms.authorizationExpiry) {
+            revert PaymentEscrowAuthorizationNotExpired(paymentId, terms.authorizationExpiry);
+        }
+        uint256 amount = _release(paymentId, Status.Reclaimed);
+        emit PaymentReclaimed(paymentId, terms.payer, amount);
+        IERC20(terms.token).safeTransfer(terms.payer, amount);
+    }
+
+    /**
+     * @dev Pays `amount` of captured funds back to the payer, pulled from the caller's own balance (the caller must
+     * have approved this escrow). The status does not change.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.operator` or `terms.merchant`;
+     * - before `terms.refundExpiry`;
+     * - `0 < amount <= captured - refunded`.
+     *
+     * Emits a {PaymentRefunded} event.
+     */
+    function refund(PaymentTerms calldata terms, uint256 amount) external nonReentrant {
+        address refunder = _msgSender();
+        if (refunder != terms.operator && refunder != terms.merchant) {
+            revert PaymentEscrowInvalidSender(refunder, terms.operator);
+        }
+        bytes32 paymentId = getPaymentId(terms);
+        if (block.timestamp >= terms.refundExpiry) revert PaymentEscrowRefundExpired(paymentId, terms.refundExpiry);
+        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
+        PaymentState storage payment = _payments[paymentId];
+        uint256 refundable = payment.captured - payment.refunded;
+        if (amount > refundable) revert PaymentEscrowRefundExceedsCaptured(paymentId, refundable, amount);
+        payment.refunded += amount;
+        emit PaymentRefunded(paymentId, terms.payer, refunder, amount);
+        IERC20(terms.token).safeTransferFrom(refunder, terms.payer, amount);
+    }
+
+    /// @inheritdoc IPaymentEscrow
+    function getPaymentId(PaymentTerms calldata terms) public view returns (bytes32) {
+        // Every field of PaymentTerms is static, so abi.encode(struct) is the concatenation EIP-712 hashes.
+        return _hashTypedDataV4(keccak256(abi.encode(PAYMENT_TERMS_TYPEHASH, terms)));
+    }
+
+    /// @inheritdoc IPaymentEscrow
+    function paymentState(bytes32 paymentId) external view returns (PaymentState memory) {
+        return _payments[paymentId];
+    }
+
+    /// @dev Checks the caller and the terms, records the authorization and emits {PaymentAuthorized}; the caller
+    /// then pulls the funds.
+    function _authorize(PaymentTerms calldata terms, uint256 amount) private returns (bytes32 paymentId) {
+        _checkSender(terms.operator);
+        paymentId = getPaymentId(terms);
+        if (terms.refundExpiry < terms.authorizationExpiry) {
+            revert PaymentEscrowInvalidExpiries(terms.authorizationExpiry, terms.refundExpiry);
+        }
+        if (terms.minFeeBps > terms.maxFeeBps || terms.maxFeeBps > _MAX_BPS) {
+            revert PaymentEscrowInvalidFeeBounds(terms.minFeeBps, terms.maxFeeBps);
+        }
+        if (terms.maxFeeBps > 0 && terms.feeReceiver == address(0)) revert PaymentEscrowZeroFeeReceiver(paymentId);
+        if (block.timestamp >= terms.authorizationExpiry) {
+            revert PaymentEscrowAuthorizationExpired(paymentId, terms.authorizationExpiry);
+        }
+        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
+        if (amount > terms.maxAmount) revert PaymentEscrowAmountExceedsMax(paymentId, amount, terms.maxAmount);
+        PaymentState storage payment = _payments[paymentId];
+        if (payment.status != Status.None) revert PaymentEscrowAlreadyAuthorized(paymentId);
+        payment.held = amount;
+        payment.status = Status.Authorized;
+        emit PaymentAuthorized(paymentId, terms.payer, terms.merchant, terms.operator, terms.token, amount, terms);
+    }
+
+    function _capture(PaymentTerms calldata terms, bytes32 paymentId, uint256 amount, uint16 feeBps) private {
+        _checkSender(terms.operator);
+        if (block.timestamp >= terms.authorizationExpiry) {
+            revert PaymentEscrowAuthorizationExpired(paymentId, terms.authorizationExpiry);
+        }
+        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
+        if (feeBps < terms.minFeeBps || feeBps > terms.maxFeeBps) {
+            revert PaymentEscrowFeeOutOfRange(paymentId, feeBps, terms.minFeeBps, terms.maxFeeBps);
+        }
+        PaymentState storage payment = _payments[paymentId];
+        uint256 held = payment.held;
+        if (amount > held) revert PaymentEscrowInsufficientHeld(paymentId, held, amount);
+        // feeBps <= maxFeeBps <= 10_000 (checked at authorization), so fee <= amount.
+        uint256 fee = (amount * feeBps) / _MAX_BPS;
+        unchecked {
+            // amount <= held, checked above.
+            payment.held = held - amount;
+        }
+        payment.captured += amount;
+        payment.status = Status.Captured;
+        emit PaymentCaptured(paymentId, terms.merchant, terms.feeReceiver, amount, fee);
+        IERC20 token = IERC20(terms.token);
+        unchecked {
+            // fee <= amount, see above.
+            token.safeTransfer(terms.merchant, amount - fee);
+        }
+        if (fee > 0) token.safeTransfer(terms.feeReceiver, fee);
+    }
+
+    /// @dev Empties what `paymentId` holds and sets its final `status`; returns the amount to send back.
+    function _release(bytes32 paymentId, Status status) private returns (uint256 amount) {
+        PaymentState storage payment = _payments[paymentId];
+        amount = payment.held;
+        if (amount == 0) revert PaymentEscrowInsufficientHeld(paymentId, 0, 1);
+        payment.held = 0;
+        payment.status = status;
+    }
+
+    function _pullWithPermit(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) private {
+        // A front-run permit still leaves the allowance in place; the transfer below is the real check.
+        try IERC20Permit(terms.token).permit(terms.payer, address(this), amount, deadline, v, r, s) {} catch {}
+        IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
+    }
+
+    function _pullWithAuthorization(
+        PaymentTerms calldata terms,
+        bytes32 paymentId,
+        uint256 amount,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes calldata signature
+    ) private {
+        IStablecoin(terms.token).receiveWithAuthorization(
+            terms.payer,
+            address(this),
+            amount,
+            validAfter,
+            validBefore,
+            paymentId,
+            signature
+        );
+    }
+
+    function _checkSender(address expected) private view {
+        address sender = _msgSender();
+        if (sender != expected) revert PaymentEscrowInvalidSender(sender, expected);
+    }
+}

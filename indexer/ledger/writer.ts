@@ -1,0 +1,277 @@
+/**
+ * Ledger stage: writes what the sync stages fetched. Input: block headers and decoded logs of a
+ * contiguous range, optionally a block to roll back to first (a reorg). Output: journal entries,
+ * postings with running balances, escrow payment states, chain events, block headers and the
+ * checkpoint — all in one database transaction, so a kill at any instant leaves either the whole
+ * batch or none of it, and a restart resumes right after the checkpoint.
+ */
+import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import type { Hash } from "viem";
+
+import type { Database, Db } from "../../lib/db/database.ts";
+import { journalize, type PostingRulesContext } from "../../lib/ledger/posting-rules.ts";
+import { applyEscrowEvent } from "../../lib/ledger/payment-state.ts";
+import { toJsonSafe } from "../../lib/ledger/json.ts";
+import {
+  accountBalances,
+  chainEvents,
+  escrowPaymentStates,
+  journalEntries,
+  ledgerBlocks,
+  ledgerChains,
+  postings,
+} from "../../lib/ledger/schema.ts";
+import type { DecodedLog, PaymentState } from "../../lib/ledger/types.ts";
+import type { BlockHeader } from "../rpc/rpc.ts";
+
+export type Checkpoint = { genesisHash: Hash; number: bigint; hash: Hash; timestamp: bigint };
+
+export type LedgerBatch = {
+  /** Roll back every block above this one before applying the batch (reorg), in the same transaction. */
+  rollbackTo?: bigint | undefined;
+  /** Headers to store: every block with logs and the batch's last block (the new checkpoint). */
+  blocks: BlockHeader[];
+  /** Decoded logs in chain order. */
+  logs: DecodedLog[];
+  /** The batch's last block: the new checkpoint. */
+  head: BlockHeader;
+};
+
+export type LedgerWriter = {
+  readCheckpoint: () => Promise<Checkpoint | undefined>;
+  /** Stored block headers at or below `below`, newest first (to find a reorg's common ancestor). */
+  storedBlocksBelow: (below: bigint, limit: number) => Promise<BlockHeader[]>;
+  commit: (batch: LedgerBatch) => Promise<void>;
+  /** Deletes every row of this chain (a restarted local chain), then records the new genesis. */
+  resetChain: (genesisHash: Hash, startBlock: bigint) => Promise<void>;
+};
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+const CHUNK = 1000;
+
+/**
+ * Creates the ledger writer of one chain.
+ * @param parameters.database - the open database (migrations applied)
+ * @param parameters.chainId - chain whose rows it writes
+ * @param parameters.context - escrow and settlement addresses for the posting rules
+ */
+export function createLedgerWriter({ database, chainId, context }: { database: Database; chainId: number; context: PostingRulesContext }): LedgerWriter {
+  const db = database.db;
+  return {
+    readCheckpoint: async () => {
+      const [row] = await db.select().from(ledgerChains).where(eq(ledgerChains.chainId, chainId));
+      if (!row) return undefined;
+      return { genesisHash: row.genesisHash as Hash, number: row.headNumber, hash: row.headHash as Hash, timestamp: row.headTimestamp };
+    },
+    storedBlocksBelow: async (below, limit) => {
+      const rows = await db
+        .select()
+        .from(ledgerBlocks)
+        .where(and(eq(ledgerBlocks.chainId, chainId), lt(ledgerBlocks.number, below + 1n)))
+        .orderBy(desc(ledgerBlocks.number))
+        .limit(limit);
+      return rows.map((row) => ({ number: row.number, hash: row.hash as Hash, parentHash: row.parentHash as Hash, timestamp: row.timestamp }));
+    },
+    commit: (batch) =>
+      db.transaction(async (tx) => {
+        const [current] = await tx.select().from(ledgerChains).where(eq(ledgerChains.chainId, chainId)).for("update");
+        if (!current) throw new Error(`chain ${chainId} has no ledger row; call resetChain first`);
+        let from = current.headNumber;
+        if (batch.rollbackTo !== undefined && batch.rollbackTo < current.headNumber) {
+          await rollback(tx, chainId, batch.rollbackTo);
+          from = batch.rollbackTo;
+        }
+        // Blocks at or below the checkpoint are already in: skipping them makes a replay a no-op.
+        const logs = batch.logs.filter((log) => log.blockNumber > from);
+        const blocks = batch.blocks.filter((block) => block.number > from);
+        await writeLogs(tx, chainId, context, logs);
+        for (let i = 0; i < blocks.length; i += CHUNK) {
+          const rows = blocks.slice(i, i + CHUNK).map((block) => ({ chainId, ...block }));
+          await tx.insert(ledgerBlocks).values(rows).onConflictDoNothing();
+        }
+        if (batch.head.number >= from) {
+          await tx
+            .update(ledgerChains)
+            .set({ headNumber: batch.head.number, headHash: batch.head.hash, headTimestamp: batch.head.timestamp, updatedAt: new Date() })
+            .where(eq(ledgerChains.chainId, chainId));
+        }
+      }),
+    resetChain: (genesisHash, startBlock) =>
+      db.transaction(async (tx) => {
+        for (const table of [postings, journalEntries, accountBalances, escrowPaymentStates, chainEvents, ledgerBlocks, ledgerChains]) {
+          await tx.delete(table).where(eq(table.chainId, chainId));
+        }
+        await tx.insert(ledgerChains).values({
+          chainId,
+          genesisHash,
+          headNumber: startBlock - 1n,
+          headHash: "0x",
+          headTimestamp: 0n,
+        });
+      }),
+  };
+}
+
+async function rollback(tx: Tx, chainId: number, ancestor: bigint): Promise<void> {
+  for (const table of [postings, journalEntries, escrowPaymentStates, chainEvents, ledgerBlocks]) {
+    const column = "blockNumber" in table ? table.blockNumber : (table as typeof ledgerBlocks).number;
+    await tx.delete(table).where(and(eq(table.chainId, chainId), gt(column, ancestor)));
+  }
+  // Balances of accounts touched above the ancestor go back to their last remaining posting.
+  const touched = await tx
+    .delete(accountBalances)
+    .where(and(eq(accountBalances.chainId, chainId), gt(accountBalances.blockNumber, ancestor)))
+    .returning({ account: accountBalances.account, token: accountBalances.token });
+  for (let i = 0; i < touched.length; i += CHUNK) {
+    const slice = JSON.stringify(touched.slice(i, i + CHUNK));
+    await tx.execute(sql`
+      INSERT INTO account_balances (chain_id, account, token, balance, block_number)
+      SELECT DISTINCT ON (p.account, p.token) p.chain_id, p.account, p.token, p.balance_after, p.block_number
+      FROM postings p
+      JOIN jsonb_to_recordset(${slice}::jsonb) AS t(account text, token text) ON p.account = t.account AND p.token = t.token
+      WHERE p.chain_id = ${chainId} AND p.block_number <= ${ancestor}
+      ORDER BY p.account, p.token, p.block_number DESC, p.log_index DESC, p.leg DESC`);
+  }
+}
+
+async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, logs: DecodedLog[]): Promise<void> {
+  if (logs.length === 0) return;
+  const entries = journalize(logs, context);
+
+  const balances = new Map<string, bigint>();
+  const accounts = [...new Set(entries.flatMap((entry) => entry.postings.map((posting) => posting.account)))];
+  for (let i = 0; i < accounts.length; i += CHUNK) {
+    const rows = await tx
+      .select({ account: accountBalances.account, token: accountBalances.token, balance: accountBalances.balance })
+      .from(accountBalances)
+      .where(and(eq(accountBalances.chainId, chainId), inArray(accountBalances.account, accounts.slice(i, i + CHUNK))));
+    for (const row of rows) balances.set(`${row.account} ${row.token}`, BigInt(row.balance));
+  }
+
+  const entryRows: (typeof journalEntries.$inferInsert)[] = [];
+  const postingRows: (typeof postings.$inferInsert)[] = [];
+  const changed = new Map<string, { account: string; token: string; balance: bigint; blockNumber: bigint }>();
+  for (const entry of entries) {
+    entryRows.push({
+      chainId,
+      blockNumber: entry.blockNumber,
+      logIndex: entry.logIndex,
+      blockHash: entry.blockHash,
+      blockTimestamp: entry.blockTimestamp,
+      transactionHash: entry.transactionHash,
+      token: entry.token,
+      kind: entry.kind,
+      reference: entry.reference,
+      event: entry.event,
+    });
+    entry.postings.forEach((posting, leg) => {
+      const key = `${posting.account} ${entry.token}`;
+      const balance = (balances.get(key) ?? 0n) + posting.amount;
+      balances.set(key, balance);
+      changed.set(key, { account: posting.account, token: entry.token, balance, blockNumber: entry.blockNumber });
+      postingRows.push({
+        chainId,
+        blockNumber: entry.blockNumber,
+        logIndex: entry.logIndex,
+        leg,
+        account: posting.account,
+        counterparty: posting.counterparty,
+        token: entry.token,
+        amount: posting.amount.toString(),
+        balanceAfter: balance.toString(),
+        kind: entry.kind,
+        blockTimestamp: entry.blockTimestamp,
+      });
+    });
+  }
+  // Set-based inserts: one JSON parameter per table and batch (far fewer bind parameters and round
+  // trips than multi-row VALUES; the same SQL on PGlite and PostgreSQL).
+  await tx.execute(sql`
+    INSERT INTO journal_entries (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event)
+    SELECT chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event
+    FROM jsonb_to_recordset(${toJson(entryRows)}::jsonb) AS t(chain_id integer, block_number bigint, log_index integer, block_hash text,
+      block_timestamp bigint, transaction_hash text, token text, kind text, reference text, event jsonb)`);
+  await tx.execute(sql`
+    INSERT INTO postings (chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp)
+    SELECT chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp
+    FROM jsonb_to_recordset(${toJson(postingRows)}::jsonb) AS t(chain_id integer, block_number bigint, log_index integer, leg integer,
+      account text, counterparty text, token text, amount numeric, balance_after numeric, kind text, block_timestamp bigint)`);
+  const balanceRows = [...changed.values()].map((row) => ({ chainId, ...row, balance: row.balance.toString() }));
+  await tx.execute(sql`
+    INSERT INTO account_balances (chain_id, account, token, balance, block_number)
+    SELECT chain_id, account, token, balance, block_number
+    FROM jsonb_to_recordset(${toJson(balanceRows)}::jsonb) AS t(chain_id integer, account text, token text, balance numeric, block_number bigint)
+    ON CONFLICT (chain_id, account, token) DO UPDATE SET balance = excluded.balance, block_number = excluded.block_number`);
+
+  await writePaymentStates(tx, chainId, logs.filter((log) => log.contractName === "PaymentEscrow"));
+
+  const eventRows = logs.map((log) => ({
+    chainId,
+    blockNumber: log.blockNumber,
+    logIndex: log.logIndex,
+    blockHash: log.blockHash,
+    blockTimestamp: log.blockTimestamp,
+    transactionHash: log.transactionHash,
+    contract: log.address,
+    contractName: log.contractName,
+    eventName: log.eventName,
+    args: toJsonSafe(log.args) as Record<string, unknown>,
+  }));
+  // ORDER BY keeps ids in chain order (the webhook dispatcher reads in id order).
+  await tx.execute(sql`
+    INSERT INTO chain_events (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, contract, contract_name, event_name, args)
+    SELECT chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, contract, contract_name, event_name, args
+    FROM jsonb_to_recordset(${toJson(eventRows)}::jsonb) AS t(chain_id integer, block_number bigint, log_index integer, block_hash text,
+      block_timestamp bigint, transaction_hash text, contract text, contract_name text, event_name text, args jsonb)
+    ORDER BY block_number, log_index
+    ON CONFLICT DO NOTHING`);
+}
+
+async function writePaymentStates(tx: Tx, chainId: number, logs: DecodedLog[]): Promise<void> {
+  if (logs.length === 0) return;
+  const ids = [...new Set(logs.map((log) => (log.args.paymentId as string).toLowerCase()))];
+  const latest = new Map<string, PaymentState>();
+  const previous = await tx
+    .selectDistinctOn([escrowPaymentStates.paymentId])
+    .from(escrowPaymentStates)
+    .where(and(eq(escrowPaymentStates.chainId, chainId), inArray(escrowPaymentStates.paymentId, ids)))
+    .orderBy(escrowPaymentStates.paymentId, desc(escrowPaymentStates.blockNumber), desc(escrowPaymentStates.logIndex));
+  for (const row of previous) latest.set(row.paymentId, rowToPaymentState(row));
+  const rows: (typeof escrowPaymentStates.$inferInsert)[] = [];
+  for (const log of logs) {
+    const id = (log.args.paymentId as string).toLowerCase();
+    const next = applyEscrowEvent(latest.get(id), log);
+    if (!next) continue;
+    latest.set(id, next);
+    rows.push({ ...next, held: next.held.toString(), captured: next.captured.toString(), refunded: next.refunded.toString() });
+  }
+  for (let i = 0; i < rows.length; i += CHUNK) await tx.insert(escrowPaymentStates).values(rows.slice(i, i + CHUNK));
+}
+
+/** Serialises rows for `jsonb_to_recordset`: camelCase keys to snake_case columns, bigints as decimal strings. */
+function toJson(rows: object[]): string {
+  return JSON.stringify(
+    rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), typeof value === "bigint" ? value.toString() : value])),
+    ),
+  );
+}
+
+/** Maps a stored escrow payment state row back to its typed form. */
+export function rowToPaymentState(row: typeof escrowPaymentStates.$inferSelect): PaymentState {
+  return {
+    ...row,
+    paymentId: row.paymentId as PaymentState["paymentId"],
+    transactionHash: row.transactionHash as Hash,
+    status: row.status as PaymentState["status"],
+    payer: row.payer as PaymentState["payer"],
+    merchant: row.merchant as PaymentState["merchant"],
+    operator: row.operator as PaymentState["operator"],
+    token: row.token as PaymentState["token"],
+    held: BigInt(row.held),
+    captured: BigInt(row.captured),
+    refunded: BigInt(row.refunded),
+    terms: row.terms as Record<string, unknown>,
+  };
+}

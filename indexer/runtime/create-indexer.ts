@@ -1,0 +1,181 @@
+/**
+ * The indexer's loop for one chain: genesis check, backfill (historical sync) up to the head
+ * minus the confirmation depth, then following new heads (realtime sync), every batch written by
+ * the ledger stage in one transaction with its checkpoint. Input: the stages. Output: `catchUp`
+ * (index up to the current head once — tests and benchmarks drive this) and `run` (the process
+ * loop, under the advisory lock, until stopped).
+ */
+import type { Address, Hash } from "viem";
+
+import type { Database } from "../../lib/db/database.ts";
+import type { IndexerSettings } from "../../lib/config/indexer.ts";
+import type { Logger } from "../../lib/logging/logger.ts";
+import type { Decoder } from "../decode/decode-log.ts";
+import type { LedgerWriter } from "../ledger/writer.ts";
+import type { Rpc } from "../rpc/rpc.ts";
+import type { HistoricalSync } from "../sync/historical.ts";
+import type { RealtimeSync } from "../sync/realtime.ts";
+import { releaseAdvisoryLock, tryAdvisoryLock } from "./advisory-lock.ts";
+
+/** Below this many blocks behind, block-by-block following is cheaper than a backfill. */
+const BACKFILL_THRESHOLD = 32n;
+
+export type Indexer = {
+  /** Indexes from the checkpoint to the head (minus confirmations) once; returns the indexed head. */
+  catchUp: () => Promise<{ number: bigint; hash: Hash }>;
+  /** Takes the advisory lock (waiting as a standby while another instance holds it), then follows the chain until `stop`. */
+  run: () => Promise<void>;
+  stop: () => Promise<void>;
+  /** `idle` before `run`, `standby` while another instance holds the chain's lock, `active`, `stopped`. */
+  state: () => "idle" | "standby" | "active" | "stopped";
+};
+
+export type CreateIndexerParameters = {
+  common: { logger: Logger };
+  database: Database;
+  chainId: number;
+  startBlock: bigint;
+  rpc: Rpc;
+  decoder: Decoder;
+  writer: LedgerWriter;
+  historical: HistoricalSync;
+  realtime: RealtimeSync;
+  settings: Pick<IndexerSettings, "confirmations" | "pollIntervalMs" | "blockLogLevel" | "standbyRetryMs">;
+  contracts: Partial<Record<string, Address>>;
+};
+
+export function createIndexer({ common, database, chainId, startBlock, rpc, writer, historical, realtime, settings }: CreateIndexerParameters): Indexer {
+  const { logger } = common;
+  const floor = startBlock - 1n;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let running: Promise<void> | undefined;
+  let state: ReturnType<Indexer["state"]> = "idle";
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function ensureChain() {
+    const genesis = (await rpc.getBlockHeader(0n)).hash;
+    const checkpoint = await writer.readCheckpoint();
+    if (checkpoint?.genesisHash === genesis) return checkpoint;
+    if (checkpoint) {
+      logger.warn({ chainId, stored: checkpoint.genesisHash, node: genesis }, "the chain was restarted (new genesis); resetting this chain's ledger");
+    }
+    await writer.resetChain(genesis, startBlock);
+    return (await writer.readCheckpoint())!;
+  }
+
+  async function backfill(from: bigint, to: bigint) {
+    const started = Date.now();
+    let lastReport = started;
+    let events = 0;
+    for await (const batch of historical.sync(from, to)) {
+      await writer.commit(batch);
+      events += batch.logs.length;
+      const now = Date.now();
+      if (now - lastReport >= 2_000 || batch.head.number === to) {
+        lastReport = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        const blocks = Number(batch.head.number - from + 1n);
+        const remaining = Number(to - batch.head.number);
+        const blocksPerSecond = blocks / seconds;
+        logger.info(
+          {
+            block: Number(batch.head.number),
+            headDistance: remaining,
+            blocksPerSecond: Math.round(blocksPerSecond),
+            eventsPerSecond: Math.round(events / seconds),
+            etaSeconds: blocksPerSecond > 0 ? Math.round(remaining / blocksPerSecond) : null,
+          },
+          "backfilling",
+        );
+      }
+    }
+  }
+
+  async function catchUp() {
+    let checkpoint = await ensureChain();
+    const chainHead = await rpc.getHeadNumber();
+    const target = chainHead - BigInt(settings.confirmations);
+    let intact = checkpoint.number <= floor;
+    if (!intact && checkpoint.number <= chainHead) intact = (await rpc.getBlockHeader(checkpoint.number)).hash === checkpoint.hash;
+    if (!intact && checkpoint.number >= target) {
+      // The node's chain is now no longer than what is indexed (a deep reorg to a shorter branch, or a
+      // restarted local chain with the same genesis): roll back to the common ancestor right away.
+      const ancestor = await realtime.findAncestor(checkpoint.number < target ? checkpoint.number : target);
+      const head = ancestor.hash === undefined ? { number: floor, hash: "0x" as Hash, parentHash: "0x" as Hash, timestamp: 0n } : ancestor;
+      await writer.commit({ rollbackTo: head.number, blocks: [], logs: [], head });
+      logger.warn({ ancestor: Number(head.number), orphaned: Number(checkpoint.number - head.number) }, "reorg to a shorter chain: rolled back");
+      checkpoint = (await writer.readCheckpoint())!;
+      intact = true;
+    }
+    // A checkpoint on an orphaned branch goes through realtime, which finds the ancestor and rolls back.
+    if (intact && target - checkpoint.number > BACKFILL_THRESHOLD) {
+      await backfill(checkpoint.number + 1n, target);
+      checkpoint = (await writer.readCheckpoint())!;
+    }
+    for await (const event of realtime.catchUp({ number: checkpoint.number, hash: checkpoint.hash })) {
+      if (event.type === "block") {
+        await writer.commit({ blocks: [event.block], logs: event.logs, head: event.block });
+        logger[settings.blockLogLevel === "silent" ? "trace" : settings.blockLogLevel](
+          { block: Number(event.block.number), hash: event.block.hash, events: event.logs.length },
+          "indexed block",
+        );
+      } else {
+        const last = event.blocks[event.blocks.length - 1]!.block;
+        await writer.commit({ rollbackTo: event.ancestor.number, blocks: event.blocks.map((b) => b.block), logs: event.blocks.flatMap((b) => b.logs), head: last });
+        logger.warn({ ancestor: Number(event.ancestor.number), orphaned: Number(event.orphaned), newHead: Number(last.number) }, "reorg: rolled back and applied the new branch");
+      }
+      if (stopping) break;
+    }
+    const head = (await writer.readCheckpoint())!;
+    return { number: head.number, hash: head.hash };
+  }
+
+  async function follow() {
+    while (!stopping) {
+      try {
+        await catchUp();
+      } catch (error) {
+        logger.error({ err: error }, "indexing failed; retrying after the poll interval");
+      }
+      if (!stopping) await sleep(settings.pollIntervalMs);
+    }
+  }
+
+  return {
+    catchUp,
+    run: () =>
+      (running ??= database.withSession(async (session) => {
+        let announced = false;
+        state = "standby";
+        while (!stopping && !(await tryAdvisoryLock(session, database.schema, chainId))) {
+          if (!announced) logger.info({ chainId }, "another indexer holds this chain; waiting as a standby");
+          announced = true;
+          await sleep(settings.standbyRetryMs);
+        }
+        if (stopping) return;
+        state = "active";
+        logger.info({ chainId }, "indexer active");
+        try {
+          await follow();
+        } finally {
+          await releaseAdvisoryLock(session, database.schema, chainId).catch(() => undefined);
+        }
+      })),
+    stop: async () => {
+      stopping = true;
+      wake?.();
+      await running;
+      state = "stopped";
+    },
+    state: () => state,
+  };
+}

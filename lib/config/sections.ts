@@ -1,0 +1,87 @@
+import { resolve } from "node:path";
+
+import { z } from "zod";
+
+import { defineEnvSection } from "./env-section.ts";
+import { logLevelField, nonNegativeIntField, positiveIntField, urlField } from "./fields.ts";
+
+/**
+ * Environment sections shared by every process. Component-specific sections live beside the
+ * component's settings (indexer, api, relayer) in this folder, one file each.
+ */
+
+export const commonEnv = defineEnvSection(
+  "Common",
+  {
+    LOG_LEVEL: logLevelField.default("info").describe("Log level of every process: fatal|error|warn|info|debug|trace|silent"),
+    DATA_DIR: z
+      .string()
+      .default(".stablerail")
+      .describe("Folder for local state: embedded database, deployments, Redis data (git-ignored)"),
+  },
+  (env) => ({ logLevel: env.LOG_LEVEL, dataDir: resolve(env.DATA_DIR) }),
+);
+
+export const chainEnv = defineEnvSection(
+  "Chain",
+  {
+    RPC_URL: urlField.default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM chain"),
+    CHAIN_ID: positiveIntField.default(31337).describe("Chain id the services expect; start-up fails if the node reports another"),
+    DEPLOYMENTS_DIR: z
+      .string()
+      .default(".stablerail/deployments")
+      .describe("Folder holding <chainId>.json with the deployed contract addresses"),
+  },
+  (env) => ({ rpcUrl: env.RPC_URL, chainId: env.CHAIN_ID, deploymentsDir: resolve(env.DEPLOYMENTS_DIR) }),
+);
+
+export const databaseEnv = defineEnvSection(
+  "Database",
+  {
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional()
+      .describe("PostgreSQL server URL; unset means the embedded PGlite database in PGLITE_DIR"),
+    PGLITE_DIR: z.string().default(".stablerail/pglite").describe("Data folder of the embedded PGlite database"),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier")
+      .default("stablerail")
+      .describe("PostgreSQL schema holding Stablerail's tables"),
+    DATABASE_POOL_SIZE: positiveIntField.default(10).describe("Connections per process to a PostgreSQL server"),
+  },
+  (env) => ({
+    url: env.DATABASE_URL,
+    pgliteDir: resolve(env.PGLITE_DIR),
+    schema: env.DATABASE_SCHEMA,
+    poolSize: env.DATABASE_POOL_SIZE,
+  }),
+);
+
+export const redisEnv = defineEnvSection(
+  "Redis",
+  {
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379")
+      .describe("Redis for the relay queue, rate limits and idempotency keys"),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
+      .default("stablerail")
+      .describe("Prefix of every Redis key (BullMQ queues included)"),
+  },
+  (env) => ({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX }),
+);
+
+export const shutdownEnv = defineEnvSection(
+  "Shutdown",
+  {
+    SHUTDOWN_TIMEOUT_MS: nonNegativeIntField
+      .default(10_000)
+      .describe("Hard deadline for a graceful stop after SIGINT/SIGTERM, in milliseconds"),
+  },
+  (env) => ({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }),
+);

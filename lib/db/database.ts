@@ -1,0 +1,116 @@
+import { mkdir } from "node:fs/promises";
+
+import { PGlite } from "@electric-sql/pglite";
+import { sql, type SQL } from "drizzle-orm";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import pg from "pg";
+
+import { UnavailableError } from "../errors/base.ts";
+
+/**
+ * One database handle for both engines Stablerail runs on: PostgreSQL (node-postgres pool)
+ * when a URL is given, otherwise PGlite — the same Postgres compiled to WASM, embedded in the
+ * process, with its data in a folder (or in memory for tests). Every table lives in one
+ * PostgreSQL schema, set as the search path, so a test can own a schema of its own.
+ *
+ * PGlite is single-process: the embedded stack runs the indexer, API and workers in one
+ * process (`npm start`); running them as separate processes needs a PostgreSQL server.
+ */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+
+export type Database = {
+  readonly engine: "postgres" | "pglite";
+  readonly schema: string;
+  /** Drizzle query builder over the connection (pool or embedded instance). */
+  readonly db: Db;
+  /** Runs raw SQL and returns the rows (for queries drizzle's builder expresses poorly). */
+  query: <Row extends Record<string, unknown>>(statement: SQL) => Promise<Row[]>;
+  /**
+   * Runs `fn` on one dedicated session (for session-scoped state such as advisory locks).
+   * On PGlite there is only one session; `fn` gets the shared handle.
+   */
+  withSession: <T>(fn: (session: Db) => Promise<T>) => Promise<T>;
+  close: () => Promise<void>;
+};
+
+export type OpenDatabaseParameters = {
+  /** postgres:// URL; when absent, PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; `undefined` or "memory://" keeps the database in memory. */
+  pgliteDir?: string | undefined;
+  /** Schema holding every table (created when missing). */
+  schema: string;
+  poolSize?: number;
+};
+
+/**
+ * Opens the database named by configuration and selects its schema.
+ * @returns a {@link Database}; call `close()` when done
+ * @throws UnavailableError when the PostgreSQL server does not answer
+ * @example
+ * const database = await openDatabase({ schema: "stablerail" }); // in-memory PGlite
+ */
+export async function openDatabase({ url, pgliteDir, schema, poolSize = 10 }: OpenDatabaseParameters): Promise<Database> {
+  assertIdentifier(schema);
+  return url ? openPostgres(url, schema, poolSize) : openPglite(pgliteDir, schema);
+}
+
+async function openPostgres(url: string, schema: string, poolSize: number): Promise<Database> {
+  try {
+    const bootstrap = new pg.Client({ connectionString: url });
+    await bootstrap.connect();
+    await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).finally(() => bootstrap.end());
+  } catch (error) {
+    throw new UnavailableError("DATABASE_UNAVAILABLE", `PostgreSQL at ${redactUrl(url)} did not answer: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path="${schema}",public` });
+  // An idle client that loses its server emits 'error' on the pool; without a listener the process dies.
+  pool.on("error", () => undefined);
+  const db = drizzlePostgres({ client: pool }) as unknown as Db;
+  return {
+    engine: "postgres",
+    schema,
+    db,
+    query: async <Row extends Record<string, unknown>>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
+    withSession: async (fn) => {
+      const client = await pool.connect();
+      try {
+        return await fn(drizzlePostgres({ client }) as unknown as Db);
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string | undefined, schema: string): Promise<Database> {
+  const inMemory = dataDir === undefined || dataDir === "memory://";
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(inMemory ? undefined : dataDir);
+  await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public;`);
+  const db = drizzlePglite({ client }) as unknown as Db;
+  return {
+    engine: "pglite",
+    schema,
+    db,
+    query: async <Row extends Record<string, unknown>>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
+    withSession: (fn) => fn(db),
+    close: () => client.close(),
+  };
+}
+
+function assertIdentifier(schema: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+/** Re-exported so callers build raw statements with the same `sql` tag the handle accepts. */
+export { sql };

@@ -1,0 +1,1 @@
+CREATE INDEX "postings_account_all_tokens" ON "postings" USING btree ("chain_id","account","block_number","log_index","leg");

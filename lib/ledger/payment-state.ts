@@ -1,0 +1,50 @@
+import { getAddress, type Address, type Hex } from "viem";
+
+import { toJsonSafe } from "./json.ts";
+import type { DecodedLog, PaymentState } from "./types.ts";
+
+/**
+ * Escrow payment state machine, mirrored from the escrow's events (pure).
+ * authorize: held = amount · capture: held −= amount, captured += amount · void / reclaim: held = 0 ·
+ * refund: refunded += amount.
+ * @param previous - the payment's state before this event (undefined for PaymentAuthorized)
+ * @param log - a decoded PaymentEscrow event
+ * @returns the payment's state after the event, or undefined when the event names an unknown payment
+ */
+export function applyEscrowEvent(previous: PaymentState | undefined, log: DecodedLog): PaymentState | undefined {
+  const args = log.args;
+  const at = { chainId: log.chainId, blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash, event: log.eventName };
+  if (log.eventName === "PaymentAuthorized") {
+    const terms = args.terms as Record<string, unknown>;
+    return {
+      ...at,
+      paymentId: (args.paymentId as Hex).toLowerCase() as Hex,
+      status: "authorized",
+      payer: getAddress(args.payer as Address),
+      merchant: getAddress(args.merchant as Address),
+      operator: getAddress(args.operator as Address),
+      token: getAddress(args.token as Address),
+      // A charge (authorize + capture in one call) starts like an authorization.
+      held: (previous?.held ?? 0n) + (args.amount as bigint),
+      captured: previous?.captured ?? 0n,
+      refunded: previous?.refunded ?? 0n,
+      terms: toJsonSafe(terms) as Record<string, unknown>,
+    };
+  }
+  if (!previous) return undefined;
+  const amount = args.amount as bigint;
+  switch (log.eventName) {
+    case "PaymentCaptured":
+      return { ...previous, ...at, held: previous.held - amount, captured: previous.captured + amount, status: "captured" };
+    case "PaymentVoided":
+      return { ...previous, ...at, held: 0n, status: "voided" };
+    case "PaymentReclaimed":
+      return { ...previous, ...at, held: 0n, status: "reclaimed" };
+    case "PaymentRefunded": {
+      const refunded = previous.refunded + amount;
+      return { ...previous, ...at, refunded, status: refunded >= previous.captured ? "refunded" : "partially_refunded" };
+    }
+    default:
+      return previous;
+  }
+}

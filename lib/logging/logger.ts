@@ -1,0 +1,40 @@
+import { pino, type Logger, type LoggerOptions } from "pino";
+
+export type { Logger } from "pino";
+
+export type CreateLoggerParameters = {
+  /** Component name carried on every line (`indexer`, `api`, `relayer`, `start`). */
+  name: string;
+  level: LoggerOptions["level"];
+  /** Human-readable lines (pino-pretty) instead of JSON; defaults to whether stdout is a terminal. */
+  pretty?: boolean;
+};
+
+/**
+ * Creates the structured logger every process uses: JSON lines in production, pretty lines on
+ * a terminal. Secrets are redacted by path so a careless `log.info({ body })` cannot leak them.
+ * @returns a pino logger
+ * @example
+ * const log = createLogger({ name: "indexer", level: config.common.logLevel });
+ */
+export function createLogger({ name, level, pretty = process.stdout.isTTY === true }: CreateLoggerParameters): Logger {
+  return pino({
+    name,
+    level,
+    redact: {
+      paths: [
+        "*.privateKey",
+        "*.password",
+        "*.secret",
+        "*.apiKey",
+        "*.authorization",
+        "req.headers.authorization",
+        'req.headers["x-api-key"]',
+      ],
+      censor: "[redacted]",
+    },
+    ...(pretty
+      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" } } }
+      : {}),
+  });
+}

@@ -1,0 +1,116 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+
+import hre, { network } from "hardhat";
+import { getAddress, type Address, type PublicClient } from "viem";
+
+import { contractNames, readDeployment, writeDeployment, type ContractName, type Deployment } from "../../lib/chain/deployments.ts";
+import type { Logger } from "../../lib/logging/logger.ts";
+import StablerailModule from "../../ignition/modules/Stablerail.ts";
+
+export type EnsureDeploymentParameters = {
+  publicClient: PublicClient;
+  chainId: number;
+  deploymentsDir: string;
+  logger: Logger;
+};
+
+/**
+ * Returns the chain's deployment, deploying the contracts through Ignition when the recorded
+ * one does not belong to this chain instance (no file, another genesis, or no code at the
+ * addresses — as after a restart of the in-memory local chain). Writes `<chainId>.json`.
+ */
+export async function ensureDeployment({ publicClient, chainId, deploymentsDir, logger }: EnsureDeploymentParameters): Promise<{ deployment: Deployment; reused: boolean }> {
+  const genesis = await publicClient.getBlock({ blockNumber: 0n });
+  const existing = await readDeployment(deploymentsDir, chainId).catch(() => undefined);
+  if (existing && existing.genesisHash === genesis.hash && (await hasCode(publicClient, existing.contracts.Stablecoin.address))) {
+    return { deployment: existing, reused: true };
+  }
+  if (existing) logger.warn({ chainId }, "recorded deployment belongs to another chain instance; deploying afresh");
+  const deployment = await deployStablerail({ publicClient, chainId, genesisHash: genesis.hash, fresh: existing !== undefined });
+  await writeDeployment(deploymentsDir, deployment);
+  return { deployment, reused: false };
+}
+
+/**
+ * Deploys the Stablerail Ignition module to the `localhost` network (RPC_URL) and records
+ * where each contract landed.
+ * @param fresh - drop Ignition's journal for this chain first (it describes a chain that is gone)
+ */
+export async function deployStablerail({
+  publicClient,
+  chainId,
+  genesisHash,
+  fresh,
+}: {
+  publicClient: PublicClient;
+  chainId: number;
+  genesisHash: `0x${string}`;
+  fresh: boolean;
+}): Promise<Deployment> {
+  const deploymentId = `stablerail-${chainId}`;
+  if (fresh) await rm(join(process.cwd(), "ignition", "deployments", deploymentId), { recursive: true, force: true });
+  // Compile first (incremental): a fresh clone has no artifacts yet.
+  await hre.tasks.getTask("build").run({ quiet: true });
+  const startBlock = Number(await publicClient.getBlockNumber()) + 1;
+  const connection = await network.create("localhost");
+  try {
+    const deployed = (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<string, { getAddress: () => Promise<string> }>;
+    const addresses = await contractAddresses(deployed);
+    const blocks = await creationBlocks(publicClient, startBlock);
+    const contracts = {} as Deployment["contracts"];
+    for (const name of contractNames) {
+      contracts[name] = { address: addresses[name], blockNumber: blocks.get(addresses[name]) ?? startBlock };
+    }
+    return {
+      chainId,
+      genesisHash,
+      startBlock: Math.min(...Object.values(contracts).map((contract) => contract.blockNumber)),
+      deployedAt: new Date().toISOString(),
+      contracts,
+    };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Maps the module's results to contract names by asking each deployed contract's artifact name. */
+async function contractAddresses(deployed: Record<string, { getAddress: () => Promise<string> }>): Promise<Record<ContractName, Address>> {
+  const byKey: Record<string, ContractName> = {
+    stablecoin: "Stablecoin",
+    forwarder: "StablerailForwarder",
+    escrow: "PaymentEscrow",
+    paymentEscrow: "PaymentEscrow",
+    settlement: "Settlement",
+  };
+  const result: Partial<Record<ContractName, Address>> = {};
+  for (const [key, contract] of Object.entries(deployed)) {
+    const name = byKey[key];
+    if (name) result[name] = getAddress(await contract.getAddress());
+  }
+  for (const name of contractNames) if (!result[name]) throw new Error(`Ignition module did not return ${name}`);
+  return result as Record<ContractName, Address>;
+}
+
+async function hasCode(publicClient: PublicClient, address: Address): Promise<boolean> {
+  const code = await publicClient.getCode({ address }).catch(() => undefined);
+  return code !== undefined && code !== "0x";
+}
+
+/**
+ * Finds the block in which each contract was created by reading the receipts of the contract
+ * creations mined since the deployment began (a handful of blocks), so the indexer starts exactly there.
+ */
+async function creationBlocks(publicClient: PublicClient, fromBlock: number): Promise<Map<Address, number>> {
+  const found = new Map<Address, number>();
+  const head = Number(await publicClient.getBlockNumber());
+  for (let number = fromBlock; number <= head; number++) {
+    const block = await publicClient.getBlock({ blockNumber: BigInt(number), includeTransactions: true });
+    for (const transaction of block.transactions) {
+      if (transaction.to !== null) continue;
+      const receipt = await publicClient.getTransactionReceipt({ hash: transaction.hash });
+      if (receipt.contractAddress) found.set(getAddress(receipt.contractAddress), number);
+    }
+  }
+  return found;
+}

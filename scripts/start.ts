@@ -1,0 +1,138 @@
+/**
+ * `npm start`: the whole stack on one machine, on embedded defaults.
+ *
+ * 1. chain     — the node at RPC_URL, or Hardhat's EVM served from this process on 127.0.0.1:8545
+ * 2. contracts — deployed through Ignition unless this chain already has them; addresses in
+ *                DEPLOYMENTS_DIR/<chainId>.json
+ * 3. redis     — REDIS_URL, or a `redis-server` child with its data under DATA_DIR/redis
+ * 4. database  — PostgreSQL at DATABASE_URL, or embedded PGlite under PGLITE_DIR; migrations applied
+ * 5. indexer, relayer workers and the HTTP API, in this process (PGlite is single-process)
+ *
+ * One line per component says where it is. Ctrl-C stops everything in reverse order; a second
+ * `npm start` reuses the database and Redis data.
+ */
+import { existsSync } from "node:fs";
+
+import { apiEnv } from "../lib/config/api.ts";
+import { loadConfig } from "../lib/config/env-section.ts";
+import { indexerEnv } from "../lib/config/indexer.ts";
+import { relayerEnv } from "../lib/config/relayer.ts";
+import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/config/sections.ts";
+import { openDatabase } from "../lib/db/database.ts";
+import { isStablerailError } from "../lib/errors/base.ts";
+import { createLogger } from "../lib/logging/logger.ts";
+import { createShutdown } from "../lib/process/shutdown.ts";
+import { Registry } from "prom-client";
+
+import { createRelayGateway, startRelayerWorkers } from "../api/relayer/index.ts";
+import { startApiServer } from "../api/server.ts";
+import { startIndexer } from "../indexer/runtime/start-indexer.ts";
+import { ensureDeployment } from "./stack/deployment.ts";
+import { ensureLocalChain } from "./stack/local-chain.ts";
+import { ensureRedis } from "./stack/local-redis.ts";
+
+if (existsSync(".env")) process.loadEnvFile(".env");
+
+const announce = (component: string, text: string) => process.stdout.write(`${component.padEnd(10)} ${text}\n`);
+
+async function main(): Promise<void> {
+  const config = loadConfig({
+    common: commonEnv,
+    chain: chainEnv,
+    database: databaseEnv,
+    redis: redisEnv,
+    shutdown: shutdownEnv,
+    indexer: indexerEnv,
+    api: apiEnv,
+    relayer: relayerEnv,
+  });
+  const logger = createLogger({ name: "start", level: config.common.logLevel });
+  const shutdown = createShutdown({ logger, timeoutMs: config.shutdown.timeoutMs, handleSignals: true, onForced: () => process.exit(1) });
+
+  const chain = await ensureLocalChain({ rpcUrl: config.chain.rpcUrl, chainId: config.chain.chainId, logger });
+  shutdown.register({ name: "chain", close: chain.close });
+  announce("chain", `${config.chain.rpcUrl} (chain ${config.chain.chainId}${chain.managed ? ", Hardhat EVM served by this process" : ""})`);
+
+  const { deployment, reused } = await ensureDeployment({
+    publicClient: chain.publicClient,
+    chainId: config.chain.chainId,
+    deploymentsDir: config.chain.deploymentsDir,
+    logger,
+  });
+  for (const [name, contract] of Object.entries(deployment.contracts)) {
+    announce("contract", `${name.padEnd(20)} ${contract.address} (block ${contract.blockNumber}${reused ? ", reused" : ""})`);
+  }
+
+  const redis = await ensureRedis({ url: config.redis.url, dataDir: config.common.dataDir, logger });
+  shutdown.register({ name: "redis", close: redis.close });
+  announce("redis", `${redis.url}${redis.managed ? ` (redis-server started with data in ${config.common.dataDir}/redis)` : ""}`);
+
+  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, schema: config.database.schema, poolSize: config.database.poolSize });
+  shutdown.register({ name: "database", close: database.close });
+  announce("database", database.engine === "pglite" ? `PGlite in ${config.database.pgliteDir} (schema ${database.schema})` : `PostgreSQL (schema ${database.schema})`);
+
+  const { Stablecoin, PaymentEscrow, Settlement } = deployment.contracts;
+  const indexer = await startIndexer({
+    common: { logger: logger.child({ name: "indexer" }) },
+    database,
+    client: chain.publicClient,
+    chainId: config.chain.chainId,
+    contracts: { Stablecoin: Stablecoin.address, PaymentEscrow: PaymentEscrow.address, Settlement: Settlement.address },
+    startBlock: deployment.startBlock,
+    settings: config.indexer,
+  });
+  shutdown.register({ name: "indexer", close: indexer.stop });
+  announce("indexer", `following chain ${config.chain.chainId} from block ${deployment.startBlock} (confirmations ${config.indexer.confirmations})`);
+
+  // One registry: the API's /metrics serves the relayer's metrics too.
+  const metricsRegistry = new Registry();
+  const workers = await startRelayerWorkers({
+    database,
+    redisUrl: redis.url,
+    prefix: config.redis.prefix,
+    publicClient: chain.publicClient,
+    logger: logger.child({ name: "relayer" }),
+    settings: config.relayer,
+    registry: metricsRegistry,
+    contracts: {
+      stablecoin: Stablecoin.address,
+      paymentEscrow: PaymentEscrow.address,
+      settlement: Settlement.address,
+      forwarder: deployment.contracts.StablerailForwarder.address,
+    },
+  });
+  shutdown.register({ name: "relayer", close: workers.close });
+  announce("relayer", `${workers.keys.length} key(s) leased: ${workers.keys.map((key) => key.address).join(", ")}`);
+
+  const relay = await createRelayGateway({ redisUrl: redis.url, prefix: config.redis.prefix, logger, database });
+  shutdown.register({ name: "relay-queue", close: relay.close });
+
+  const api = await startApiServer({
+    logger: logger.child({ name: "api" }),
+    settings: config.api,
+    dataDir: config.common.dataDir,
+    database,
+    redisUrl: redis.url,
+    redisPrefix: config.redis.prefix,
+    publicClient: chain.publicClient,
+    deployment,
+    relay,
+    metricsRegistry,
+  });
+  shutdown.register({ name: "api", close: api.close });
+  announce("api", `${api.url} (OpenAPI docs at ${api.url}/docs)`);
+  if (api.bootstrapAdminKey) announce("admin key", `${api.bootstrapAdminKey} (shown once; create users with it)`);
+
+  announce("ready", "Ctrl-C stops everything");
+  await shutdown.closed;
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  if (isStablerailError(error)) {
+    process.stderr.write(`\nstablerail: ${error.shortMessage}\n`);
+  } else {
+    process.stderr.write(`\nstablerail: start failed: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import { expect } from "chai";
+
+import { ADMIN_KEY, createApiFixture, type ApiFixture } from "./helpers/api-fixture.ts";
+
+describe("API platform: errors, docs, health, metrics", () => {
+  let api: ApiFixture;
+  before(async () => {
+    api = await createApiFixture("platform");
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  it("answers an unknown route with 404 ROUTE_NOT_FOUND in the one error shape", async () => {
+    const response = await api.request("GET", "/v1/nope");
+    expect(response.status).to.equal(404);
+    expect(response.body).to.deep.equal({ error: { code: "ROUTE_NOT_FOUND", message: "No route GET /v1/nope" } });
+  });
+
+  it("answers a validation failure with 400 VALIDATION_FAILED and the zod issues in details", async () => {
+    const response = await api.request("POST", "/v1/users", { key: ADMIN_KEY, body: { role: "king", name: "" } });
+    expect(response.status).to.equal(400);
+    expect(response.body.error.code).to.equal("VALIDATION_FAILED");
+    expect(response.body.error.details.issues).to.be.an("array").that.is.not.empty;
+  });
+
+  it("answers malformed JSON with 400 VALIDATION_FAILED, not a 500", async () => {
+    const response = await api.app.inject({ method: "POST", url: "/v1/users", headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" }, payload: "{not json" });
+    expect(response.statusCode).to.equal(400);
+    expect(response.json().error.code).to.equal("VALIDATION_FAILED");
+  });
+
+  it("serves the interactive docs at /docs and the OpenAPI JSON at /docs/json with every v1 route", async () => {
+    const page = await api.app.inject({ method: "GET", url: "/docs/" });
+    expect(page.statusCode).to.equal(200);
+    expect(page.headers["content-type"]).to.match(/text\/html/);
+    const json = await api.request("GET", "/docs/json");
+    expect(json.status).to.equal(200);
+    expect(json.body.openapi).to.match(/^3\./);
+    expect(Object.keys(json.body.paths)).to.include.members(["/v1/users/", "/v1/wallets/", "/v1/wallets/{walletId}/transfers", "/v1/auth/siwe/nonce"]);
+  });
+
+  it("reports /health ok and /ready 200 when chain, Redis and database answer", async () => {
+    expect((await api.request("GET", "/health")).body).to.deep.equal({ status: "ok" });
+    const ready = await api.request("GET", "/ready");
+    expect(ready.status).to.equal(200);
+    expect(ready.body).to.deep.equal({ chain: { ok: true }, redis: { ok: true }, database: { ok: true } });
+  });
+
+  it("serves Prometheus metrics with the request latency histogram and indexer lag", async () => {
+    await api.request("GET", "/health");
+    const response = await api.app.inject({ method: "GET", url: "/metrics" });
+    expect(response.statusCode).to.equal(200);
+    expect(response.body).to.include("stablerail_http_request_duration_seconds_bucket");
+    expect(response.body).to.include("stablerail_indexer_lag_blocks");
+  });
+
+  it("echoes a request id on every response", async () => {
+    const response = await api.app.inject({ method: "GET", url: "/health" });
+    expect(response.headers["x-request-id"]).to.be.a("string").and.not.be.empty;
+  });
+});

@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+
+import StablerailModule, {
+  DEFAULT_ADMIN_TRANSFER_DELAY,
+  DEFAULT_MINTER_ALLOWANCE,
+  TOKEN_DECIMALS,
+  TOKEN_NAME,
+  TOKEN_SYMBOL,
+} from "../../../ignition/modules/Stablerail.ts";
+
+const connection = await network.create();
+const { ethers } = connection;
+
+/** Ignition returns untyped contracts; re-attach them through the generated types. */
+async function deployModule(parameters?: Record<string, Record<string, string | bigint>>) {
+  const deployed = await connection.ignition.deploy(StablerailModule, {
+    displayUi: false,
+    ...(parameters ? { parameters } : {}),
+  });
+  return {
+    stablecoin: await ethers.getContractAt("Stablecoin", await deployed.stablecoin.getAddress()),
+    forwarder: await ethers.getContractAt("StablerailForwarder", await deployed.forwarder.getAddress()),
+    escrow: await ethers.getContractAt("PaymentEscrow", await deployed.escrow.getAddress()),
+    settlement: await ethers.getContractAt("Settlement", await deployed.settlement.getAddress()),
+  };
+}
+
+describe("Ignition module Stablerail", () => {
+  it("deploys the four contracts with their defaults and wires the roles, the minter and the forwarder", async () => {
+    const [deployer] = await ethers.getSigners();
+    const { stablecoin, forwarder, escrow, settlement } = await deployModule();
+    const forwarderAddress = await forwarder.getAddress();
+
+    expect(await stablecoin.name()).to.equal(TOKEN_NAME);
+    expect(await stablecoin.symbol()).to.equal(TOKEN_SYMBOL);
+    expect(await stablecoin.decimals()).to.equal(BigInt(TOKEN_DECIMALS));
+    expect(await stablecoin.defaultAdmin()).to.equal(deployer!.address);
+    expect(await stablecoin.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
+    const roles = [
+      await stablecoin.MINTER_ADMIN_ROLE(),
+      await stablecoin.PAUSER_ROLE(),
+      await stablecoin.FREEZER_ROLE(),
+      await stablecoin.RESCUER_ROLE(),
+    ];
+    for (const role of roles) expect(await stablecoin.hasRole(role, deployer!.address), role).to.equal(true);
+    expect(await stablecoin.isMinter(deployer!.address)).to.equal(true);
+    expect(await stablecoin.minterAllowance(deployer!.address)).to.equal(DEFAULT_MINTER_ALLOWANCE);
+
+    expect((await forwarder.eip712Domain())[1]).to.equal("StablerailForwarder");
+    expect(await escrow.isTrustedForwarder(forwarderAddress)).to.equal(true);
+    expect(await settlement.isTrustedForwarder(forwarderAddress)).to.equal(true);
+    expect(await settlement.hasRole(await settlement.DEFAULT_ADMIN_ROLE(), deployer!.address)).to.equal(true);
+    expect(await settlement.hasRole(await settlement.PAYOUT_ROLE(), deployer!.address)).to.equal(true);
+  });
+
+  it("takes the minter, its allowance, the payout account and the admin delay from parameters", async () => {
+    const [, minter, payout] = await ethers.getSigners();
+    const { stablecoin, settlement } = await deployModule({
+      Stablerail: {
+        minter: minter!.address,
+        minterAllowance: 5n,
+        payoutAccount: payout!.address,
+        adminTransferDelay: 60n,
+      },
+    });
+    expect(await stablecoin.minterAllowance(minter!.address)).to.equal(5n);
+    expect(await stablecoin.defaultAdminDelay()).to.equal(60n);
+    expect(await settlement.hasRole(await settlement.PAYOUT_ROLE(), payout!.address)).to.equal(true);
+  });
+});

@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+
+import pg from "pg";
+
+import { openDatabase, type Database } from "../../lib/db/database.ts";
+
+/**
+ * Databases for tests: the same suite runs on embedded PGlite (in memory) and on the
+ * PostgreSQL server on this machine, each test database in a fresh schema of its own.
+ */
+export type TestEngine = "pglite" | "postgres";
+
+export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export const testEngines: TestEngine[] = ["pglite", "postgres"];
+
+/**
+ * Opens an empty database on the given engine in a new uniquely named schema.
+ * @returns the database and a `drop` function that closes it and removes the schema
+ */
+export async function createTestDatabase(engine: TestEngine, label = "t"): Promise<Database & { drop: () => Promise<void> }> {
+  const schema = `test_${label.replace(/[^a-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
+  const database = await openDatabase({ url: engine === "postgres" ? TEST_POSTGRES_URL : undefined, schema, poolSize: 5 });
+  return {
+    ...database,
+    drop: async () => {
+      await database.close();
+      if (engine === "postgres") {
+        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
+      }
+    },
+  };
+}
+
+/**
+ * Declares `suite` once per engine: `describe("<title> [pglite]")` and `describe("<title> [postgres]")`.
+ * @example
+ * describeEachEngine("Ledger balances", (engine) => { it("...", async () => { const db = await createTestDatabase(engine); ... }) });
+ */
+export function describeEachEngine(title: string, suite: (engine: TestEngine) => void): void {
+  for (const engine of testEngines) describe(`${title} [${engine}]`, () => suite(engine));
+}

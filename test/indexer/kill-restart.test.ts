@@ -1,0 +1,129 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { sql } from "drizzle-orm";
+import { createWalletClient, http, padHex, type Abi, type Address, type Hash } from "viem";
+
+import { stablerailChain } from "../../lib/chain/chain.ts";
+import { writeDeployment } from "../../lib/chain/deployments.ts";
+import type { Database } from "../../lib/db/database.ts";
+import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
+import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
+import { createTestDatabase, TEST_POSTGRES_URL } from "../helpers/database.ts";
+import { privateKeyToAccount } from "viem/accounts";
+import { compileTestToken, deployTestToken } from "./fixtures/test-token.ts";
+import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
+import { spawnIndexer, startHardhatNode, type HardhatNode } from "./helpers/processes.ts";
+
+/** Every ledger row in a canonical order (chain_events without its id: a rolled-back transaction burns sequence values). */
+async function dumpLedger(database: Database): Promise<Record<string, unknown[]>> {
+  return {
+    journal: await database.query(sql`SELECT * FROM journal_entries ORDER BY block_number, log_index`),
+    postings: await database.query(sql`SELECT * FROM postings ORDER BY block_number, log_index, leg`),
+    balances: await database.query(sql`SELECT * FROM account_balances ORDER BY account, token`),
+    payments: await database.query(sql`SELECT * FROM escrow_payment_states ORDER BY payment_id, block_number, log_index`),
+    events: await database.query(sql`SELECT block_number, log_index, block_hash, transaction_hash, contract, event_name, args FROM chain_events ORDER BY id`),
+    head: await database.query(sql`SELECT chain_id, genesis_hash, head_number, head_hash FROM ledger_chains`),
+  };
+}
+
+describe("Indexer process killed mid-backfill", () => {
+  let node: HardhatNode;
+  let token: Address;
+  let deploymentsDir: string;
+  const killed = { database: undefined as (Database & { drop: () => Promise<void> }) | undefined };
+  const reference = { database: undefined as (Database & { drop: () => Promise<void> }) | undefined };
+
+  before(async () => {
+    node = await startHardhatNode();
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
+    const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
+    const deployed = await deployTestToken(node.client, wallet);
+    token = deployed.address;
+    const abi = compileTestToken().abi as Abi;
+    await node.client.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: token, abi, functionName: "mint", args: [account.address, 10n ** 30n] }) });
+    // 300 blocks of 40 transfers each: enough batches at a small getLogs range that a kill lands mid-backfill.
+    const recipients = Array.from({ length: 40 }, (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address);
+    let last: Hash | undefined;
+    for (let block = 0; block < 300; block++) {
+      last = await wallet.writeContract({ address: token, abi, functionName: "transferMany", args: [recipients, recipients.map((_, i) => BigInt(block * 100 + i + 1))] });
+    }
+    await node.client.waitForTransactionReceipt({ hash: last! });
+    deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-deployments-"));
+    const genesis = await node.client.getBlock({ blockNumber: 0n });
+    const unused = (n: number) => padHex(`0x${n.toString(16)}`, { size: 20 }) as Address;
+    await writeDeployment(deploymentsDir, {
+      chainId: 31337,
+      genesisHash: genesis.hash!,
+      startBlock: Number(deployed.blockNumber),
+      deployedAt: new Date().toISOString(),
+      contracts: {
+        Stablecoin: { address: token, blockNumber: Number(deployed.blockNumber) },
+        StablerailForwarder: { address: unused(0xf0), blockNumber: 0 },
+        PaymentEscrow: { address: unused(0xe5), blockNumber: 0 },
+        Settlement: { address: unused(0x5e), blockNumber: 0 },
+      },
+    });
+    killed.database = await createTestDatabase("postgres", "kill_restart");
+    reference.database = await createTestDatabase("postgres", "kill_reference");
+  });
+
+  after(async () => {
+    await killed.database?.drop();
+    await reference.database?.drop();
+    await node?.stop();
+    if (deploymentsDir) await rm(deploymentsDir, { recursive: true, force: true });
+  });
+
+  it("restarts after SIGKILL and ends with exactly the ledger of an uninterrupted run, row for row", async () => {
+    const database = killed.database!;
+    const env = {
+      RPC_URL: node.url,
+      CHAIN_ID: "31337",
+      DEPLOYMENTS_DIR: deploymentsDir,
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_SCHEMA: database.schema,
+      LOG_LEVEL: "info",
+      INDEXER_GET_LOGS_INITIAL_RANGE: "2",
+      INDEXER_GET_LOGS_MAX_RANGE: "3",
+      INDEXER_POLL_INTERVAL_MS: "50",
+    };
+    const head = await node.client.getBlockNumber();
+    const killedAt: bigint[] = [];
+    for (const fraction of [3n, 2n]) {
+      const run = spawnIndexer(env);
+      const target = head - head / fraction;
+      // Wait for the checkpoint to pass a point well inside the backfill, then kill without warning.
+      for (;;) {
+        const indexed = await getIndexedHead(database, { chainId: 31337 }).catch(() => undefined);
+        if (indexed && indexed.number >= target) break;
+        if (run.child.exitCode !== null) throw new Error(`indexer exited early:\n${run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      run.child.kill("SIGKILL");
+      await run.exited;
+      killedAt.push((await getIndexedHead(database, { chainId: 31337 }))!.number);
+    }
+    expect(killedAt.every((number) => number < head), `killed at ${killedAt.join(", ")} of ${head}`).to.equal(true);
+
+    const last = spawnIndexer(env);
+    for (;;) {
+      const indexed = await getIndexedHead(database, { chainId: 31337 });
+      if (indexed && indexed.number >= head) break;
+      if (last.child.exitCode !== null) throw new Error(`indexer exited early:\n${last.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    last.child.kill("SIGTERM");
+    expect(await last.exited).to.equal(0);
+    expect(last.output()).to.match(/backfilling/);
+
+    const uninterrupted = await createTestIndexer({ database: reference.database!, client: node.client, contracts: { Stablecoin: token }, startBlock: 0n });
+    await uninterrupted.catchUp();
+    await expectLedgerEqualsChain(database, node.client, token);
+    const [a, b] = [await dumpLedger(database), await dumpLedger(reference.database!)];
+    for (const table of Object.keys(a)) expect(a[table], table).to.deep.equal(b[table]);
+    expect((a.postings as unknown[]).length).to.equal(2 * (300 * 40 + 1));
+  });
+});
