@@ -23,13 +23,25 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node, ...globals.mocha } },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-restricted-syntax": [
         "error",
-        { selector: "CallExpression[callee.name='parseFloat']", message: "Money is bigint base units; never parse floats." },
-        { selector: "MemberExpression[object.property.name=/^(it|describe)$/][property.name='only']", message: "No focused tests." },
-        { selector: "MemberExpression[object.name=/^(it|describe)$/][property.name='only']", message: "No focused tests." },
+        {
+          selector: "CallExpression[callee.name='parseFloat']",
+          message: "Money is bigint base units; never parse floats.",
+        },
+        {
+          selector: "MemberExpression[object.property.name=/^(it|describe)$/][property.name='only']",
+          message: "No focused tests.",
+        },
+        {
+          selector: "MemberExpression[object.name=/^(it|describe)$/][property.name='only']",
+          message: "No focused tests.",
+        },
       ],
     },
   },

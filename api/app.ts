@@ -55,7 +55,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   const tokenReads = createTokenReads(deps.publicClient, deps.contracts.stablecoin);
-  app.decorate("services", { ...deps, tokenReads, policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads) });
+  app.decorate("services", {
+    ...deps,
+    tokenReads,
+    policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads),
+  });
 
   await app.register(errorsPlugin);
   await app.register(dbPlugin, { database: deps.database });

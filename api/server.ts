@@ -43,7 +43,12 @@ export type StartApiServerParameters = {
   metricsRegistry?: Registry | undefined;
 };
 
-export type ApiServer = { app: FastifyInstance; url: string; bootstrapAdminKey: string | undefined; close: () => Promise<void> };
+export type ApiServer = {
+  app: FastifyInstance;
+  url: string;
+  bootstrapAdminKey: string | undefined;
+  close: () => Promise<void>;
+};
 
 /**
  * Applies the API migrations, bootstraps the admin key, builds the app and listens.
@@ -80,8 +85,12 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
 }
 
 /** Parses one section (loadConfig's section typing is being fixed in lib; see the report). */
-function parseSection<S extends { shape: z.ZodRawShape; toSettings: (env: never) => unknown }>(section: S): ReturnType<S["toSettings"]> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ""));
+function parseSection<S extends { shape: z.ZodRawShape; toSettings: (env: never) => unknown }>(
+  section: S,
+): ReturnType<S["toSettings"]> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ""),
+  );
   return section.toSettings(z.object(section.shape).parse(env) as never) as ReturnType<S["toSettings"]>;
 }
 
@@ -95,14 +104,32 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: "api", level: common.logLevel });
   const shutdown = createShutdown({ logger, timeoutMs: shutdownSettings.timeoutMs, handleSignals: true });
   const deployment = await readDeployment(chainSettings.deploymentsDir, chainSettings.chainId);
-  const publicClient = createPublicClient({ chain: stablerailChain(chainSettings.chainId, chainSettings.rpcUrl), transport: http(chainSettings.rpcUrl) }) as PublicClient;
-  const database = await openDatabase({ url: databaseSettings.url, pgliteDir: databaseSettings.pgliteDir, schema: databaseSettings.schema, poolSize: databaseSettings.poolSize });
+  const publicClient = createPublicClient({
+    chain: stablerailChain(chainSettings.chainId, chainSettings.rpcUrl),
+    transport: http(chainSettings.rpcUrl),
+  }) as PublicClient;
+  const database = await openDatabase({
+    url: databaseSettings.url,
+    pgliteDir: databaseSettings.pgliteDir,
+    schema: databaseSettings.schema,
+    poolSize: databaseSettings.poolSize,
+  });
   shutdown.register({ name: "database", close: database.close });
   const relayQueue = createRelayQueue({ redis: redisSettings.url, prefix: redisSettings.prefix });
   shutdown.register({ name: "relay-queue", close: relayQueue.close });
   // The relayer's status reads (getRelay) are not in api/relayer yet; until they land, transfers show the API's own status.
   const relay = createRelayerGateway({ queue: relayQueue, getRelay: async () => undefined });
-  const server = await startApiServer({ logger, settings, dataDir: common.dataDir, database, redisUrl: redisSettings.url, redisPrefix: redisSettings.prefix, publicClient, deployment, relay });
+  const server = await startApiServer({
+    logger,
+    settings,
+    dataDir: common.dataDir,
+    database,
+    redisUrl: redisSettings.url,
+    redisPrefix: redisSettings.prefix,
+    publicClient,
+    deployment,
+    relay,
+  });
   shutdown.register({ name: "http", close: server.close });
   logger.info({ url: server.url }, "API listening");
   await shutdown.closed;

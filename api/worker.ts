@@ -19,14 +19,28 @@ import { createLogger } from "../lib/logging/logger.ts";
 import { createShutdown } from "../lib/process/shutdown.ts";
 import { startRelayerWorkers } from "./relayer/start-relayer-workers.ts";
 
-export { startRelayerWorkers, type RelayerWorkers, type StartRelayerWorkersParameters } from "./relayer/start-relayer-workers.ts";
+export {
+  startRelayerWorkers,
+  type RelayerWorkers,
+  type StartRelayerWorkersParameters,
+} from "./relayer/start-relayer-workers.ts";
 
 async function main(): Promise<void> {
-  const config = loadConfig({ common: commonEnv, chain: chainEnv, database: databaseEnv, redis: redisEnv, shutdown: shutdownEnv, relayer: relayerEnv });
+  const config = loadConfig({
+    common: commonEnv,
+    chain: chainEnv,
+    database: databaseEnv,
+    redis: redisEnv,
+    shutdown: shutdownEnv,
+    relayer: relayerEnv,
+  });
   const logger = createLogger({ name: "relayer", level: config.common.logLevel });
   const shutdown = createShutdown({ logger, timeoutMs: config.shutdown.timeoutMs, handleSignals: true });
   const deployment = await readDeployment(config.chain.deploymentsDir, config.chain.chainId);
-  const publicClient = createPublicClient({ chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl), transport: http(config.chain.rpcUrl) }) as PublicClient;
+  const publicClient = createPublicClient({
+    chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl),
+    transport: http(config.chain.rpcUrl),
+  }) as PublicClient;
   const database = await openDatabase(config.database);
   shutdown.register({ name: "database", close: database.close });
   const workers = await startRelayerWorkers({

@@ -20,15 +20,33 @@ import { startIndexer } from "./runtime/start-indexer.ts";
 if (existsSync(".env")) process.loadEnvFile(".env");
 
 async function main(): Promise<void> {
-  const config = loadConfig({ common: commonEnv, chain: chainEnv, database: databaseEnv, shutdown: shutdownEnv, indexer: indexerEnv });
+  const config = loadConfig({
+    common: commonEnv,
+    chain: chainEnv,
+    database: databaseEnv,
+    shutdown: shutdownEnv,
+    indexer: indexerEnv,
+  });
   const logger = createLogger({ name: "indexer", level: config.common.logLevel });
   const shutdown = createShutdown({ logger, timeoutMs: config.shutdown.timeoutMs, handleSignals: true });
 
-  const client = createPublicClient({ chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl), transport: http(config.chain.rpcUrl), pollingInterval: config.indexer.pollIntervalMs });
-  const nodeChainId = await client.getChainId().catch((error: unknown) => {
-    throw new UnavailableError("CHAIN_UNAVAILABLE", `No JSON-RPC node answers at ${config.chain.rpcUrl}; start one (npm start) or set RPC_URL`, { cause: error });
+  const client = createPublicClient({
+    chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl),
+    transport: http(config.chain.rpcUrl),
+    pollingInterval: config.indexer.pollIntervalMs,
   });
-  if (nodeChainId !== config.chain.chainId) throw new UnavailableError("CHAIN_ID_MISMATCH", `The node at ${config.chain.rpcUrl} is chain ${nodeChainId}, not CHAIN_ID=${config.chain.chainId}`);
+  const nodeChainId = await client.getChainId().catch((error: unknown) => {
+    throw new UnavailableError(
+      "CHAIN_UNAVAILABLE",
+      `No JSON-RPC node answers at ${config.chain.rpcUrl}; start one (npm start) or set RPC_URL`,
+      { cause: error },
+    );
+  });
+  if (nodeChainId !== config.chain.chainId)
+    throw new UnavailableError(
+      "CHAIN_ID_MISMATCH",
+      `The node at ${config.chain.rpcUrl} is chain ${nodeChainId}, not CHAIN_ID=${config.chain.chainId}`,
+    );
   const deployment = await readDeployment(config.chain.deploymentsDir, config.chain.chainId);
 
   const database = await openDatabase({ ...config.database });
@@ -52,6 +70,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`indexer: ${isStablerailError(error) ? error.shortMessage : ((error as Error)?.stack ?? String(error))}\n`);
+  process.stderr.write(
+    `indexer: ${isStablerailError(error) ? error.shortMessage : ((error as Error)?.stack ?? String(error))}\n`,
+  );
   process.exit(1);
 });

@@ -18,8 +18,19 @@ if (existsSync(".env")) process.loadEnvFile(".env");
 
 const config = loadConfig({ common: commonEnv, chain: chainEnv });
 const logger = createLogger({ name: "deploy", level: config.common.logLevel });
-const publicClient = createPublicClient({ chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl), transport: http(config.chain.rpcUrl) });
-const { deployment, reused } = await ensureDeployment({ publicClient, chainId: config.chain.chainId, deploymentsDir: config.chain.deploymentsDir, logger });
-for (const [name, contract] of Object.entries(deployment.contracts)) console.log(`${name.padEnd(20)} ${contract.address}`);
-console.log(`${reused ? "already deployed" : "deployed"}; addresses in ${deploymentPath(config.chain.deploymentsDir, config.chain.chainId)}`);
+const publicClient = createPublicClient({
+  chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl),
+  transport: http(config.chain.rpcUrl),
+});
+const { deployment, reused } = await ensureDeployment({
+  publicClient,
+  chainId: config.chain.chainId,
+  deploymentsDir: config.chain.deploymentsDir,
+  logger,
+});
+for (const [name, contract] of Object.entries(deployment.contracts))
+  console.log(`${name.padEnd(20)} ${contract.address}`);
+console.log(
+  `${reused ? "already deployed" : "deployed"}; addresses in ${deploymentPath(config.chain.deploymentsDir, config.chain.chainId)}`,
+);
 process.exit(0);

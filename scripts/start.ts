@@ -47,11 +47,19 @@ async function main(): Promise<void> {
     relayer: relayerEnv,
   });
   const logger = createLogger({ name: "start", level: config.common.logLevel });
-  const shutdown = createShutdown({ logger, timeoutMs: config.shutdown.timeoutMs, handleSignals: true, onForced: () => process.exit(1) });
+  const shutdown = createShutdown({
+    logger,
+    timeoutMs: config.shutdown.timeoutMs,
+    handleSignals: true,
+    onForced: () => process.exit(1),
+  });
 
   const chain = await ensureLocalChain({ rpcUrl: config.chain.rpcUrl, chainId: config.chain.chainId, logger });
   shutdown.register({ name: "chain", close: chain.close });
-  announce("chain", `${config.chain.rpcUrl} (chain ${config.chain.chainId}${chain.managed ? ", Hardhat EVM served by this process" : ""})`);
+  announce(
+    "chain",
+    `${config.chain.rpcUrl} (chain ${config.chain.chainId}${chain.managed ? ", Hardhat EVM served by this process" : ""})`,
+  );
 
   const { deployment, reused } = await ensureDeployment({
     publicClient: chain.publicClient,
@@ -60,16 +68,32 @@ async function main(): Promise<void> {
     logger,
   });
   for (const [name, contract] of Object.entries(deployment.contracts)) {
-    announce("contract", `${name.padEnd(20)} ${contract.address} (block ${contract.blockNumber}${reused ? ", reused" : ""})`);
+    announce(
+      "contract",
+      `${name.padEnd(20)} ${contract.address} (block ${contract.blockNumber}${reused ? ", reused" : ""})`,
+    );
   }
 
   const redis = await ensureRedis({ url: config.redis.url, dataDir: config.common.dataDir, logger });
   shutdown.register({ name: "redis", close: redis.close });
-  announce("redis", `${redis.url}${redis.managed ? ` (redis-server started with data in ${config.common.dataDir}/redis)` : ""}`);
+  announce(
+    "redis",
+    `${redis.url}${redis.managed ? ` (redis-server started with data in ${config.common.dataDir}/redis)` : ""}`,
+  );
 
-  const database = await openDatabase({ url: config.database.url, pgliteDir: config.database.pgliteDir, schema: config.database.schema, poolSize: config.database.poolSize });
+  const database = await openDatabase({
+    url: config.database.url,
+    pgliteDir: config.database.pgliteDir,
+    schema: config.database.schema,
+    poolSize: config.database.poolSize,
+  });
   shutdown.register({ name: "database", close: database.close });
-  announce("database", database.engine === "pglite" ? `PGlite in ${config.database.pgliteDir} (schema ${database.schema})` : `PostgreSQL (schema ${database.schema})`);
+  announce(
+    "database",
+    database.engine === "pglite"
+      ? `PGlite in ${config.database.pgliteDir} (schema ${database.schema})`
+      : `PostgreSQL (schema ${database.schema})`,
+  );
 
   const { Stablecoin, PaymentEscrow, Settlement } = deployment.contracts;
   const indexer = await startIndexer({
@@ -82,7 +106,10 @@ async function main(): Promise<void> {
     settings: config.indexer,
   });
   shutdown.register({ name: "indexer", close: indexer.stop });
-  announce("indexer", `following chain ${config.chain.chainId} from block ${deployment.startBlock} (confirmations ${config.indexer.confirmations})`);
+  announce(
+    "indexer",
+    `following chain ${config.chain.chainId} from block ${deployment.startBlock} (confirmations ${config.indexer.confirmations})`,
+  );
 
   // One registry: the API's /metrics serves the relayer's metrics too.
   const metricsRegistry = new Registry();

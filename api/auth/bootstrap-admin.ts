@@ -13,7 +13,11 @@ import { generateApiKey, hashCredential } from "./credentials.ts";
  * and printed once — the only time it is ever shown.
  * @returns the generated key when one was printed (for `npm start` to show), else undefined
  */
-export async function ensureBootstrapAdmin(database: Database, logger: Logger, configuredKey: string | undefined): Promise<string | undefined> {
+export async function ensureBootstrapAdmin(
+  database: Database,
+  logger: Logger,
+  configuredKey: string | undefined,
+): Promise<string | undefined> {
   const adminKeys = await database.db
     .select({ id: apiKeys.id, keyHash: apiKeys.keyHash })
     .from(apiKeys)
@@ -23,12 +27,17 @@ export async function ensureBootstrapAdmin(database: Database, logger: Logger, c
   const key = configuredKey ?? generateApiKey();
   const userId = randomUUID();
   await database.db.insert(apiUsers).values({ id: userId, role: "admin", name: "bootstrap admin" });
-  await database.db.insert(apiKeys).values({ id: randomUUID(), userId, keyHash: hashCredential(key), prefix: key.slice(0, 12), role: "admin" });
+  await database.db
+    .insert(apiKeys)
+    .values({ id: randomUUID(), userId, keyHash: hashCredential(key), prefix: key.slice(0, 12), role: "admin" });
   if (configuredKey) {
     logger.info("bootstrap admin key from API_BOOTSTRAP_ADMIN_KEY registered");
     return undefined;
   }
   // Printed once on purpose: it is the newcomer's way in. Only the hash is stored.
-  logger.warn({ bootstrapAdminKey: key }, "generated a bootstrap admin API key; it is shown only now — store it (or set API_BOOTSTRAP_ADMIN_KEY)");
+  logger.warn(
+    { bootstrapAdminKey: key },
+    "generated a bootstrap admin API key; it is shown only now — store it (or set API_BOOTSTRAP_ADMIN_KEY)",
+  );
   return key;
 }

@@ -18,7 +18,8 @@ export async function issueSiweNonce(redis: Redis, prefix: string): Promise<stri
   try {
     await redis.set(`${prefix}:siwe:${nonce}`, "1", "EX", NONCE_TTL_SECONDS);
   } catch (error) {
-    if (isRedisUnavailable(error)) throw new UnavailableError("REDIS_UNAVAILABLE", "Redis is unavailable; retry later", { cause: error });
+    if (isRedisUnavailable(error))
+      throw new UnavailableError("REDIS_UNAVAILABLE", "Redis is unavailable; retry later", { cause: error });
     throw error;
   }
   return nonce;
@@ -30,18 +31,32 @@ export async function issueSiweNonce(redis: Redis, prefix: string): Promise<stri
  * checked, so a replay fails even if the first attempt did.
  * @returns the checksummed address that signed in
  */
-export async function verifySiweSignIn(client: PublicClient, redis: Redis, prefix: string, domain: string, message: string, signature: Hex): Promise<Address> {
+export async function verifySiweSignIn(
+  client: PublicClient,
+  redis: Redis,
+  prefix: string,
+  domain: string,
+  message: string,
+  signature: Hex,
+): Promise<Address> {
   const parsed = parseSiweMessage(message);
-  if (!parsed.address || !parsed.nonce) throw new AuthenticationError("SIWE_MESSAGE_INVALID", "Not a Sign-In with Ethereum message");
+  if (!parsed.address || !parsed.nonce)
+    throw new AuthenticationError("SIWE_MESSAGE_INVALID", "Not a Sign-In with Ethereum message");
   let consumed: number;
   try {
     consumed = await redis.del(`${prefix}:siwe:${parsed.nonce}`);
   } catch (error) {
-    if (isRedisUnavailable(error)) throw new UnavailableError("REDIS_UNAVAILABLE", "Redis is unavailable; retry later", { cause: error });
+    if (isRedisUnavailable(error))
+      throw new UnavailableError("REDIS_UNAVAILABLE", "Redis is unavailable; retry later", { cause: error });
     throw error;
   }
-  if (consumed !== 1) throw new AuthenticationError("SIWE_NONCE_INVALID", "The nonce is unknown, expired or already used; GET a new one");
+  if (consumed !== 1)
+    throw new AuthenticationError("SIWE_NONCE_INVALID", "The nonce is unknown, expired or already used; GET a new one");
   const valid = await verifySiweMessage(client, { message, signature, domain, nonce: parsed.nonce });
-  if (!valid) throw new AuthenticationError("SIWE_MESSAGE_INVALID", `The message is not for ${domain}, is outside its validity, or the signature does not match its address`);
+  if (!valid)
+    throw new AuthenticationError(
+      "SIWE_MESSAGE_INVALID",
+      `The message is not for ${domain}, is outside its validity, or the signature does not match its address`,
+    );
   return getAddress(parsed.address);
 }

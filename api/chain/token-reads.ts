@@ -25,13 +25,24 @@ export type TokenReads = {
 export function createTokenReads(client: PublicClient, token: Address): TokenReads {
   let cachedDomain: Awaited<ReturnType<TokenReads["domain"]>> | undefined;
   return {
-    balanceOf: (account) => client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "balanceOf", args: [account] }),
-    isFrozen: (account) => client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "isFrozen", args: [account] }),
+    balanceOf: (account) =>
+      client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "balanceOf", args: [account] }),
+    isFrozen: (account) =>
+      client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "isFrozen", args: [account] }),
     isAuthorizationUsed: (authorizer, nonce) =>
-      client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "authorizationState", args: [authorizer, nonce] }),
+      client.readContract({
+        address: token,
+        abi: stablecoinReadAbi,
+        functionName: "authorizationState",
+        args: [authorizer, nonce],
+      }),
     domain: async () => {
       if (!cachedDomain) {
-        const [, name, version, chainId, verifyingContract] = await client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "eip712Domain" });
+        const [, name, version, chainId, verifyingContract] = await client.readContract({
+          address: token,
+          abi: stablecoinReadAbi,
+          functionName: "eip712Domain",
+        });
         cachedDomain = { name, version, chainId: Number(chainId), verifyingContract };
       }
       return cachedDomain;

@@ -1,4 +1,15 @@
-import { bigint, boolean, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  index,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /**
  * The API's own tables (principals, credentials, wallets, pending money movements, webhook
@@ -110,5 +121,8 @@ export const webhookDeliveries = pgTable(
     seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId), index("webhook_deliveries_endpoint").on(t.endpointId, t.seq)],
+  (t) => [
+    uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.seq),
+  ],
 );

@@ -41,9 +41,13 @@ export function frozenPolicy(token: TokenReads): MoneyMovementPolicy {
       if (userFrozen) throw new PermissionError("ACCOUNT_FROZEN", "This account is frozen; contact support");
       const [fromFrozen, toFrozen] = await Promise.all([token.isFrozen(from), token.isFrozen(to)]);
       if (fromFrozen || toFrozen) {
-        throw new PermissionError("ACCOUNT_FROZEN", `The ${fromFrozen ? "sender" : "recipient"} address is frozen on the token`, {
-          details: { address: fromFrozen ? from : to },
-        });
+        throw new PermissionError(
+          "ACCOUNT_FROZEN",
+          `The ${fromFrozen ? "sender" : "recipient"} address is frozen on the token`,
+          {
+            details: { address: fromFrozen ? from : to },
+          },
+        );
       }
     },
   };

@@ -49,10 +49,19 @@ export type MoneyMovement = typeof moneyMovements.$inferSelect;
  * @returns the recorded movement, status "queued", with the relay id
  * @throws the first failing check's error (SIGNATURE_INVALID, INSUFFICIENT_BALANCE, ACCOUNT_FROZEN, …)
  */
-export async function submitMoneyMovement(deps: SubmitMoneyMovementDependencies, parameters: SubmitTransferParameters): Promise<MoneyMovement> {
+export async function submitMoneyMovement(
+  deps: SubmitMoneyMovementDependencies,
+  parameters: SubmitTransferParameters,
+): Promise<MoneyMovement> {
   const { transfer } = parameters;
   const intended = "sign" in transfer ? transfer : transfer.authorization;
-  const proposed = { userId: parameters.userId, userFrozen: parameters.userFrozen, from: intended.from, to: intended.to, amount: intended.value };
+  const proposed = {
+    userId: parameters.userId,
+    userFrozen: parameters.userFrozen,
+    from: intended.from,
+    to: intended.to,
+    amount: intended.value,
+  };
   for (const policy of deps.policies) await policy.check(proposed);
   const { authorization, signature } = "sign" in transfer ? await transfer.sign() : transfer;
   await verifyTransferAuthorization(deps.tokenReads, authorization, signature);
@@ -83,7 +92,11 @@ export async function submitMoneyMovement(deps: SubmitMoneyMovementDependencies,
       ...authorization,
       signature,
     });
-    const [queued] = await deps.database.db.update(moneyMovements).set({ status: "queued", relayId }).where(eq(moneyMovements.id, id)).returning();
+    const [queued] = await deps.database.db
+      .update(moneyMovements)
+      .set({ status: "queued", relayId })
+      .where(eq(moneyMovements.id, id))
+      .returning();
     return queued!;
   } catch (error) {
     await deps.database.db.update(moneyMovements).set({ status: "rejected" }).where(eq(moneyMovements.id, id));

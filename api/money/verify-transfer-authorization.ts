@@ -11,27 +11,48 @@ import { transferAuthorizationTypedData, type TransferAuthorization } from "../w
  * other than `from`), AUTHORIZATION_NOT_YET_VALID / AUTHORIZATION_EXPIRED (by chain time, as the
  * token judges), AUTHORIZATION_NONCE_USED (`authorizationState` on chain).
  */
-export async function verifyTransferAuthorization(token: TokenReads, authorization: TransferAuthorization, signature: Hex): Promise<void> {
+export async function verifyTransferAuthorization(
+  token: TokenReads,
+  authorization: TransferAuthorization,
+  signature: Hex,
+): Promise<void> {
   const typedData = transferAuthorizationTypedData(await token.domain(), authorization);
   let signer: string;
   try {
     signer = await recoverTypedDataAddress({ ...typedData, signature });
   } catch (error) {
-    throw new ValidationError("SIGNATURE_INVALID", "The signature is not a valid 65-byte ECDSA signature of the typed data", { cause: error });
+    throw new ValidationError(
+      "SIGNATURE_INVALID",
+      "The signature is not a valid 65-byte ECDSA signature of the typed data",
+      { cause: error },
+    );
   }
   if (getAddress(signer) !== getAddress(authorization.from)) {
-    throw new StablerailError("SIGNER_MISMATCH", "The typed data was signed by another key than `from`; sign the exact typed data GET …/typed-data returned", {
-      details: { expected: authorization.from, recovered: getAddress(signer) },
-    });
+    throw new StablerailError(
+      "SIGNER_MISMATCH",
+      "The typed data was signed by another key than `from`; sign the exact typed data GET …/typed-data returned",
+      {
+        details: { expected: authorization.from, recovered: getAddress(signer) },
+      },
+    );
   }
   const now = await token.chainTime();
   if (authorization.validAfter >= now) {
-    throw new StablerailError("AUTHORIZATION_NOT_YET_VALID", `The authorization is valid only after ${authorization.validAfter}; chain time is ${now}`);
+    throw new StablerailError(
+      "AUTHORIZATION_NOT_YET_VALID",
+      `The authorization is valid only after ${authorization.validAfter}; chain time is ${now}`,
+    );
   }
   if (authorization.validBefore <= now) {
-    throw new StablerailError("AUTHORIZATION_EXPIRED", `The authorization expired at ${authorization.validBefore}; chain time is ${now}; sign a new one`);
+    throw new StablerailError(
+      "AUTHORIZATION_EXPIRED",
+      `The authorization expired at ${authorization.validBefore}; chain time is ${now}; sign a new one`,
+    );
   }
   if (await token.isAuthorizationUsed(authorization.from, authorization.nonce)) {
-    throw new ConflictError("AUTHORIZATION_NONCE_USED", "This authorization nonce is already used on chain; sign with a fresh nonce");
+    throw new ConflictError(
+      "AUTHORIZATION_NONCE_USED",
+      "This authorization nonce is already used on chain; sign with a fresh nonce",
+    );
   }
 }

@@ -54,7 +54,8 @@ async function resolvePrincipal(app: FastifyInstance, credential: string): Promi
  */
 export function assertOwner(request: FastifyRequest, ownerUserId: string, { write = false } = {}): void {
   const principal = request.principal;
-  if (!principal) throw new AuthenticationError("UNAUTHENTICATED", "Send Authorization: Bearer <API key or session token>");
+  if (!principal)
+    throw new AuthenticationError("UNAUTHENTICATED", "Send Authorization: Bearer <API key or session token>");
   if (principal.userId === ownerUserId) return;
   if (!write && readsEverything(principal.role)) return;
   if (write && (principal.role === "admin" || principal.role === "operator")) {
@@ -71,14 +72,19 @@ export const authPlugin = fp(
       if (header) {
         const match = /^Bearer\s+(\S+)$/i.exec(header);
         const principal = match ? await resolvePrincipal(app, match[1]!) : undefined;
-        if (!principal) throw new AuthenticationError("UNAUTHENTICATED", "The credential is unknown, revoked or expired");
+        if (!principal)
+          throw new AuthenticationError("UNAUTHENTICATED", "The credential is unknown, revoked or expired");
         request.principal = principal;
       }
       const allowed = request.routeOptions.config.roles;
       if (!allowed) return;
-      if (!request.principal) throw new AuthenticationError("UNAUTHENTICATED", "Send Authorization: Bearer <API key or session token>");
+      if (!request.principal)
+        throw new AuthenticationError("UNAUTHENTICATED", "Send Authorization: Bearer <API key or session token>");
       if (!allowed.includes(request.principal.role)) {
-        throw new PermissionError("FORBIDDEN", `This route is for ${allowed.join(", ")}; your credential has role ${request.principal.role}`);
+        throw new PermissionError(
+          "FORBIDDEN",
+          `This route is for ${allowed.join(", ")}; your credential has role ${request.principal.role}`,
+        );
       }
     });
   },

@@ -17,7 +17,11 @@ export const docsPlugin = fp(
             "Money-moving POSTs require an `Idempotency-Key`. Lists are cursor-paginated (`cursor`, `limit`). " +
             "Amounts are decimal strings of base units.",
         },
-        components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "API key (sr_key_…) or session token (sr_sess_…)" } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: "http", scheme: "bearer", description: "API key (sr_key_…) or session token (sr_sess_…)" },
+          },
+        },
         security: [{ bearer: [] }],
       },
       transform: jsonSchemaTransform,

@@ -65,7 +65,9 @@ export function isRedisUnavailable(error: unknown): boolean {
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setNotFoundHandler((request, reply) => {
-      void reply.status(404).send({ error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` } });
+      void reply.status(404).send({
+        error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` },
+      });
     });
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -75,25 +77,55 @@ export const errorsPlugin = fp(
           error: {
             code: "VALIDATION_FAILED",
             message: `The request ${error.validationContext ?? ""} is invalid`.replace("  ", " "),
-            details: { issues: error.validation.map((issue) => ({ path: issue.instancePath, message: issue.message, ...(issue.params as object) })) },
+            details: {
+              issues: error.validation.map((issue) => ({
+                path: issue.instancePath,
+                message: issue.message,
+                ...(issue.params as object),
+              })),
+            },
           },
         });
       }
       if (isResponseSerializationError(error)) {
         request.log.error({ err: error }, "response failed its schema");
-        return send(500, { error: { code: "INTERNAL", message: "Internal error; the request id identifies it in the logs", details: { requestId: request.id } } });
+        return send(500, {
+          error: {
+            code: "INTERNAL",
+            message: "Internal error; the request id identifies it in the logs",
+            details: { requestId: request.id },
+          },
+        });
       }
       if (isStablerailError(error)) {
         const status = statusOf(error);
         if (status >= 500) {
           request.log.error({ err: error }, "request failed");
-          return send(status, { error: { code: error.code, message: status === 503 ? error.shortMessage : "Internal error", details: { requestId: request.id } } });
+          return send(status, {
+            error: {
+              code: error.code,
+              message: status === 503 ? error.shortMessage : "Internal error",
+              details: { requestId: request.id },
+            },
+          });
         }
-        return send(status, { error: { code: error.code, message: error.shortMessage, ...(error.details ? { details: error.details } : {}) } });
+        return send(status, {
+          error: {
+            code: error.code,
+            message: error.shortMessage,
+            ...(error.details ? { details: error.details } : {}),
+          },
+        });
       }
       if (isRedisUnavailable(error)) {
         request.log.error({ err: error }, "redis unavailable");
-        return send(503, { error: { code: "REDIS_UNAVAILABLE", message: "A dependency is unavailable; retry later", details: { requestId: request.id } } });
+        return send(503, {
+          error: {
+            code: "REDIS_UNAVAILABLE",
+            message: "A dependency is unavailable; retry later",
+            details: { requestId: request.id },
+          },
+        });
       }
       // Fastify's own 4xx (malformed JSON, body too large, wrong content type, rate limit).
       const status = error.statusCode ?? 500;
@@ -111,7 +143,13 @@ export const errorsPlugin = fp(
         return send(status, { error: { code, message: error.message } });
       }
       request.log.error({ err: error }, "request failed");
-      return send(500, { error: { code: "INTERNAL", message: "Internal error; the request id identifies it in the logs", details: { requestId: request.id } } });
+      return send(500, {
+        error: {
+          code: "INTERNAL",
+          message: "Internal error; the request id identifies it in the logs",
+          details: { requestId: request.id },
+        },
+      });
     });
   },
   { name: "errors" },

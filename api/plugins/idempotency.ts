@@ -14,7 +14,9 @@ import { UnavailableError, ValidationError } from "../../lib/errors/base.ts";
 import { ConflictError } from "../errors/api-errors.ts";
 import { isRedisUnavailable } from "./errors.ts";
 
-type Stored = { state: "in_progress"; bodyHash: string } | { state: "done"; bodyHash: string; status: number; body: string; contentType: string };
+type Stored =
+  | { state: "in_progress"; bodyHash: string }
+  | { state: "done"; bodyHash: string; status: number; body: string; contentType: string };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -29,7 +31,11 @@ const IN_PROGRESS_TTL_SECONDS = 60;
 function bodyHash(request: FastifyRequest): string {
   return createHash("sha256")
     .update(`${request.method} ${request.routeOptions.url} ${request.url}\n`)
-    .update(JSON.stringify(request.body ?? null, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)))
+    .update(
+      JSON.stringify(request.body ?? null, (_key, value: unknown) =>
+        typeof value === "bigint" ? value.toString() : value,
+      ),
+    )
     .digest("hex");
 }
 
@@ -37,7 +43,12 @@ async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (isRedisUnavailable(error)) throw new UnavailableError("REDIS_UNAVAILABLE", "Redis is unavailable; retry later with the same Idempotency-Key", { cause: error });
+    if (isRedisUnavailable(error))
+      throw new UnavailableError(
+        "REDIS_UNAVAILABLE",
+        "Redis is unavailable; retry later with the same Idempotency-Key",
+        { cause: error },
+      );
     throw error;
   }
 }
@@ -50,25 +61,40 @@ export const idempotencyPlugin = fp(
       if (!request.routeOptions.config.idempotent) return;
       const key = request.headers["idempotency-key"];
       if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
-        throw new ValidationError("IDEMPOTENCY_KEY_MISSING", "This request moves money: send an Idempotency-Key header (8-255 of A-Z a-z 0-9 _ : . -)");
+        throw new ValidationError(
+          "IDEMPOTENCY_KEY_MISSING",
+          "This request moves money: send an Idempotency-Key header (8-255 of A-Z a-z 0-9 _ : . -)",
+        );
       }
       const owner = request.principal?.userId ?? "anonymous";
       const redisKey = `${app.redisPrefix}:idem:${owner}:${key}`;
       const hash = bodyHash(request);
       const marker: Stored = { state: "in_progress", bodyHash: hash };
-      const claimed = await guarded(() => app.redis.set(redisKey, JSON.stringify(marker), "EX", IN_PROGRESS_TTL_SECONDS, "NX"));
+      const claimed = await guarded(() =>
+        app.redis.set(redisKey, JSON.stringify(marker), "EX", IN_PROGRESS_TTL_SECONDS, "NX"),
+      );
       if (claimed === "OK") {
         request.idempotencyRedisKey = redisKey;
         return;
       }
       const raw = await guarded(() => app.redis.get(redisKey));
       const stored = raw ? (JSON.parse(raw) as Stored) : undefined;
-      if (!stored) throw new ConflictError("IDEMPOTENCY_REQUEST_IN_PROGRESS", "A request with this Idempotency-Key just finished or expired; retry");
+      if (!stored)
+        throw new ConflictError(
+          "IDEMPOTENCY_REQUEST_IN_PROGRESS",
+          "A request with this Idempotency-Key just finished or expired; retry",
+        );
       if (stored.bodyHash !== hash) {
-        throw new ValidationError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request; use a new key");
+        throw new ValidationError(
+          "IDEMPOTENCY_KEY_REUSED",
+          "This Idempotency-Key was used with a different request; use a new key",
+        );
       }
       if (stored.state === "in_progress") {
-        throw new ConflictError("IDEMPOTENCY_REQUEST_IN_PROGRESS", "A request with this Idempotency-Key is still in progress; retry shortly");
+        throw new ConflictError(
+          "IDEMPOTENCY_REQUEST_IN_PROGRESS",
+          "A request with this Idempotency-Key is still in progress; retry shortly",
+        );
       }
       void reply.header("idempotent-replayed", "true").header("content-type", stored.contentType).status(stored.status);
       return reply.send(stored.body);

@@ -27,7 +27,10 @@ export const metricsPlugin = fp(
         registers: [metricsRegistry],
       });
     app.addHook("onResponse", async (request, reply) => {
-      latency.observe({ method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      latency.observe(
+        { method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
     });
   },
   { name: "metrics" },

@@ -21,7 +21,10 @@ export const rateLimitPlugin = fp(
       keyGenerator: (request) => (request.principal ? `cred:${request.principal.credentialId}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) => ({
         statusCode: 429,
-        error: { code: "RATE_LIMITED", message: `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}` },
+        error: {
+          code: "RATE_LIMITED",
+          message: `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}`,
+        },
       }),
     });
   },

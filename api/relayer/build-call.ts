@@ -31,7 +31,15 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
         data: encodeFunctionData({
           abi: stablecoinAbi,
           functionName: "transferWithAuthorization",
-          args: [request.from, request.to, BigInt(request.value), BigInt(request.validAfter), BigInt(request.validBefore), request.nonce, request.signature],
+          args: [
+            request.from,
+            request.to,
+            BigInt(request.value),
+            BigInt(request.validAfter),
+            BigInt(request.validBefore),
+            request.nonce,
+            request.signature,
+          ],
         }),
       };
     case "escrow.authorize":
@@ -49,15 +57,31 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
       } else if (funding.method === "authorization") {
         const [after, before] = [BigInt(funding.validAfter), BigInt(funding.validBefore)];
         data = charge
-          ? encodeFunctionData({ abi: paymentEscrowAbi, functionName: "chargeWithAuthorization", args: [t, amount, feeBps, after, before, funding.signature] })
-          : encodeFunctionData({ abi: paymentEscrowAbi, functionName: "authorizeWithAuthorization", args: [t, amount, after, before, funding.signature] });
+          ? encodeFunctionData({
+              abi: paymentEscrowAbi,
+              functionName: "chargeWithAuthorization",
+              args: [t, amount, feeBps, after, before, funding.signature],
+            })
+          : encodeFunctionData({
+              abi: paymentEscrowAbi,
+              functionName: "authorizeWithAuthorization",
+              args: [t, amount, after, before, funding.signature],
+            });
       } else {
         const { r, s, v, yParity } = parseSignature(funding.signature);
         const vByte = Number(v ?? BigInt(yParity + 27));
         const deadline = BigInt(funding.deadline);
         data = charge
-          ? encodeFunctionData({ abi: paymentEscrowAbi, functionName: "chargeWithPermit", args: [t, amount, feeBps, deadline, vByte, r, s] })
-          : encodeFunctionData({ abi: paymentEscrowAbi, functionName: "authorizeWithPermit", args: [t, amount, deadline, vByte, r, s] });
+          ? encodeFunctionData({
+              abi: paymentEscrowAbi,
+              functionName: "chargeWithPermit",
+              args: [t, amount, feeBps, deadline, vByte, r, s],
+            })
+          : encodeFunctionData({
+              abi: paymentEscrowAbi,
+              functionName: "authorizeWithPermit",
+              args: [t, amount, deadline, vByte, r, s],
+            });
       }
       return { to: contracts.paymentEscrow, value: 0n, data };
     }
@@ -65,10 +89,18 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
       return {
         to: contracts.paymentEscrow,
         value: 0n,
-        data: encodeFunctionData({ abi: paymentEscrowAbi, functionName: "capture", args: [terms(request.terms), BigInt(request.amount), request.feeBps] }),
+        data: encodeFunctionData({
+          abi: paymentEscrowAbi,
+          functionName: "capture",
+          args: [terms(request.terms), BigInt(request.amount), request.feeBps],
+        }),
       };
     case "escrow.void":
-      return { to: contracts.paymentEscrow, value: 0n, data: encodeFunctionData({ abi: paymentEscrowAbi, functionName: "void", args: [terms(request.terms)] }) };
+      return {
+        to: contracts.paymentEscrow,
+        value: 0n,
+        data: encodeFunctionData({ abi: paymentEscrowAbi, functionName: "void", args: [terms(request.terms)] }),
+      };
     case "forwarder.execute": {
       const r = request.request;
       return {
@@ -77,7 +109,17 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
         data: encodeFunctionData({
           abi: stablerailForwarderAbi,
           functionName: "execute",
-          args: [{ from: r.from, to: r.to, value: BigInt(r.value), gas: BigInt(r.gas), deadline: r.deadline, data: r.data, signature: r.signature }],
+          args: [
+            {
+              from: r.from,
+              to: r.to,
+              value: BigInt(r.value),
+              gas: BigInt(r.gas),
+              deadline: r.deadline,
+              data: r.data,
+              signature: r.signature,
+            },
+          ],
         }),
       };
     }
@@ -88,7 +130,11 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
         data: encodeFunctionData({
           abi: settlementAbi,
           functionName: "payout",
-          args: [request.batchId, request.token, request.items.map((item) => ({ ...item, amount: BigInt(item.amount) }))],
+          args: [
+            request.batchId,
+            request.token,
+            request.items.map((item) => ({ ...item, amount: BigInt(item.amount) })),
+          ],
         }),
       };
   }

@@ -6,7 +6,9 @@ import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { stablerailForwarderAbi } from "../../lib/chain/abis/stablerailForwarder.ts";
 
 /** Every custom error the relayed contracts (and the OpenZeppelin bases they inherit) declare. */
-const errorAbi = [...stablecoinAbi, ...paymentEscrowAbi, ...settlementAbi, ...stablerailForwarderAbi].filter((item) => item.type === "error");
+const errorAbi = [...stablecoinAbi, ...paymentEscrowAbi, ...settlementAbi, ...stablerailForwarderAbi].filter(
+  (item) => item.type === "error",
+);
 
 /**
  * Decodes revert data into `ErrorName(arg, ...)` against the contracts' ABIs (plus the built-in
@@ -32,9 +34,11 @@ export function decodeRevertData(data: Hex | undefined): string {
  */
 export function revertDataOf(error: unknown): Hex | undefined {
   if (!(error instanceof BaseError)) return undefined;
-  const found = error.walk((inner) => typeof (inner as { data?: unknown }).data === "string" || typeof (inner as { data?: { data?: unknown } }).data?.data === "string") as
-    | { data?: Hex | { data?: Hex } }
-    | null;
+  const found = error.walk(
+    (inner) =>
+      typeof (inner as { data?: unknown }).data === "string" ||
+      typeof (inner as { data?: { data?: unknown } }).data?.data === "string",
+  ) as { data?: Hex | { data?: Hex } } | null;
   if (!found) return undefined;
   return typeof found.data === "string" ? found.data : found.data?.data;
 }
@@ -42,5 +46,7 @@ export function revertDataOf(error: unknown): Hex | undefined {
 /** Whether a viem error is an execution revert (as opposed to a transport or node problem). */
 export function isRevert(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
-  return revertDataOf(error) !== undefined || error.walk((inner) => /revert/i.test((inner as Error).message ?? "")) !== null;
+  return (
+    revertDataOf(error) !== undefined || error.walk((inner) => /revert/i.test((inner as Error).message ?? "")) !== null
+  );
 }

@@ -35,18 +35,28 @@ export function relayIdFor(idempotencyKey: string): string {
  * @example
  * const { relayId } = await enqueueRelay(queue, { idempotencyKey: "u1.k1", request, requestedBy: "u1" });
  */
-export async function enqueueRelay(queue: RelayQueue, { idempotencyKey, request, deadline, requestedBy }: EnqueueRelayParameters): Promise<EnqueueRelayResult> {
+export async function enqueueRelay(
+  queue: RelayQueue,
+  { idempotencyKey, request, deadline, requestedBy }: EnqueueRelayParameters,
+): Promise<EnqueueRelayResult> {
   const relayId = relayIdFor(idempotencyKey);
   const parsed = relayJobSchema.safeParse({ relayId, request, deadline: deadline?.toISOString(), requestedBy });
   if (!parsed.success) {
-    throw new ValidationError("RELAY_REQUEST_INVALID", `Relay request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+    throw new ValidationError(
+      "RELAY_REQUEST_INVALID",
+      `Relay request is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
+    );
   }
   const job: RelayJob = parsed.data;
   const target = operatorKinds.has(job.request.kind) ? queue.operator : queue.transfers;
   try {
     await target.add(job.request.kind, job, { jobId: relayId });
   } catch (error) {
-    throw new UnavailableError("RELAY_QUEUE_UNAVAILABLE", `The relay queue (Redis) did not answer; retry later: ${(error as Error).message}`, { cause: error });
+    throw new UnavailableError(
+      "RELAY_QUEUE_UNAVAILABLE",
+      `The relay queue (Redis) did not answer; retry later: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return { relayId, status: "queued" };
 }

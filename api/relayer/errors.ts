@@ -6,7 +6,11 @@ import { StablerailError } from "../../lib/errors/base.ts";
  */
 export class RelayPolicyError extends StablerailError {
   override name = "RelayPolicyError";
-  constructor(code: "RELAY_POLICY_RECIPIENT_NOT_ALLOWED" | "RELAY_POLICY_GAS_PRICE_TOO_HIGH", shortMessage: string, details?: Record<string, unknown>) {
+  constructor(
+    code: "RELAY_POLICY_RECIPIENT_NOT_ALLOWED" | "RELAY_POLICY_GAS_PRICE_TOO_HIGH",
+    shortMessage: string,
+    details?: Record<string, unknown>,
+  ) {
     super(code, shortMessage, { retryable: false, details });
   }
 }
@@ -16,7 +20,10 @@ export class RelayRevertedError extends StablerailError {
   override name = "RelayRevertedError";
   readonly reason: string;
   constructor(reason: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super("RELAY_REVERTED", `The relayed call reverts with ${reason}; fix the request, it will not succeed as is`, { ...options, retryable: false });
+    super("RELAY_REVERTED", `The relayed call reverts with ${reason}; fix the request, it will not succeed as is`, {
+      ...options,
+      retryable: false,
+    });
     this.reason = reason;
   }
 }
@@ -41,6 +48,8 @@ export class RelayerKeyUnavailableError extends StablerailError {
 export class RelayerLeaseLostError extends StablerailError {
   override name = "RelayerLeaseLostError";
   constructor(address: string) {
-    super("RELAYER_LEASE_LOST", `The lease on relayer key ${address} was lost; another worker owns it now`, { retryable: true });
+    super("RELAYER_LEASE_LOST", `The lease on relayer key ${address} was lost; another worker owns it now`, {
+      retryable: true,
+    });
   }
 }

@@ -39,7 +39,10 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
     for (const hash of [...hashes].reverse()) {
       const receipt = await p.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
       if (receipt) {
-        await p.database.db.update(relayerTransactions).set({ status: "mined" }).where(eq(relayerTransactions.hash, hash));
+        await p.database.db
+          .update(relayerTransactions)
+          .set({ status: "mined" })
+          .where(eq(relayerTransactions.hash, hash));
         return receipt;
       }
     }
@@ -47,9 +50,18 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
       const fees = bumpFees(current.fees, await estimateFees(p.publicClient));
       if (fees.maxFeePerGas <= p.maxFeePerGasCap) {
         const replacement = await p.key.replace(current.nonce, p.call, current.gas, fees, p.relayIds, current.hash);
-        p.logger.warn({ relayer: p.key.address, nonce: current.nonce, replaced: current.hash, hash: replacement.hash }, "replaced a stuck transaction");
-        await recordTransition(p.database, p.relayIds, "replaced", { transactionHash: current.hash, detail: { replacedBy: replacement.hash } });
-        await recordTransition(p.database, p.relayIds, "submitted", { transactionHash: replacement.hash, detail: { maxFeePerGas: fees.maxFeePerGas.toString() } });
+        p.logger.warn(
+          { relayer: p.key.address, nonce: current.nonce, replaced: current.hash, hash: replacement.hash },
+          "replaced a stuck transaction",
+        );
+        await recordTransition(p.database, p.relayIds, "replaced", {
+          transactionHash: current.hash,
+          detail: { replacedBy: replacement.hash },
+        });
+        await recordTransition(p.database, p.relayIds, "submitted", {
+          transactionHash: replacement.hash,
+          detail: { maxFeePerGas: fees.maxFeePerGas.toString() },
+        });
         hashes.push(replacement.hash);
         current = replacement;
       } else {
@@ -63,7 +75,12 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
 }
 
 /** Waits until `blockNumber` has `confirmations` blocks on top of it. */
-export async function waitForConfirmations(publicClient: PublicClient, blockNumber: bigint, confirmations: number, pollMs = 100): Promise<void> {
+export async function waitForConfirmations(
+  publicClient: PublicClient,
+  blockNumber: bigint,
+  confirmations: number,
+  pollMs = 100,
+): Promise<void> {
   while ((await publicClient.getBlockNumber({ cacheTime: 0 })) < blockNumber + BigInt(confirmations)) {
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

@@ -12,7 +12,12 @@ export async function toRelays(database: Database, rows: RelayRow[]): Promise<Re
   const transitions = await database.db
     .select()
     .from(relayTransitions)
-    .where(inArray(relayTransitions.relayId, rows.map((row) => row.relayId)))
+    .where(
+      inArray(
+        relayTransitions.relayId,
+        rows.map((row) => row.relayId),
+      ),
+    )
     .orderBy(asc(relayTransitions.id));
   const byRelay = new Map<string, RelayTransition[]>();
   for (const transition of transitions) {

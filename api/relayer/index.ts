@@ -12,4 +12,8 @@ export { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 export { relayStatuses, type Relay, type RelayStatus, type RelayTransition } from "./relay-status.ts";
 export { relayerMigrations } from "./db/migration-set.ts";
 export { createRelayerMetrics, type RelayerMetrics } from "./metrics.ts";
-export { startRelayerWorkers, type RelayerWorkers, type StartRelayerWorkersParameters } from "./start-relayer-workers.ts";
+export {
+  startRelayerWorkers,
+  type RelayerWorkers,
+  type StartRelayerWorkersParameters,
+} from "./start-relayer-workers.ts";

@@ -25,24 +25,33 @@ const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call
  * Tries to take the lease on `address`.
  * @returns the lease, or `undefined` when another process holds it
  */
-export async function acquireKeyLease(redis: Redis, prefix: string, address: string, leaseMs: number, onLost: () => void): Promise<KeyLease | undefined> {
+export async function acquireKeyLease(
+  redis: Redis,
+  prefix: string,
+  address: string,
+  leaseMs: number,
+  onLost: () => void,
+): Promise<KeyLease | undefined> {
   const leaseKey = `${prefix}:relayer-lease:${address.toLowerCase()}`;
   const token = await redis.incr(`${prefix}:relayer-fence:${address.toLowerCase()}`);
   const taken = await redis.set(leaseKey, String(token), "PX", leaseMs, "NX");
   if (taken !== "OK") return undefined;
   let held = true;
-  const timer = setInterval(() => {
-    redis
-      .eval(RENEW, 1, leaseKey, String(token), String(leaseMs))
-      .then((renewed) => {
-        if (renewed === 0 && held) {
-          held = false;
-          clearInterval(timer);
-          onLost();
-        }
-      })
-      .catch(() => undefined);
-  }, Math.max(Math.floor(leaseMs / 3), 50));
+  const timer = setInterval(
+    () => {
+      redis
+        .eval(RENEW, 1, leaseKey, String(token), String(leaseMs))
+        .then((renewed) => {
+          if (renewed === 0 && held) {
+            held = false;
+            clearInterval(timer);
+            onLost();
+          }
+        })
+        .catch(() => undefined);
+    },
+    Math.max(Math.floor(leaseMs / 3), 50),
+  );
   timer.unref();
   return {
     address,

@@ -18,9 +18,13 @@ export type ListRelaysParameters = {
  * @example
  * const failed = await listRelays(database, { status: "failed", limit: 50 });
  */
-export async function listRelays(database: Database, { status, requestedBy, before, limit = 50 }: ListRelaysParameters = {}): Promise<Relay[]> {
+export async function listRelays(
+  database: Database,
+  { status, requestedBy, before, limit = 50 }: ListRelaysParameters = {},
+): Promise<Relay[]> {
   const filters: SQL[] = [];
-  if (status !== undefined) filters.push(Array.isArray(status) ? inArray(relays.status, status) : eq(relays.status, status));
+  if (status !== undefined)
+    filters.push(Array.isArray(status) ? inArray(relays.status, status) : eq(relays.status, status));
   if (requestedBy !== undefined) filters.push(eq(relays.requestedBy, requestedBy));
   if (before !== undefined) filters.push(lt(relays.updatedAt, before));
   const rows = await database.db
@@ -36,6 +40,9 @@ export async function listRelays(database: Database, { status, requestedBy, befo
  * The operators' dead-letter view: relays that ended without reaching the chain's confirmation
  * (failed, expired, cancelled), newest first, each with its error code and transitions.
  */
-export function listDeadLetters(database: Database, parameters: Omit<ListRelaysParameters, "status"> = {}): Promise<Relay[]> {
+export function listDeadLetters(
+  database: Database,
+  parameters: Omit<ListRelaysParameters, "status"> = {},
+): Promise<Relay[]> {
   return listRelays(database, { ...parameters, status: ["failed", "expired", "cancelled"] });
 }

@@ -26,7 +26,12 @@ export function createRelayerMetrics(registry: Registry, queue?: RelayQueue): Re
     };
   }
   return {
-    outcomes: new Counter({ name: "stablerail_relay_outcomes_total", help: "Relays that ended, by kind and outcome (confirmed, failed, expired, cancelled)", labelNames: ["kind", "outcome"], registers: [registry] }),
+    outcomes: new Counter({
+      name: "stablerail_relay_outcomes_total",
+      help: "Relays that ended, by kind and outcome (confirmed, failed, expired, cancelled)",
+      labelNames: ["kind", "outcome"],
+      registers: [registry],
+    }),
     latency: new Histogram({
       name: "stablerail_relay_latency_seconds",
       help: "Time from enqueue to confirmation of a relay",
@@ -34,8 +39,18 @@ export function createRelayerMetrics(registry: Registry, queue?: RelayQueue): Re
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
       registers: [registry],
     }),
-    keyBalance: new Gauge({ name: "stablerail_relayer_key_balance_ether", help: "Native balance of each relayer key (ether; for alerting only)", labelNames: ["relayer"], registers: [registry] }),
-    lowBalance: new Gauge({ name: "stablerail_relayer_key_low_balance", help: "1 when a relayer key holds less than RELAYER_LOW_BALANCE_WEI", labelNames: ["relayer"], registers: [registry] }),
+    keyBalance: new Gauge({
+      name: "stablerail_relayer_key_balance_ether",
+      help: "Native balance of each relayer key (ether; for alerting only)",
+      labelNames: ["relayer"],
+      registers: [registry],
+    }),
+    lowBalance: new Gauge({
+      name: "stablerail_relayer_key_low_balance",
+      help: "1 when a relayer key holds less than RELAYER_LOW_BALANCE_WEI",
+      labelNames: ["relayer"],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: "stablerail_relay_queue_depth",
       help: "Jobs in the relay queues by state",

@@ -21,10 +21,14 @@ export type RelayPolicySettings = {
 /** Refuses fees above the configured cap. */
 export function checkGasPriceCap(fees: Fees, cap: bigint): void {
   if (fees.maxFeePerGas > cap) {
-    throw new RelayPolicyError("RELAY_POLICY_GAS_PRICE_TOO_HIGH", `maxFeePerGas ${fees.maxFeePerGas} wei exceeds the cap of ${cap} wei; retry when fees fall or raise RELAYER_MAX_FEE_PER_GAS_CAP`, {
-      maxFeePerGas: fees.maxFeePerGas.toString(),
-      cap: cap.toString(),
-    });
+    throw new RelayPolicyError(
+      "RELAY_POLICY_GAS_PRICE_TOO_HIGH",
+      `maxFeePerGas ${fees.maxFeePerGas} wei exceeds the cap of ${cap} wei; retry when fees fall or raise RELAYER_MAX_FEE_PER_GAS_CAP`,
+      {
+        maxFeePerGas: fees.maxFeePerGas.toString(),
+        cap: cap.toString(),
+      },
+    );
   }
 }
 
@@ -54,7 +58,8 @@ function innerRecipients(target: Address, data: Hex, contracts: RelayContracts):
   if (getAddress(target) === getAddress(contracts.paymentEscrow)) {
     try {
       const call = decodeFunctionData({ abi: paymentEscrowAbi, data });
-      const t = (call.args as readonly unknown[] | undefined)?.[0] as { merchant?: Address; payer?: Address } | undefined;
+      const t = (call.args as readonly unknown[] | undefined)?.[0] as
+        { merchant?: Address; payer?: Address } | undefined;
       // refund returns funds to the payer; reclaim too; the merchant is the other party.
       return t?.payer ? [t.payer] : [];
     } catch {
@@ -85,15 +90,27 @@ function innerRecipients(target: Address, data: Hex, contracts: RelayContracts):
 }
 
 /** Refuses a relay whose real recipients are not on the allowlist. */
-export function checkAllowlist(request: RelayRequest, contracts: RelayContracts, allowlist: readonly Address[] | undefined): void {
+export function checkAllowlist(
+  request: RelayRequest,
+  contracts: RelayContracts,
+  allowlist: readonly Address[] | undefined,
+): void {
   if (allowlist === undefined) return;
-  const allowed = new Set([...allowlist, contracts.stablecoin, contracts.paymentEscrow, contracts.settlement, contracts.forwarder].map((address) => getAddress(address)));
+  const allowed = new Set(
+    [...allowlist, contracts.stablecoin, contracts.paymentEscrow, contracts.settlement, contracts.forwarder].map(
+      (address) => getAddress(address),
+    ),
+  );
   for (const recipient of realRecipients(request, contracts)) {
     if (!allowed.has(getAddress(recipient))) {
-      throw new RelayPolicyError("RELAY_POLICY_RECIPIENT_NOT_ALLOWED", `Recipient ${recipient} of this ${request.kind} relay is not on the relayer allowlist`, {
-        recipient,
-        kind: request.kind,
-      });
+      throw new RelayPolicyError(
+        "RELAY_POLICY_RECIPIENT_NOT_ALLOWED",
+        `Recipient ${recipient} of this ${request.kind} relay is not on the relayer allowlist`,
+        {
+          recipient,
+          kind: request.kind,
+        },
+      );
     }
   }
 }

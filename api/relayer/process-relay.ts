@@ -28,7 +28,12 @@ export type ProcessRelayDependencies = {
   /** Finds a leased key by address (to resume a relay sent before a crash). */
   keyByAddress: (address: string) => RelayerKey | undefined;
   metrics: RelayerMetrics;
-  settings: { confirmations: number; maxFeePerGasCap: bigint; replaceAfterMs: number; allowlist?: readonly `0x${string}`[] | undefined };
+  settings: {
+    confirmations: number;
+    maxFeePerGasCap: bigint;
+    replaceAfterMs: number;
+    allowlist?: readonly `0x${string}`[] | undefined;
+  };
 };
 
 /**
@@ -38,16 +43,23 @@ export type ProcessRelayDependencies = {
  * resumes following it at its nonce instead of sending again.
  * @throws UnrecoverableError for failures that must not be retried (policy, revert, expiry)
  */
-export async function processRelay(job: Job, deps: ProcessRelayDependencies): Promise<{ status: RelayStatus; transactionHash?: Hex }> {
+export async function processRelay(
+  job: Job,
+  deps: ProcessRelayDependencies,
+): Promise<{ status: RelayStatus; transactionHash?: Hex }> {
   const parsed = relayJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`RELAY_JOB_INVALID: ${parsed.error.message}`);
   const relay = parsed.data;
   const { database, publicClient, metrics } = deps;
   await ensureRelayRecorded(database, relay, new Date(job.timestamp));
-  const progress = (status: RelayStatus, transactionHash?: Hex) => job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
+  const progress = (status: RelayStatus, transactionHash?: Hex) =>
+    job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
 
   const fail = async (status: "failed" | "expired" | "cancelled", error: Error & { code?: string }) => {
-    await recordTransition(database, [relay.relayId], status, { errorCode: error.code ?? "RELAY_FAILED", errorMessage: error.message });
+    await recordTransition(database, [relay.relayId], status, {
+      errorCode: error.code ?? "RELAY_FAILED",
+      errorMessage: error.message,
+    });
     metrics.outcomes.inc({ kind: relay.request.kind, outcome: status });
     await progress(status);
     throw new UnrecoverableError(`${error.code ?? "RELAY_FAILED"}: ${error.message}`);
@@ -67,7 +79,10 @@ export async function processRelay(job: Job, deps: ProcessRelayDependencies): Pr
   if (latest) {
     // Sent before (a crash or a retry after broadcast): follow the same nonce, never a new one.
     const owner = deps.keyByAddress(latest.relayer);
-    if (!owner) throw new Error(`RELAYER_KEY_UNAVAILABLE: relay ${relay.relayId} was sent by ${latest.relayer}, which this worker does not hold`);
+    if (!owner)
+      throw new Error(
+        `RELAYER_KEY_UNAVAILABLE: relay ${relay.relayId} was sent by ${latest.relayer}, which this worker does not hold`,
+      );
     key = owner;
     await key.broadcast(latest.raw as Hex).catch(() => undefined);
     sent = {
@@ -78,7 +93,10 @@ export async function processRelay(job: Job, deps: ProcessRelayDependencies): Pr
       fees: { maxFeePerGas: BigInt(latest.maxFeePerGas), maxPriorityFeePerGas: BigInt(latest.maxPriorityFeePerGas) },
     };
     sent.gas = (await publicClient.getTransaction({ hash: sent.hash }).catch(() => undefined))?.gas ?? 1_000_000n;
-    hashes = recorded.filter((row) => row.nonce === latest.nonce).map((row) => row.hash as Hex).reverse();
+    hashes = recorded
+      .filter((row) => row.nonce === latest.nonce)
+      .map((row) => row.hash as Hex)
+      .reverse();
   } else {
     if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline)) {
       return fail("expired", new RelayExpiredError(relay.deadline));
@@ -98,13 +116,21 @@ export async function processRelay(job: Job, deps: ProcessRelayDependencies): Pr
     let gas: bigint;
     try {
       // Simulates the call from the sending key: a revert is decoded here, before any nonce is used.
-      gas = ((await publicClient.estimateGas({ account: key.address, to: call.to, data: call.data, value: call.value })) * 12n) / 10n;
+      gas =
+        ((await publicClient.estimateGas({ account: key.address, to: call.to, data: call.data, value: call.value })) *
+          12n) /
+        10n;
     } catch (error) {
-      if (isRevert(error)) return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
+      if (isRevert(error))
+        return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
       throw error;
     }
     sent = await key.send(call, gas, fees, [relay.relayId]);
-    await recordTransition(database, [relay.relayId], "signed", { relayer: key.address, nonce: sent.nonce, transactionHash: sent.hash });
+    await recordTransition(database, [relay.relayId], "signed", {
+      relayer: key.address,
+      nonce: sent.nonce,
+      transactionHash: sent.hash,
+    });
     await recordTransition(database, [relay.relayId], "submitted", { transactionHash: sent.hash });
     await progress("submitted", sent.hash);
     hashes = [sent.hash];
@@ -122,13 +148,19 @@ export async function processRelay(job: Job, deps: ProcessRelayDependencies): Pr
     replaceAfterMs: deps.settings.replaceAfterMs,
     maxFeePerGasCap: deps.settings.maxFeePerGasCap,
   });
-  await recordTransition(database, [relay.relayId], "mined", { transactionHash: receipt.transactionHash, blockNumber: receipt.blockNumber });
+  await recordTransition(database, [relay.relayId], "mined", {
+    transactionHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+  });
   if (receipt.status === "reverted") {
     const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
     return fail("failed", new RelayRevertedError(reason));
   }
   await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
-  await recordTransition(database, [relay.relayId], "confirmed", { transactionHash: receipt.transactionHash, blockNumber: receipt.blockNumber });
+  await recordTransition(database, [relay.relayId], "confirmed", {
+    transactionHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+  });
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
   await progress("confirmed", receipt.transactionHash);
@@ -136,9 +168,20 @@ export async function processRelay(job: Job, deps: ProcessRelayDependencies): Pr
 }
 
 /** Re-runs a mined-but-reverted call on the state before its block to read the revert data. */
-async function replayRevert(publicClient: PublicClient, from: `0x${string}`, call: { to: `0x${string}`; data: Hex; value: bigint }, blockNumber: bigint): Promise<string> {
+async function replayRevert(
+  publicClient: PublicClient,
+  from: `0x${string}`,
+  call: { to: `0x${string}`; data: Hex; value: bigint },
+  blockNumber: bigint,
+): Promise<string> {
   try {
-    await publicClient.call({ account: from, to: call.to, data: call.data, value: call.value, blockNumber: blockNumber - 1n });
+    await publicClient.call({
+      account: from,
+      to: call.to,
+      data: call.data,
+      value: call.value,
+      blockNumber: blockNumber - 1n,
+    });
     return "reverted on chain (the call succeeds on the previous state: a transaction earlier in the block changed it)";
   } catch (error) {
     return decodeRevertData(revertDataOf(error));

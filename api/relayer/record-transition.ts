@@ -38,7 +38,12 @@ export type TransitionUpdate = {
 };
 
 /** Moves relays to `status` and records the transition with its time. */
-export async function recordTransition(database: Database, relayIds: string[], status: RelayStatus, update: TransitionUpdate = {}): Promise<void> {
+export async function recordTransition(
+  database: Database,
+  relayIds: string[],
+  status: RelayStatus,
+  update: TransitionUpdate = {},
+): Promise<void> {
   for (const relayId of relayIds) {
     await database.db
       .update(relays)
@@ -50,14 +55,18 @@ export async function recordTransition(database: Database, relayIds: string[], s
         ...(update.transactionHash === undefined ? {} : { transactionHash: update.transactionHash }),
         ...(update.blockNumber === undefined ? {} : { blockNumber: update.blockNumber.toString() }),
         ...(update.batchIndex === undefined ? {} : { batchIndex: update.batchIndex }),
-        ...(update.errorCode === undefined ? {} : { errorCode: update.errorCode, errorMessage: update.errorMessage ?? null }),
+        ...(update.errorCode === undefined
+          ? {}
+          : { errorCode: update.errorCode, errorMessage: update.errorMessage ?? null }),
       })
       .where(eq(relays.relayId, relayId));
     await database.db.insert(relayTransitions).values({
       relayId,
       status,
       transactionHash: update.transactionHash ?? null,
-      detail: update.detail ?? (update.errorCode === undefined ? null : { code: update.errorCode, message: update.errorMessage }),
+      detail:
+        update.detail ??
+        (update.errorCode === undefined ? null : { code: update.errorCode, message: update.errorMessage }),
     });
   }
 }

@@ -2,7 +2,11 @@ import type { Hex } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
-import type { RelayGateway, RelayRequest as ApiRelayRequest, RelayStatus as ApiRelayStatus } from "../money/relay-gateway.ts";
+import type {
+  RelayGateway,
+  RelayRequest as ApiRelayRequest,
+  RelayStatus as ApiRelayStatus,
+} from "../money/relay-gateway.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay } from "./get-relay.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
@@ -20,7 +24,11 @@ export type CreateRelayGatewayParameters = {
  * Adapts the relayer's producer and status reads to the API's narrow {@link RelayGateway} port
  * (api/money/relay-gateway.ts). Exposes `close` for the caller's shutdown path.
  */
-export async function createRelayGateway({ redisUrl, prefix, database }: CreateRelayGatewayParameters): Promise<RelayGateway & { queue: RelayQueue; close: () => Promise<void> }> {
+export async function createRelayGateway({
+  redisUrl,
+  prefix,
+  database,
+}: CreateRelayGatewayParameters): Promise<RelayGateway & { queue: RelayQueue; close: () => Promise<void> }> {
   const queue = createRelayQueue({ redis: redisUrl, prefix });
   return {
     queue,
@@ -56,9 +64,17 @@ export async function createRelayGateway({ redisUrl, prefix, database }: CreateR
       const job = (await queue.transfers.getJob(relayId)) ?? (await queue.operator.getJob(relayId));
       if (!job) return undefined;
       const state = await job.getState();
-      const progress = (typeof job.progress === "object" ? job.progress : {}) as { status?: RelayStatus; transactionHash?: Hex };
-      if (state === "failed") return { relayId, state: "dead", transactionHash: progress.transactionHash, error: job.failedReason };
-      return { relayId, state: progress.status ? toApiState(progress.status) : "queued", transactionHash: progress.transactionHash };
+      const progress = (typeof job.progress === "object" ? job.progress : {}) as {
+        status?: RelayStatus;
+        transactionHash?: Hex;
+      };
+      if (state === "failed")
+        return { relayId, state: "dead", transactionHash: progress.transactionHash, error: job.failedReason };
+      return {
+        relayId,
+        state: progress.status ? toApiState(progress.status) : "queued",
+        transactionHash: progress.transactionHash,
+      };
     },
   };
 }

@@ -3,7 +3,17 @@
  * states failed, replaced, expired, cancelled. `replaced` marks a transaction superseded at the
  * same nonce; the relay itself continues with the replacement.
  */
-export const relayStatuses = ["queued", "signed", "submitted", "mined", "confirmed", "failed", "replaced", "expired", "cancelled"] as const;
+export const relayStatuses = [
+  "queued",
+  "signed",
+  "submitted",
+  "mined",
+  "confirmed",
+  "failed",
+  "replaced",
+  "expired",
+  "cancelled",
+] as const;
 export type RelayStatus = (typeof relayStatuses)[number];
 
 export const finalRelayStatuses: ReadonlySet<RelayStatus> = new Set(["confirmed", "failed", "expired", "cancelled"]);

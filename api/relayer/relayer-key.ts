@@ -1,5 +1,13 @@
 import { and, desc, eq, gte, inArray } from "drizzle-orm";
-import { HttpRequestError, TimeoutError, keccak256, type Address, type Hex, type PrivateKeyAccount, type PublicClient } from "viem";
+import {
+  HttpRequestError,
+  TimeoutError,
+  keccak256,
+  type Address,
+  type Hex,
+  type PrivateKeyAccount,
+  type PublicClient,
+} from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
@@ -53,7 +61,13 @@ export class RelayerKey {
       const rows = await this.database.db
         .select()
         .from(relayerTransactions)
-        .where(and(eq(relayerTransactions.relayer, this.address), gte(relayerTransactions.nonce, latest), inArray(relayerTransactions.status, ["signed", "sent"])))
+        .where(
+          and(
+            eq(relayerTransactions.relayer, this.address),
+            gte(relayerTransactions.nonce, latest),
+            inArray(relayerTransactions.status, ["signed", "sent"]),
+          ),
+        )
         .orderBy(relayerTransactions.nonce, desc(relayerTransactions.id));
       const newestByNonce = new Map<number, (typeof rows)[number]>();
       for (const row of rows) if (!newestByNonce.has(row.nonce)) newestByNonce.set(row.nonce, row);
@@ -61,9 +75,15 @@ export class RelayerKey {
       for (let nonce = latest; nonce <= highest; nonce += 1) {
         const row = newestByNonce.get(nonce);
         if (row) {
-          this.logger.warn({ relayer: this.address, nonce, hash: row.hash }, "re-broadcasting a recorded transaction not yet mined");
+          this.logger.warn(
+            { relayer: this.address, nonce, hash: row.hash },
+            "re-broadcasting a recorded transaction not yet mined",
+          );
           await this.broadcast(row.raw as Hex);
-          await this.database.db.update(relayerTransactions).set({ status: "sent" }).where(eq(relayerTransactions.id, row.id));
+          await this.database.db
+            .update(relayerTransactions)
+            .set({ status: "sent" })
+            .where(eq(relayerTransactions.id, row.id));
         } else if (nonce >= pending) {
           this.logger.warn({ relayer: this.address, nonce }, "filling a nonce gap with a 0-value self-send");
           const fees = await this.currentFees();
@@ -71,7 +91,10 @@ export class RelayerKey {
         }
       }
       this.nextNonce = Math.max(pending, highest + 1);
-      this.logger.info({ relayer: this.address, nextNonce: this.nextNonce, lease: this.lease.token }, "relayer key ready");
+      this.logger.info(
+        { relayer: this.address, nextNonce: this.nextNonce, lease: this.lease.token },
+        "relayer key ready",
+      );
     });
   }
 
@@ -91,10 +114,20 @@ export class RelayerKey {
   }
 
   /** Signs a replacement at `nonce` with higher fees, records it, marks the older one replaced, broadcasts. */
-  replace(nonce: number, call: RelayCall, gas: bigint, fees: Fees, relayIds: string[], replacedHash: Hex): Promise<SentTransaction> {
+  replace(
+    nonce: number,
+    call: RelayCall,
+    gas: bigint,
+    fees: Fees,
+    relayIds: string[],
+    replacedHash: Hex,
+  ): Promise<SentTransaction> {
     return this.exclusive(async () => {
       if (!(await this.lease.stillHeld())) throw new RelayerLeaseLostError(this.address);
-      await this.database.db.update(relayerTransactions).set({ status: "replaced" }).where(eq(relayerTransactions.hash, replacedHash));
+      await this.database.db
+        .update(relayerTransactions)
+        .set({ status: "replaced" })
+        .where(eq(relayerTransactions.hash, replacedHash));
       return this.signRecordSend(nonce, call, gas, fees, relayIds);
     });
   }
@@ -105,7 +138,8 @@ export class RelayerKey {
       await this.publicClient.sendRawTransaction({ serializedTransaction: raw });
     } catch (error) {
       const message = (error as Error).message.toLowerCase();
-      if (/already known|known transaction|nonce too low|already imported|nonce has already been used/.test(message)) return;
+      if (/already known|known transaction|nonce too low|already imported|nonce has already been used/.test(message))
+        return;
       throw error;
     }
   }
@@ -119,7 +153,14 @@ export class RelayerKey {
     return { maxFeePerGas: maxFeePerGas!, maxPriorityFeePerGas: maxPriorityFeePerGas! };
   }
 
-  private async signRecordSend(nonce: number, call: RelayCall, gas: bigint, fees: Fees, relayIds: string[], onRecorded?: () => void): Promise<SentTransaction> {
+  private async signRecordSend(
+    nonce: number,
+    call: RelayCall,
+    gas: bigint,
+    fees: Fees,
+    relayIds: string[],
+    onRecorded?: () => void,
+  ): Promise<SentTransaction> {
     const raw = await this.account.signTransaction({
       chainId: this.publicClient.chain!.id,
       type: "eip1559",
@@ -156,7 +197,10 @@ export class RelayerKey {
       throw error;
     }
     onRecorded?.();
-    await this.database.db.update(relayerTransactions).set({ status: "sent" }).where(eq(relayerTransactions.hash, hash));
+    await this.database.db
+      .update(relayerTransactions)
+      .set({ status: "sent" })
+      .where(eq(relayerTransactions.hash, hash));
     return { nonce, hash, raw, fees, gas };
   }
 

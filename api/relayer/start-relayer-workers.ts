@@ -58,7 +58,10 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
   const leaseKey = async (privateKey: `0x${string}`): Promise<RelayerKey | undefined> => {
     const account = privateKeyToAccount(privateKey);
     const lease = await acquireKeyLease(connection, p.prefix, account.address, p.settings.leaseMs, () => {
-      logger.error({ relayer: account.address }, "lost the lease on a relayer key; it sends nothing more from this process");
+      logger.error(
+        { relayer: account.address },
+        "lost the lease on a relayer key; it sends nothing more from this process",
+      );
     });
     if (!lease) {
       logger.info({ relayer: account.address }, "relayer key leased by another worker; skipping it");
@@ -105,7 +108,9 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
       { connection, prefix: p.prefix, concurrency: p.settings.concurrency, autorun: true },
     );
     worker.on("error", (error) => logger.error({ err: error, queue: name }, "relay worker error"));
-    worker.on("failed", (job, error) => logger.warn({ relayId: job?.id, attempts: job?.attemptsMade, err: error.message }, "relay attempt failed"));
+    worker.on("failed", (job, error) =>
+      logger.warn({ relayId: job?.id, attempts: job?.attemptsMade, err: error.message }, "relay attempt failed"),
+    );
     workers.push(worker);
   };
   if (relayerKeys.length > 0) {
@@ -124,13 +129,20 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
       metrics.keyBalance.set({ relayer: key.address }, Number(formatEther(balance)));
       const low = balance < p.settings.lowBalanceWei;
       metrics.lowBalance.set({ relayer: key.address }, low ? 1 : 0);
-      if (low) logger.warn({ relayer: key.address, balanceWei: balance.toString(), thresholdWei: p.settings.lowBalanceWei.toString() }, "relayer key is low on gas; fund it");
+      if (low)
+        logger.warn(
+          { relayer: key.address, balanceWei: balance.toString(), thresholdWei: p.settings.lowBalanceWei.toString() },
+          "relayer key is low on gas; fund it",
+        );
     }
   };
   await checkBalances();
   const balanceTimer = setInterval(() => void checkBalances(), p.balanceIntervalMs ?? 30_000);
   balanceTimer.unref();
-  logger.info({ relayers: relayerKeys.map((key) => key.address), operator: operatorKey?.address }, "relay workers started");
+  logger.info(
+    { relayers: relayerKeys.map((key) => key.address), operator: operatorKey?.address },
+    "relay workers started",
+  );
 
   return {
     keys: allKeys,

@@ -25,7 +25,10 @@ export const bytes32 = z
 
 export const signatureInput = z
   .string()
-  .refine((value) => isHex(value) && (value.length === 132 || value.length === 130), "must be a 0x-prefixed 65-byte signature")
+  .refine(
+    (value) => isHex(value) && (value.length === 132 || value.length === 130),
+    "must be a 0x-prefixed 65-byte signature",
+  )
   .transform((value) => value as Hex);
 
 /** Amounts in JSON: decimal strings of base units; parsed to bigint. */
@@ -45,7 +48,8 @@ export const paginationQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 /** Cursors over the API's own tables: the row's sequence number, opaque to the client. */
 export function encodeSeqCursor(seq: bigint): string {
@@ -54,6 +58,10 @@ export function encodeSeqCursor(seq: bigint): string {
 
 export function decodeSeqCursor(cursor: string): bigint {
   const match = /^s:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match) throw new ValidationError("CURSOR_INVALID", "The cursor is not one this API returned; start again without a cursor");
+  if (!match)
+    throw new ValidationError(
+      "CURSOR_INVALID",
+      "The cursor is not one this API returned; start again without a cursor",
+    );
   return BigInt(match[1]!);
 }

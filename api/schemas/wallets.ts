@@ -1,9 +1,22 @@
 import { z } from "zod";
 
-import { addressInput, addressOutput, amountInput, amountOutput, bytes32, signatureInput, uintInput } from "./common.ts";
+import {
+  addressInput,
+  addressOutput,
+  amountInput,
+  amountOutput,
+  bytes32,
+  signatureInput,
+  uintInput,
+} from "./common.ts";
 
 /** The public view of a wallet; the response schema strips the encrypted key and anything else internal. */
-export const walletView = z.object({ id: z.string(), kind: z.enum(["custodial", "self_custody"]), address: addressOutput, createdAt: z.date() });
+export const walletView = z.object({
+  id: z.string(),
+  kind: z.enum(["custodial", "self_custody"]),
+  address: addressOutput,
+  createdAt: z.date(),
+});
 
 export const balanceView = z.object({ token: addressOutput, balance: amountOutput, lastChangeBlock: z.string() });
 
@@ -29,7 +42,9 @@ export const movementView = z.object({
   token: addressOutput,
   amount: amountOutput,
   nonce: z.string(),
-  status: z.string().describe("pending | queued | submitted | confirmed | failed | rejected (relay status while not indexed)"),
+  status: z
+    .string()
+    .describe("pending | queued | submitted | confirmed | failed | rejected (relay status while not indexed)"),
   relayId: z.string().nullable(),
   transactionHash: z.string().nullable(),
   createdAt: z.date(),
@@ -47,7 +62,9 @@ export const transferBody = z.union([
       signature: signatureInput,
     })
     .strict()
-    .describe("self-custody wallet: the TransferWithAuthorization typed data from GET …/typed-data, signed by the wallet"),
+    .describe(
+      "self-custody wallet: the TransferWithAuthorization typed data from GET …/typed-data, signed by the wallet",
+    ),
 ]);
 
 export const typedDataQuery = z.object({
@@ -61,5 +78,12 @@ export const typedDataView = z.object({
   domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
   types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
   primaryType: z.string(),
-  message: z.object({ from: addressOutput, to: addressOutput, value: z.string(), validAfter: z.string(), validBefore: z.string(), nonce: z.string() }),
+  message: z.object({
+    from: addressOutput,
+    to: addressOutput,
+    value: z.string(),
+    validAfter: z.string(),
+    validBefore: z.string(),
+    nonce: z.string(),
+  }),
 });

@@ -10,7 +10,12 @@ import { assertOwner } from "../plugins/auth.ts";
  * Loads a wallet the caller may see (its owner, or staff reading) — or, with `write`, move money
  * from (its owner only). Strangers get 404 WALLET_NOT_FOUND, whether or not it exists.
  */
-export async function loadOwnedWallet(database: Database, request: FastifyRequest, walletId: string, { write = false } = {}) {
+export async function loadOwnedWallet(
+  database: Database,
+  request: FastifyRequest,
+  walletId: string,
+  { write = false } = {},
+) {
   const [wallet] = await database.db.select().from(wallets).where(eq(wallets.id, walletId));
   if (!wallet) throw new NotFoundError("WALLET_NOT_FOUND", "No such wallet");
   try {

@@ -3,7 +3,11 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import type { TokenReads } from "../chain/token-reads.ts";
 import { decryptPrivateKey } from "./key-encryption.ts";
-import { randomAuthorizationNonce, transferAuthorizationTypedData, type TransferAuthorization } from "./transfer-authorization.ts";
+import {
+  randomAuthorizationNonce,
+  transferAuthorizationTypedData,
+  type TransferAuthorization,
+} from "./transfer-authorization.ts";
 
 export type SignCustodialTransferParameters = {
   kek: Buffer;
@@ -20,7 +24,10 @@ export type SignCustodialTransferParameters = {
  * nonce, valid from now for the TTL), so the relayer pays the gas and the user never holds any.
  * @returns the authorization and its 65-byte signature
  */
-export async function signCustodialTransfer(token: TokenReads, p: SignCustodialTransferParameters): Promise<{ authorization: TransferAuthorization; signature: Hex }> {
+export async function signCustodialTransfer(
+  token: TokenReads,
+  p: SignCustodialTransferParameters,
+): Promise<{ authorization: TransferAuthorization; signature: Hex }> {
   const account = privateKeyToAccount(decryptPrivateKey(p.kek, p.walletId, p.encryptedKey));
   const now = await token.chainTime();
   const authorization: TransferAuthorization = {

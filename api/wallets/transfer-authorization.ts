@@ -16,7 +16,14 @@ export const transferWithAuthorizationTypes = {
   ],
 } as const;
 
-export type TransferAuthorization = { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex };
+export type TransferAuthorization = {
+  from: Address;
+  to: Address;
+  value: bigint;
+  validAfter: bigint;
+  validBefore: bigint;
+  nonce: Hex;
+};
 
 /** A fresh random 32-byte EIP-3009 nonce. */
 export function randomAuthorizationNonce(): Hex {

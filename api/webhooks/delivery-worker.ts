@@ -24,12 +24,27 @@ export type CreateWebhookDeliveryWorkerParameters = {
   concurrency?: number;
 };
 
-export function createWebhookDeliveryWorker({ database, redisUrl, prefix, logger, timeoutMs = 10_000, concurrency = 16 }: CreateWebhookDeliveryWorkerParameters) {
+export function createWebhookDeliveryWorker({
+  database,
+  redisUrl,
+  prefix,
+  logger,
+  timeoutMs = 10_000,
+  concurrency = 16,
+}: CreateWebhookDeliveryWorkerParameters) {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const record = async (job: WebhookJob, status: string, responseStatus: number | null) => {
     await database.db
       .insert(webhookDeliveries)
-      .values({ id: randomUUID(), endpointId: job.endpointId, eventId: job.event.id, eventType: job.event.type, status, responseStatus, attempts: 1 })
+      .values({
+        id: randomUUID(),
+        endpointId: job.endpointId,
+        eventId: job.event.id,
+        eventType: job.event.type,
+        status,
+        responseStatus,
+        attempts: 1,
+      })
       .onConflictDoUpdate({
         target: [webhookDeliveries.endpointId, webhookDeliveries.eventId],
         set: { status, responseStatus, attempts: sql`${webhookDeliveries.attempts} + 1` },
@@ -39,16 +54,23 @@ export function createWebhookDeliveryWorker({ database, redisUrl, prefix, logger
     WEBHOOK_QUEUE_NAME,
     async (bullJob) => {
       const job = webhookJobSchema.parse(bullJob.data);
-      const [endpoint] = await database.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, job.endpointId));
+      const [endpoint] = await database.db
+        .select()
+        .from(webhookEndpoints)
+        .where(eq(webhookEndpoints.id, job.endpointId));
       if (!endpoint) throw new UnrecoverableError(`webhook endpoint ${job.endpointId} no longer exists`);
       const body = JSON.stringify(job.event);
-      let status: number | null = null;
+      let status: number;
       try {
         const response = await fetch(endpoint.url, {
           method: "POST",
           headers: {
             "content-type": "application/json",
-            [WEBHOOK_SIGNATURE_HEADER]: signWebhookPayload(body, endpoint.secrets as string[], Math.floor(Date.now() / 1000)),
+            [WEBHOOK_SIGNATURE_HEADER]: signWebhookPayload(
+              body,
+              endpoint.secrets as string[],
+              Math.floor(Date.now() / 1000),
+            ),
           },
           body,
           signal: AbortSignal.timeout(timeoutMs),
@@ -68,7 +90,9 @@ export function createWebhookDeliveryWorker({ database, redisUrl, prefix, logger
     { connection, prefix: `${prefix}:bull`, concurrency },
   );
   worker.on("error", (error) => logger.error({ err: error }, "webhook worker error"));
-  worker.on("failed", (job, error) => logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, "webhook delivery failed"));
+  worker.on("failed", (job, error) =>
+    logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, "webhook delivery failed"),
+  );
   return {
     worker,
     close: async () => {

@@ -21,7 +21,9 @@ export function webhookEventType(event: ChainEvent): string {
 }
 
 function addressesIn(args: Record<string, unknown>): Address[] {
-  return Object.values(args).filter((value): value is string => typeof value === "string" && isAddress(value)).map((value) => getAddress(value));
+  return Object.values(args)
+    .filter((value): value is string => typeof value === "string" && isAddress(value))
+    .map((value) => getAddress(value));
 }
 
 export type DispatchChainEventsParameters = {
@@ -37,7 +39,14 @@ export type DispatchChainEventsParameters = {
  * One dispatch pass.
  * @returns the number of jobs enqueued
  */
-export async function dispatchChainEvents({ database, redis, prefix, chainId, queue, batchSize = 500 }: DispatchChainEventsParameters): Promise<number> {
+export async function dispatchChainEvents({
+  database,
+  redis,
+  prefix,
+  chainId,
+  queue,
+  batchSize = 500,
+}: DispatchChainEventsParameters): Promise<number> {
   const cursorKey = `${prefix}:webhooks:cursor:${chainId}`;
   const afterId = BigInt((await redis.get(cursorKey)) ?? "0");
   const events = await listChainEvents(database, { chainId, afterId, limit: batchSize });
@@ -51,10 +60,13 @@ export async function dispatchChainEvents({ database, redis, prefix, chainId, qu
         .where(inArray(wallets.address, addresses))
     : [];
   const endpointsByAddress = new Map<string, Set<string>>();
-  for (const { address, endpointId } of owners) endpointsByAddress.set(address, (endpointsByAddress.get(address) ?? new Set()).add(endpointId));
+  for (const { address, endpointId } of owners)
+    endpointsByAddress.set(address, (endpointsByAddress.get(address) ?? new Set()).add(endpointId));
   const jobs = [];
   for (const event of events) {
-    const endpointIds = new Set(addressesIn(event.args).flatMap((address) => [...(endpointsByAddress.get(address) ?? [])]));
+    const endpointIds = new Set(
+      addressesIn(event.args).flatMap((address) => [...(endpointsByAddress.get(address) ?? [])]),
+    );
     const id = `evt_${event.transactionHash}_${event.logIndex}`;
     for (const endpointId of endpointIds) {
       jobs.push({
@@ -65,7 +77,13 @@ export async function dispatchChainEvents({ database, redis, prefix, chainId, qu
             id,
             type: webhookEventType(event),
             createdAt: new Date(Number(event.blockTimestamp) * 1000).toISOString(),
-            data: { ...event.args, blockNumber: event.blockNumber.toString(), transactionHash: event.transactionHash, logIndex: event.logIndex, contract: event.contract },
+            data: {
+              ...event.args,
+              blockNumber: event.blockNumber.toString(),
+              transactionHash: event.transactionHash,
+              logIndex: event.logIndex,
+              contract: event.contract,
+            },
           },
         },
         opts: { jobId: `${endpointId}-${id}` },
@@ -78,7 +96,9 @@ export async function dispatchChainEvents({ database, redis, prefix, chainId, qu
 }
 
 /** Runs {@link dispatchChainEvents} every `intervalMs` until stopped. */
-export function startWebhookDispatcher(parameters: DispatchChainEventsParameters & { intervalMs: number; onError: (error: unknown) => void }) {
+export function startWebhookDispatcher(
+  parameters: DispatchChainEventsParameters & { intervalMs: number; onError: (error: unknown) => void },
+) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const loop = async () => {

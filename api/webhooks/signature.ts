@@ -38,7 +38,12 @@ export function signWebhookPayload(body: string, secrets: string[], timestamp: n
  * @example
  * if (!verifyWebhookSignature(req.headers["stablerail-signature"], rawBody, [secret], Math.floor(Date.now() / 1000))) return res.status(400);
  */
-export function verifyWebhookSignature(header: string | undefined, body: string, secrets: string[], now: number): boolean {
+export function verifyWebhookSignature(
+  header: string | undefined,
+  body: string,
+  secrets: string[],
+  now: number,
+): boolean {
   if (!header) return false;
   let timestamp: number | undefined;
   const signatures: string[] = [];

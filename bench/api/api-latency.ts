@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const api = await createApiFixture("bench", { engine: "postgres", relay: "queue", rateLimitPerMinute: 100_000_000 });
   try {
     const user = await api.createUser("user", "bench");
-    const wallet = (await api.request("POST", "/v1/wallets", { key: user.key })).body as { id: string; address: `0x${string}` };
+    const wallet = (await api.request("POST", "/v1/wallets", { key: user.key })).body as {
+      id: string;
+      address: `0x${string}`;
+    };
     await api.fund(wallet.address, 500n * ONE);
     const url = await api.app.listen({ host: "127.0.0.1", port: 0 });
 
@@ -45,8 +48,18 @@ async function main(): Promise<void> {
       headers: { authorization: `Bearer ${user.key}`, "content-type": "application/json" },
       body: JSON.stringify({ to: "0x000000000000000000000000000000000000bEEF", amount: "1" }),
       setupClient: (client) => {
-        client.on("response", () => client.setHeaders({ authorization: `Bearer ${user.key}`, "content-type": "application/json", "idempotency-key": `bench-${randomBytes(12).toString("hex")}` }));
-        client.setHeaders({ authorization: `Bearer ${user.key}`, "content-type": "application/json", "idempotency-key": `bench-${randomBytes(12).toString("hex")}` });
+        client.on("response", () =>
+          client.setHeaders({
+            authorization: `Bearer ${user.key}`,
+            "content-type": "application/json",
+            "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
+          }),
+        );
+        client.setHeaders({
+          authorization: `Bearer ${user.key}`,
+          "content-type": "application/json",
+          "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
+        });
       },
     });
     report(`POST transfers (${CONNECTIONS} clients, ${DURATION_SECONDS}s)`, submit);
@@ -67,11 +80,29 @@ async function main(): Promise<void> {
       FROM generate_series(1, ${LEDGER_ROWS}) AS g`);
     await api.database.query(sql`ANALYZE postings`);
     await api.database.query(sql`ANALYZE journal_entries`);
-    process.stdout.write(`generated ${LEDGER_ROWS} ledger postings in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `generated ${LEDGER_ROWS} ledger postings in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
 
     const headers = { authorization: `Bearer ${user.key}` };
-    report(`GET balances (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`, await autocannon({ url: `${url}/v1/wallets/${wallet.id}/balances`, connections: CONNECTIONS, duration: DURATION_SECONDS, headers }));
-    report(`GET history limit=50 (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`, await autocannon({ url: `${url}/v1/wallets/${wallet.id}/history?limit=50`, connections: CONNECTIONS, duration: DURATION_SECONDS, headers }));
+    report(
+      `GET balances (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`,
+      await autocannon({
+        url: `${url}/v1/wallets/${wallet.id}/balances`,
+        connections: CONNECTIONS,
+        duration: DURATION_SECONDS,
+        headers,
+      }),
+    );
+    report(
+      `GET history limit=50 (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`,
+      await autocannon({
+        url: `${url}/v1/wallets/${wallet.id}/history?limit=50`,
+        connections: CONNECTIONS,
+        duration: DURATION_SECONDS,
+        headers,
+      }),
+    );
   } finally {
     await api.close();
   }

@@ -3,7 +3,10 @@ declare module "autocannon" {
   namespace autocannon {
     type Histogram = { p50: number; p99: number; max: number; average: number };
     type Result = { latency: Histogram; requests: Histogram & { total: number }; non2xx: number; errors: number };
-    type Client = { on: (event: "response", listener: () => void) => void; setHeaders: (headers: Record<string, string>) => void };
+    type Client = {
+      on: (event: "response", listener: () => void) => void;
+      setHeaders: (headers: Record<string, string>) => void;
+    };
     type Options = {
       url: string;
       method?: string;

@@ -41,7 +41,8 @@ const settings = {
 };
 
 const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(48)} ${value}\n`);
-const rate = (events: number, ms: number) => `${Math.round(events / (ms / 1000)).toLocaleString("en-US")} events/s (${(ms / 1000).toFixed(2)} s)`;
+const rate = (events: number, ms: number) =>
+  `${Math.round(events / (ms / 1000)).toLocaleString("en-US")} events/s (${(ms / 1000).toFixed(2)} s)`;
 
 async function main() {
   const node = await startHardhatNode();
@@ -50,18 +51,37 @@ async function main() {
     const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
     const { abi } = compileTestToken();
     const token = await deployTestToken(node.client, wallet);
-    await node.client.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: token.address, abi: abi as Abi, functionName: "mint", args: [account.address, 10n ** 30n] }) });
-    const recipients = Array.from({ length: 1000 }, (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address);
+    await node.client.waitForTransactionReceipt({
+      hash: await wallet.writeContract({
+        address: token.address,
+        abi: abi as Abi,
+        functionName: "mint",
+        args: [account.address, 10n ** 30n],
+      }),
+    });
+    const recipients = Array.from(
+      { length: 1000 },
+      (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address,
+    );
     const generationStart = Date.now();
     let last: Hash | undefined;
     for (let sent = 0; sent < EVENTS; sent += PER_TX) {
       const to = Array.from({ length: PER_TX }, (_, i) => recipients[(sent + i) % recipients.length]!);
-      last = await wallet.writeContract({ address: token.address, abi: abi as Abi, functionName: "transferMany", args: [to, to.map((_, i) => BigInt(i + 1))], gas: 15_000_000n });
+      last = await wallet.writeContract({
+        address: token.address,
+        abi: abi as Abi,
+        functionName: "transferMany",
+        args: [to, to.map((_, i) => BigInt(i + 1))],
+        gas: 15_000_000n,
+      });
     }
     await node.client.waitForTransactionReceipt({ hash: last! });
     const head = await node.client.getBlockNumber();
     const events = EVENTS + 1;
-    line("workload", `${events.toLocaleString("en-US")} Transfer events in ${head - token.blockNumber + 1n} blocks (generated in ${((Date.now() - generationStart) / 1000).toFixed(1)} s)`);
+    line(
+      "workload",
+      `${events.toLocaleString("en-US")} Transfer events in ${head - token.blockNumber + 1n} blocks (generated in ${((Date.now() - generationStart) / 1000).toFixed(1)} s)`,
+    );
 
     // Bare viem: eth_getLogs over ranges of ~5,000 logs (what the backfill's adaptive range settles on;
     // viem's http transport refuses response bodies over 10 MB), nothing done with the logs.
@@ -70,7 +90,9 @@ async function main() {
     const bareRange = BigInt(Math.max(1, Math.floor(settings.getLogs.targetLogsPerRequest / 2 / PER_TX)));
     for (let from = token.blockNumber; from <= head; from += bareRange) {
       const to = from + bareRange - 1n;
-      fetched += (await node.client.getLogs({ address: token.address, fromBlock: from, toBlock: to > head ? head : to })).length;
+      fetched += (
+        await node.client.getLogs({ address: token.address, fromBlock: from, toBlock: to > head ? head : to })
+      ).length;
     }
     const bareMs = Date.now() - bareStart;
     line("bare viem getLogs (no processing)", rate(fetched, bareMs));
@@ -78,7 +100,16 @@ async function main() {
     for (const engine of ["pglite", "postgres"] as TestEngine[]) {
       const cold = await createTestDatabase(engine, "bench_cold");
       const coldMs = await time(async () => {
-        const indexer = await startIndexer({ common: { logger }, database: cold, client: node.client, chainId: 31337, contracts: { Stablecoin: token.address }, startBlock: token.blockNumber, settings, follow: false });
+        const indexer = await startIndexer({
+          common: { logger },
+          database: cold,
+          client: node.client,
+          chainId: 31337,
+          contracts: { Stablecoin: token.address },
+          startBlock: token.blockNumber,
+          settings,
+          follow: false,
+        });
         await indexer.catchUp();
       });
       line(`${engine}: cold start (backfill)`, `${rate(events, coldMs)} — ${(coldMs / bareMs).toFixed(1)}× bare fetch`);
@@ -86,7 +117,10 @@ async function main() {
 
       const live = await createTestDatabase(engine, "bench_realtime");
       const realtimeMs = await followBlockByBlock(live, node.client, token.address, token.blockNumber);
-      line(`${engine}: realtime following (block by block)`, `${rate(events, realtimeMs)} — ${(realtimeMs / bareMs).toFixed(1)}× bare fetch`);
+      line(
+        `${engine}: realtime following (block by block)`,
+        `${rate(events, realtimeMs)} — ${(realtimeMs / bareMs).toFixed(1)}× bare fetch`,
+      );
       await live.drop();
     }
   } catch (error) {
@@ -104,13 +138,24 @@ async function time(fn: () => Promise<void>): Promise<number> {
 }
 
 /** The realtime path alone: every block fetched, parent-checked and written in its own transaction. */
-async function followBlockByBlock(database: Database, client: Parameters<typeof createRpc>[0]["client"], token: Address, startBlock: bigint): Promise<number> {
+async function followBlockByBlock(
+  database: Database,
+  client: Parameters<typeof createRpc>[0]["client"],
+  token: Address,
+  startBlock: bigint,
+): Promise<number> {
   await runMigrations(database, [ledgerMigrations]);
   const rpc = createRpc({ client });
   const decoder = createDecoder({ chainId: 31337, contracts: { Stablecoin: token } });
   const writer = createLedgerWriter({ database, chainId: 31337, context: {} });
   await writer.resetChain((await rpc.getBlockHeader(0n)).hash, startBlock);
-  const realtime = createRealtimeSync({ rpc, decoder, confirmations: 0, storedBlocksBelow: writer.storedBlocksBelow, floor: startBlock - 1n });
+  const realtime = createRealtimeSync({
+    rpc,
+    decoder,
+    confirmations: 0,
+    storedBlocksBelow: writer.storedBlocksBelow,
+    floor: startBlock - 1n,
+  });
   let writing = 0;
   const total = await time(async () => {
     for await (const event of realtime.catchUp({ number: startBlock - 1n, hash: "0x" })) {

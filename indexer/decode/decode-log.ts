@@ -37,12 +37,23 @@ export function createDecoder({ chainId, contracts }: { chainId: number; contrac
     addresses: [...byAddress.keys()].map((address) => getAddress(address)),
     decode: (log, blockTimestamp) => {
       const contractName = byAddress.get(log.address.toLowerCase());
-      if (!contractName || log.blockNumber === null || log.logIndex === null || log.transactionHash === null || log.blockHash === null) {
+      if (
+        !contractName ||
+        log.blockNumber === null ||
+        log.logIndex === null ||
+        log.transactionHash === null ||
+        log.blockHash === null
+      ) {
         return undefined;
       }
       let decoded;
       try {
-        decoded = decodeEventLog({ abi: abis[contractName], data: log.data, topics: log.topics as [`0x${string}`, ...`0x${string}`[]], strict: true });
+        decoded = decodeEventLog({
+          abi: abis[contractName],
+          data: log.data,
+          topics: log.topics as [`0x${string}`, ...`0x${string}`[]],
+          strict: true,
+        });
       } catch {
         return undefined;
       }

@@ -56,13 +56,26 @@ const CHUNK = 1000;
  * @param parameters.chainId - chain whose rows it writes
  * @param parameters.context - escrow and settlement addresses for the posting rules
  */
-export function createLedgerWriter({ database, chainId, context }: { database: Database; chainId: number; context: PostingRulesContext }): LedgerWriter {
+export function createLedgerWriter({
+  database,
+  chainId,
+  context,
+}: {
+  database: Database;
+  chainId: number;
+  context: PostingRulesContext;
+}): LedgerWriter {
   const db = database.db;
   return {
     readCheckpoint: async () => {
       const [row] = await db.select().from(ledgerChains).where(eq(ledgerChains.chainId, chainId));
       if (!row) return undefined;
-      return { genesisHash: row.genesisHash as Hash, number: row.headNumber, hash: row.headHash as Hash, timestamp: row.headTimestamp };
+      return {
+        genesisHash: row.genesisHash as Hash,
+        number: row.headNumber,
+        hash: row.headHash as Hash,
+        timestamp: row.headTimestamp,
+      };
     },
     storedBlocksBelow: async (below, limit) => {
       const rows = await db
@@ -71,7 +84,12 @@ export function createLedgerWriter({ database, chainId, context }: { database: D
         .where(and(eq(ledgerBlocks.chainId, chainId), lt(ledgerBlocks.number, below + 1n)))
         .orderBy(desc(ledgerBlocks.number))
         .limit(limit);
-      return rows.map((row) => ({ number: row.number, hash: row.hash as Hash, parentHash: row.parentHash as Hash, timestamp: row.timestamp }));
+      return rows.map((row) => ({
+        number: row.number,
+        hash: row.hash as Hash,
+        parentHash: row.parentHash as Hash,
+        timestamp: row.timestamp,
+      }));
     },
     commit: (batch) =>
       db.transaction(async (tx) => {
@@ -93,13 +111,26 @@ export function createLedgerWriter({ database, chainId, context }: { database: D
         if (batch.head.number >= from) {
           await tx
             .update(ledgerChains)
-            .set({ headNumber: batch.head.number, headHash: batch.head.hash, headTimestamp: batch.head.timestamp, updatedAt: new Date() })
+            .set({
+              headNumber: batch.head.number,
+              headHash: batch.head.hash,
+              headTimestamp: batch.head.timestamp,
+              updatedAt: new Date(),
+            })
             .where(eq(ledgerChains.chainId, chainId));
         }
       }),
     resetChain: (genesisHash, startBlock) =>
       db.transaction(async (tx) => {
-        for (const table of [postings, journalEntries, accountBalances, escrowPaymentStates, chainEvents, ledgerBlocks, ledgerChains]) {
+        for (const table of [
+          postings,
+          journalEntries,
+          accountBalances,
+          escrowPaymentStates,
+          chainEvents,
+          ledgerBlocks,
+          ledgerChains,
+        ]) {
           await tx.delete(table).where(eq(table.chainId, chainId));
         }
         await tx.insert(ledgerChains).values({
@@ -204,7 +235,11 @@ async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, 
     FROM jsonb_to_recordset(${toJson(balanceRows)}::jsonb) AS t(chain_id integer, account text, token text, balance numeric, block_number bigint)
     ON CONFLICT (chain_id, account, token) DO UPDATE SET balance = excluded.balance, block_number = excluded.block_number`);
 
-  await writePaymentStates(tx, chainId, logs.filter((log) => log.contractName === "PaymentEscrow"));
+  await writePaymentStates(
+    tx,
+    chainId,
+    logs.filter((log) => log.contractName === "PaymentEscrow"),
+  );
 
   const eventRows = logs.map((log) => ({
     chainId,
@@ -244,7 +279,12 @@ async function writePaymentStates(tx: Tx, chainId: number, logs: DecodedLog[]): 
     const next = applyEscrowEvent(latest.get(id), log);
     if (!next) continue;
     latest.set(id, next);
-    rows.push({ ...next, held: next.held.toString(), captured: next.captured.toString(), refunded: next.refunded.toString() });
+    rows.push({
+      ...next,
+      held: next.held.toString(),
+      captured: next.captured.toString(),
+      refunded: next.refunded.toString(),
+    });
   }
   for (let i = 0; i < rows.length; i += CHUNK) await tx.insert(escrowPaymentStates).values(rows.slice(i, i + CHUNK));
 }
@@ -253,7 +293,12 @@ async function writePaymentStates(tx: Tx, chainId: number, logs: DecodedLog[]): 
 function toJson(rows: object[]): string {
   return JSON.stringify(
     rows.map((row) =>
-      Object.fromEntries(Object.entries(row).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), typeof value === "bigint" ? value.toString() : value])),
+      Object.fromEntries(
+        Object.entries(row).map(([key, value]) => [
+          key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+          typeof value === "bigint" ? value.toString() : value,
+        ]),
+      ),
     ),
   );
 }

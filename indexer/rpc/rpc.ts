@@ -25,7 +25,8 @@ export function createRpc({ client }: { client: PublicClient }): Rpc {
     getHeadNumber: () => client.getBlockNumber({ cacheTime: 0 }),
     getBlockHeader: async (number) => {
       const block = await client.getBlock({ blockNumber: number });
-      if (block.hash === null) throw new UnavailableError("RPC_PENDING_BLOCK", `node returned block ${number} without a hash`);
+      if (block.hash === null)
+        throw new UnavailableError("RPC_PENDING_BLOCK", `node returned block ${number} without a hash`);
       return { number: block.number, hash: block.hash, parentHash: block.parentHash, timestamp: block.timestamp };
     },
     getLogsInRange: ({ addresses, fromBlock, toBlock }) => client.getLogs({ address: addresses, fromBlock, toBlock }),

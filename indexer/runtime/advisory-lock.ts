@@ -8,7 +8,9 @@ import type { Db } from "../../lib/db/database.ts";
  * so a standby that keeps retrying takes over without any lease bookkeeping.
  */
 export async function tryAdvisoryLock(session: Db, schema: string, chainId: number): Promise<boolean> {
-  const result = (await session.execute(sql`SELECT pg_try_advisory_lock(hashtext(${`stablerail-indexer:${schema}`}), ${chainId}) AS locked`)) as unknown as {
+  const result = (await session.execute(
+    sql`SELECT pg_try_advisory_lock(hashtext(${`stablerail-indexer:${schema}`}), ${chainId}) AS locked`,
+  )) as unknown as {
     rows: { locked: boolean }[];
   };
   return result.rows[0]?.locked === true;

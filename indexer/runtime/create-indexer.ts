@@ -44,7 +44,17 @@ export type CreateIndexerParameters = {
   contracts: Partial<Record<string, Address>>;
 };
 
-export function createIndexer({ common, database, chainId, startBlock, rpc, writer, historical, realtime, settings }: CreateIndexerParameters): Indexer {
+export function createIndexer({
+  common,
+  database,
+  chainId,
+  startBlock,
+  rpc,
+  writer,
+  historical,
+  realtime,
+  settings,
+}: CreateIndexerParameters): Indexer {
   const { logger } = common;
   const floor = startBlock - 1n;
   let stopping = false;
@@ -66,7 +76,10 @@ export function createIndexer({ common, database, chainId, startBlock, rpc, writ
     const checkpoint = await writer.readCheckpoint();
     if (checkpoint?.genesisHash === genesis) return checkpoint;
     if (checkpoint) {
-      logger.warn({ chainId, stored: checkpoint.genesisHash, node: genesis }, "the chain was restarted (new genesis); resetting this chain's ledger");
+      logger.warn(
+        { chainId, stored: checkpoint.genesisHash, node: genesis },
+        "the chain was restarted (new genesis); resetting this chain's ledger",
+      );
     }
     await writer.resetChain(genesis, startBlock);
     return (await writer.readCheckpoint())!;
@@ -105,14 +118,21 @@ export function createIndexer({ common, database, chainId, startBlock, rpc, writ
     const chainHead = await rpc.getHeadNumber();
     const target = chainHead - BigInt(settings.confirmations);
     let intact = checkpoint.number <= floor;
-    if (!intact && checkpoint.number <= chainHead) intact = (await rpc.getBlockHeader(checkpoint.number)).hash === checkpoint.hash;
+    if (!intact && checkpoint.number <= chainHead)
+      intact = (await rpc.getBlockHeader(checkpoint.number)).hash === checkpoint.hash;
     if (!intact && checkpoint.number >= target) {
       // The node's chain is now no longer than what is indexed (a deep reorg to a shorter branch, or a
       // restarted local chain with the same genesis): roll back to the common ancestor right away.
       const ancestor = await realtime.findAncestor(checkpoint.number < target ? checkpoint.number : target);
-      const head = ancestor.hash === undefined ? { number: floor, hash: "0x" as Hash, parentHash: "0x" as Hash, timestamp: 0n } : ancestor;
+      const head =
+        ancestor.hash === undefined
+          ? { number: floor, hash: "0x" as Hash, parentHash: "0x" as Hash, timestamp: 0n }
+          : ancestor;
       await writer.commit({ rollbackTo: head.number, blocks: [], logs: [], head });
-      logger.warn({ ancestor: Number(head.number), orphaned: Number(checkpoint.number - head.number) }, "reorg to a shorter chain: rolled back");
+      logger.warn(
+        { ancestor: Number(head.number), orphaned: Number(checkpoint.number - head.number) },
+        "reorg to a shorter chain: rolled back",
+      );
       checkpoint = (await writer.readCheckpoint())!;
       intact = true;
     }
@@ -130,8 +150,16 @@ export function createIndexer({ common, database, chainId, startBlock, rpc, writ
         );
       } else {
         const last = event.blocks[event.blocks.length - 1]!.block;
-        await writer.commit({ rollbackTo: event.ancestor.number, blocks: event.blocks.map((b) => b.block), logs: event.blocks.flatMap((b) => b.logs), head: last });
-        logger.warn({ ancestor: Number(event.ancestor.number), orphaned: Number(event.orphaned), newHead: Number(last.number) }, "reorg: rolled back and applied the new branch");
+        await writer.commit({
+          rollbackTo: event.ancestor.number,
+          blocks: event.blocks.map((b) => b.block),
+          logs: event.blocks.flatMap((b) => b.logs),
+          head: last,
+        });
+        logger.warn(
+          { ancestor: Number(event.ancestor.number), orphaned: Number(event.orphaned), newHead: Number(last.number) },
+          "reorg: rolled back and applied the new branch",
+        );
       }
       if (stopping) break;
     }

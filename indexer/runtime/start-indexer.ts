@@ -38,14 +38,38 @@ export type StartIndexerParameters = {
  *   contracts: { Stablecoin, PaymentEscrow, Settlement }, startBlock: deployment.startBlock, settings: config.indexer });
  * shutdown.register({ name: "indexer", close: indexer.stop });
  */
-export async function startIndexer({ common, database, client, chainId, contracts, startBlock, settings, follow = true }: StartIndexerParameters): Promise<Indexer> {
+export async function startIndexer({
+  common,
+  database,
+  client,
+  chainId,
+  contracts,
+  startBlock,
+  settings,
+  follow = true,
+}: StartIndexerParameters): Promise<Indexer> {
   await runMigrations(database, [ledgerMigrations]);
   const start = BigInt(startBlock);
   const rpc = createRpc({ client });
   const decoder = createDecoder({ chainId, contracts });
-  const writer = createLedgerWriter({ database, chainId, context: { escrow: contracts.PaymentEscrow, settlement: contracts.Settlement } });
-  const historical = createHistoricalSync({ common, rpc, decoder, options: { ...settings.getLogs, headerConcurrency: 16 } });
-  const realtime = createRealtimeSync({ rpc, decoder, confirmations: settings.confirmations, storedBlocksBelow: writer.storedBlocksBelow, floor: start - 1n });
+  const writer = createLedgerWriter({
+    database,
+    chainId,
+    context: { escrow: contracts.PaymentEscrow, settlement: contracts.Settlement },
+  });
+  const historical = createHistoricalSync({
+    common,
+    rpc,
+    decoder,
+    options: { ...settings.getLogs, headerConcurrency: 16 },
+  });
+  const realtime = createRealtimeSync({
+    rpc,
+    decoder,
+    confirmations: settings.confirmations,
+    storedBlocksBelow: writer.storedBlocksBelow,
+    floor: start - 1n,
+  });
   const indexer = createIndexer({
     common,
     database,

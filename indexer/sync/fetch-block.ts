@@ -10,7 +10,10 @@ export type BlockWithLogs = { block: BlockHeader; logs: DecodedLog[] };
  */
 export async function fetchBlockWithLogs(rpc: Rpc, decoder: Decoder, number: bigint): Promise<BlockWithLogs> {
   const block = await rpc.getBlockHeader(number);
-  const raw = decoder.addresses.length === 0 ? [] : await rpc.getLogsOfBlock({ addresses: decoder.addresses, blockHash: block.hash });
+  const raw =
+    decoder.addresses.length === 0
+      ? []
+      : await rpc.getLogsOfBlock({ addresses: decoder.addresses, blockHash: block.hash });
   const logs = raw
     .map((log) => decoder.decode(log, block.timestamp))
     .filter((log): log is DecodedLog => log !== undefined)

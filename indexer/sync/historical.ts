@@ -51,16 +51,24 @@ export function createHistoricalSync({
       const end = cursor + range - 1n > toBlock ? toBlock : cursor + range - 1n;
       let raw;
       try {
-        raw = decoder.addresses.length === 0 ? [] : await rpc.getLogsInRange({ addresses: decoder.addresses, fromBlock: cursor, toBlock: end });
+        raw =
+          decoder.addresses.length === 0
+            ? []
+            : await rpc.getLogsInRange({ addresses: decoder.addresses, fromBlock: cursor, toBlock: end });
       } catch (error) {
         if (isRangeTooLargeError(error) && end > cursor) {
           range = (end - cursor + 1n) / 2n || 1n;
           common.logger.debug({ fromBlock: cursor, range }, "eth_getLogs range refused; halving");
           continue;
         }
-        throw new UnavailableError("RPC_GET_LOGS_FAILED", `eth_getLogs ${cursor}..${end} failed: ${(error as Error).message}`, { cause: error });
+        throw new UnavailableError(
+          "RPC_GET_LOGS_FAILED",
+          `eth_getLogs ${cursor}..${end} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
-      if (raw.length < options.targetLogsPerRequest / 2 && range < maxRange) range = range * 2n > maxRange ? maxRange : range * 2n;
+      if (raw.length < options.targetLogsPerRequest / 2 && range < maxRange)
+        range = range * 2n > maxRange ? maxRange : range * 2n;
 
       const numbers = [...new Set(raw.map((log) => log.blockNumber!))];
       if (!numbers.includes(end)) numbers.push(end);
@@ -74,11 +82,17 @@ export function createHistoricalSync({
       for (const log of raw) {
         const header = headers.get(log.blockNumber!)!;
         // A log from another branch than its header means the node reorganised under us: retry later.
-        if (header.hash !== log.blockHash) throw new UnavailableError("RPC_REORG_DURING_BACKFILL", `block ${header.number} changed while backfilling; retrying`);
+        if (header.hash !== log.blockHash)
+          throw new UnavailableError(
+            "RPC_REORG_DURING_BACKFILL",
+            `block ${header.number} changed while backfilling; retrying`,
+          );
         const decoded = decoder.decode(log, header.timestamp);
         if (decoded) logs.push(decoded);
       }
-      logs.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+      logs.sort((a, b) =>
+        a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+      );
       yield { fromBlock: cursor, blocks: [...headers.values()], logs, head: headers.get(end)! };
       cursor = end + 1n;
     }

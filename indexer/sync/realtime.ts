@@ -14,7 +14,12 @@ import { fetchBlockWithLogs, type BlockWithLogs } from "./fetch-block.ts";
 
 export type RealtimeEvent =
   | ({ type: "block" } & BlockWithLogs)
-  | { type: "reorg"; ancestor: BlockHeader | { number: bigint; hash: Hash | undefined }; orphaned: bigint; blocks: BlockWithLogs[] };
+  | {
+      type: "reorg";
+      ancestor: BlockHeader | { number: bigint; hash: Hash | undefined };
+      orphaned: bigint;
+      blocks: BlockWithLogs[];
+    };
 
 export type RealtimeSync = {
   /**

@@ -12,8 +12,14 @@ import { NotFoundError, ValidationError } from "../errors/base.ts";
  * `genesisHash` identifies the chain instance: a local chain restarted from scratch has the
  * same id but another genesis, so stale files are detected instead of trusted.
  */
-const addressSchema = z.string().refine((value) => isAddress(value), "not an address").transform((value) => getAddress(value));
-const hashSchema = z.string().refine((value) => isHex(value) && value.length === 66, "not a 32-byte hash").transform((value) => value as Hash);
+const addressSchema = z
+  .string()
+  .refine((value) => isAddress(value), "not an address")
+  .transform((value) => getAddress(value));
+const hashSchema = z
+  .string()
+  .refine((value) => isHex(value) && value.length === 66, "not a 32-byte hash")
+  .transform((value) => value as Hash);
 
 export const contractNames = ["Stablecoin", "StablerailForwarder", "PaymentEscrow", "Settlement"] as const;
 export type ContractName = (typeof contractNames)[number];
@@ -26,7 +32,10 @@ export const deploymentSchema = z.object({
   deployedAt: z.string(),
   contracts: z.object(
     Object.fromEntries(
-      contractNames.map((name) => [name, z.object({ address: addressSchema, blockNumber: z.number().int().nonnegative() })]),
+      contractNames.map((name) => [
+        name,
+        z.object({ address: addressSchema, blockNumber: z.number().int().nonnegative() }),
+      ]),
     ) as Record<ContractName, z.ZodObject<{ address: typeof addressSchema; blockNumber: z.ZodNumber }>>,
   ),
 });
@@ -55,11 +64,17 @@ export async function readDeployment(deploymentsDir: string, chainId: number): P
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new NotFoundError("DEPLOYMENT_NOT_FOUND", `No deployment for chain ${chainId} at ${path}; run \`npm start\` or \`npm run deploy\` first`);
+    throw new NotFoundError(
+      "DEPLOYMENT_NOT_FOUND",
+      `No deployment for chain ${chainId} at ${path}; run \`npm start\` or \`npm run deploy\` first`,
+    );
   }
   const parsed = deploymentSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
-    throw new ValidationError("DEPLOYMENT_INVALID", `Deployment file ${path} is malformed: ${parsed.error.issues[0]?.message}`);
+    throw new ValidationError(
+      "DEPLOYMENT_INVALID",
+      `Deployment file ${path} is malformed: ${parsed.error.issues[0]?.message}`,
+    );
   }
   return parsed.data as Deployment;
 }

@@ -21,13 +21,21 @@ export const apiEnv = defineEnvSection(
       .describe("Admin API key accepted from the first start (unset: one is generated and printed once)"),
     API_KEY_ENCRYPTION_KEY: hex32
       .optional()
-      .describe("32-byte hex key-encryption key for custodial wallet keys (unset: generated into DATA_DIR on first start)"),
-    API_SESSION_TTL_SECONDS: positiveIntField.default(86_400).describe("Lifetime of a wallet UI session token, in seconds"),
+      .describe(
+        "32-byte hex key-encryption key for custodial wallet keys (unset: generated into DATA_DIR on first start)",
+      ),
+    API_SESSION_TTL_SECONDS: positiveIntField
+      .default(86_400)
+      .describe("Lifetime of a wallet UI session token, in seconds"),
     API_AUTHORIZATION_TTL_SECONDS: positiveIntField
       .default(3_600)
       .describe("validBefore of EIP-3009 authorizations the API signs for custodial wallets, in seconds from now"),
-    API_RATE_LIMIT_PER_MINUTE: positiveIntField.default(600).describe("Requests per minute per API key (or per IP when unauthenticated)"),
-    API_IDEMPOTENCY_TTL_SECONDS: positiveIntField.default(86_400).describe("How long Idempotency-Key results are kept (at least 24 hours)"),
+    API_RATE_LIMIT_PER_MINUTE: positiveIntField
+      .default(600)
+      .describe("Requests per minute per API key (or per IP when unauthenticated)"),
+    API_IDEMPOTENCY_TTL_SECONDS: positiveIntField
+      .default(86_400)
+      .describe("How long Idempotency-Key results are kept (at least 24 hours)"),
     API_SIWE_DOMAIN: z.string().default("localhost").describe("Domain that Sign-In with Ethereum messages must name"),
   },
   (env) => ({

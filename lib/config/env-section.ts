@@ -29,7 +29,11 @@ export function defineEnvSection<Shape extends z.ZodRawShape, Out>(
 }
 
 /** Any section, whatever its variables (parameters are contravariant, hence `never`). */
-type AnySection = { readonly title: string; readonly shape: z.ZodRawShape; readonly toSettings: (env: never) => unknown };
+type AnySection = {
+  readonly title: string;
+  readonly shape: z.ZodRawShape;
+  readonly toSettings: (env: never) => unknown;
+};
 type SettingsOf<S extends AnySection> = ReturnType<S["toSettings"]>;
 
 /**

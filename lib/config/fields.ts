@@ -34,7 +34,12 @@ export const privateKeyField = z
 /** Comma-separated list of private keys. */
 export const privateKeyListField = z
   .string()
-  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(privateKeyField).min(1, "must name at least one key"));
 
 export const logLevelField = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);

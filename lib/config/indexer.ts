@@ -7,12 +7,22 @@ export const indexerEnv = defineEnvSection(
   {
     INDEXER_CONFIRMATIONS: nonNegativeIntField
       .default(0)
-      .describe("Blocks behind the head the indexer stays (0 on the local chain; deeper reorgs are still detected and rolled back)"),
-    INDEXER_POLL_INTERVAL_MS: positiveIntField.default(1_000).describe("How often the indexer asks the node for a new head, in milliseconds"),
-    INDEXER_GET_LOGS_INITIAL_RANGE: positiveIntField.default(2_000).describe("Blocks per eth_getLogs call when backfilling starts (the range adapts)"),
+      .describe(
+        "Blocks behind the head the indexer stays (0 on the local chain; deeper reorgs are still detected and rolled back)",
+      ),
+    INDEXER_POLL_INTERVAL_MS: positiveIntField
+      .default(1_000)
+      .describe("How often the indexer asks the node for a new head, in milliseconds"),
+    INDEXER_GET_LOGS_INITIAL_RANGE: positiveIntField
+      .default(2_000)
+      .describe("Blocks per eth_getLogs call when backfilling starts (the range adapts)"),
     INDEXER_GET_LOGS_MAX_RANGE: positiveIntField.default(50_000).describe("Largest block range per eth_getLogs call"),
-    INDEXER_GET_LOGS_TARGET: positiveIntField.default(5_000).describe("Logs per eth_getLogs response the range grows towards"),
-    INDEXER_BLOCK_LOG_LEVEL: logLevelField.default("info").describe("Level of the one log line per new block when following the head"),
+    INDEXER_GET_LOGS_TARGET: positiveIntField
+      .default(5_000)
+      .describe("Logs per eth_getLogs response the range grows towards"),
+    INDEXER_BLOCK_LOG_LEVEL: logLevelField
+      .default("info")
+      .describe("Level of the one log line per new block when following the head"),
     INDEXER_STANDBY_RETRY_MS: positiveIntField
       .default(2_000)
       .describe("How often a standby indexer retries the advisory lock held by the active one, in milliseconds"),
@@ -20,7 +30,11 @@ export const indexerEnv = defineEnvSection(
   (env) => ({
     confirmations: env.INDEXER_CONFIRMATIONS,
     pollIntervalMs: env.INDEXER_POLL_INTERVAL_MS,
-    getLogs: { initialRange: env.INDEXER_GET_LOGS_INITIAL_RANGE, maxRange: env.INDEXER_GET_LOGS_MAX_RANGE, targetLogsPerRequest: env.INDEXER_GET_LOGS_TARGET },
+    getLogs: {
+      initialRange: env.INDEXER_GET_LOGS_INITIAL_RANGE,
+      maxRange: env.INDEXER_GET_LOGS_MAX_RANGE,
+      targetLogsPerRequest: env.INDEXER_GET_LOGS_TARGET,
+    },
     blockLogLevel: env.INDEXER_BLOCK_LOG_LEVEL,
     standbyRetryMs: env.INDEXER_STANDBY_RETRY_MS,
   }),

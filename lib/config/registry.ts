@@ -7,4 +7,13 @@ import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "./secti
  * Every environment section of the stack, in the order `.env.example` documents them.
  * A new section is added here so that it is documented (a test keeps .env.example in step).
  */
-export const allEnvSections = [commonEnv, chainEnv, databaseEnv, redisEnv, shutdownEnv, indexerEnv, relayerEnv, apiEnv] as const;
+export const allEnvSections = [
+  commonEnv,
+  chainEnv,
+  databaseEnv,
+  redisEnv,
+  shutdownEnv,
+  indexerEnv,
+  relayerEnv,
+  apiEnv,
+] as const;

@@ -1,7 +1,14 @@
 import { z } from "zod";
 
 import { defineEnvSection } from "./env-section.ts";
-import { addressField, bigintField, nonNegativeIntField, positiveIntField, privateKeyField, privateKeyListField } from "./fields.ts";
+import {
+  addressField,
+  bigintField,
+  nonNegativeIntField,
+  positiveIntField,
+  privateKeyField,
+  privateKeyListField,
+} from "./fields.ts";
 
 /**
  * Settings of the relayer workers (`npm run worker`, or in-process under `npm start`).
@@ -19,7 +26,12 @@ const HARDHAT_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efc
 
 const addressListField = z
   .string()
-  .transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(addressField));
 
 export const relayerEnv = defineEnvSection(
@@ -27,25 +39,37 @@ export const relayerEnv = defineEnvSection(
   {
     RELAYER_PRIVATE_KEYS: privateKeyListField
       .default(privateKeyListField.parse(HARDHAT_RELAYER_KEYS))
-      .describe("Comma-separated private keys that send relayed transfers (default: Hardhat accounts #1-#3, local chain only)"),
+      .describe(
+        "Comma-separated private keys that send relayed transfers (default: Hardhat accounts #1-#3, local chain only)",
+      ),
     RELAYER_OPERATOR_PRIVATE_KEY: privateKeyField
       .default(HARDHAT_OPERATOR_KEY)
-      .describe("Key that sends escrow and payout jobs: the escrow terms' operator and Settlement PAYOUT_ROLE holder (default: Hardhat account #0)"),
+      .describe(
+        "Key that sends escrow and payout jobs: the escrow terms' operator and Settlement PAYOUT_ROLE holder (default: Hardhat account #0)",
+      ),
     RELAYER_CONCURRENCY: positiveIntField.default(32).describe("Jobs one worker process runs at once"),
-    RELAYER_CONFIRMATIONS: nonNegativeIntField.default(0).describe("Blocks after the mined block before a relay counts as confirmed"),
+    RELAYER_CONFIRMATIONS: nonNegativeIntField
+      .default(0)
+      .describe("Blocks after the mined block before a relay counts as confirmed"),
     RELAYER_MAX_FEE_PER_GAS_CAP: bigintField
       .default(500_000_000_000n)
       .describe("Refuse to send when the estimated maxFeePerGas exceeds this many wei"),
     RELAYER_REPLACE_AFTER_MS: positiveIntField
       .default(30_000)
-      .describe("A transaction not mined after this many milliseconds is replaced at the same nonce with fees raised by 12.5%"),
+      .describe(
+        "A transaction not mined after this many milliseconds is replaced at the same nonce with fees raised by 12.5%",
+      ),
     RELAYER_ALLOWLIST: addressListField
       .optional()
-      .describe("Comma-separated recipients a relay may pay or call (checked inside EIP-3009, permit and forwarded calldata); unset allows all"),
+      .describe(
+        "Comma-separated recipients a relay may pay or call (checked inside EIP-3009, permit and forwarded calldata); unset allows all",
+      ),
     RELAYER_LOW_BALANCE_WEI: bigintField
       .default(100_000_000_000_000_000n)
       .describe("Warn (log + metric) when a relayer key holds less than this many wei"),
-    RELAYER_LEASE_MS: positiveIntField.default(15_000).describe("Lifetime of a worker's Redis lease on a relayer key; renewed at a third of it"),
+    RELAYER_LEASE_MS: positiveIntField
+      .default(15_000)
+      .describe("Lifetime of a worker's Redis lease on a relayer key; renewed at a third of it"),
   },
   (env) => ({
     relayerKeys: env.RELAYER_PRIVATE_KEYS,

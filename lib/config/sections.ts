@@ -13,7 +13,9 @@ import { logLevelField, nonNegativeIntField, positiveIntField, urlField } from "
 export const commonEnv = defineEnvSection(
   "Common",
   {
-    LOG_LEVEL: logLevelField.default("info").describe("Log level of every process: fatal|error|warn|info|debug|trace|silent"),
+    LOG_LEVEL: logLevelField
+      .default("info")
+      .describe("Log level of every process: fatal|error|warn|info|debug|trace|silent"),
     DATA_DIR: z
       .string()
       .default(".stablerail")
@@ -26,7 +28,9 @@ export const chainEnv = defineEnvSection(
   "Chain",
   {
     RPC_URL: urlField.default("http://127.0.0.1:8545").describe("JSON-RPC endpoint of the EVM chain"),
-    CHAIN_ID: positiveIntField.default(31337).describe("Chain id the services expect; start-up fails if the node reports another"),
+    CHAIN_ID: positiveIntField
+      .default(31337)
+      .describe("Chain id the services expect; start-up fails if the node reports another"),
     DEPLOYMENTS_DIR: z
       .string()
       .default(".stablerail/deployments")

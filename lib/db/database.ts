@@ -52,7 +52,12 @@ export type OpenDatabaseParameters = {
  * @example
  * const database = await openDatabase({ schema: "stablerail" }); // in-memory PGlite
  */
-export async function openDatabase({ url, pgliteDir, schema, poolSize = 10 }: OpenDatabaseParameters): Promise<Database> {
+export async function openDatabase({
+  url,
+  pgliteDir,
+  schema,
+  poolSize = 10,
+}: OpenDatabaseParameters): Promise<Database> {
   assertIdentifier(schema);
   return url ? openPostgres(url, schema, poolSize) : openPglite(pgliteDir, schema);
 }
@@ -63,9 +68,13 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
     await bootstrap.connect();
     await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).finally(() => bootstrap.end());
   } catch (error) {
-    throw new UnavailableError("DATABASE_UNAVAILABLE", `PostgreSQL at ${redactUrl(url)} did not answer: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new UnavailableError(
+      "DATABASE_UNAVAILABLE",
+      `PostgreSQL at ${redactUrl(url)} did not answer: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path="${schema}",public` });
   // An idle client that loses its server emits 'error' on the pool; without a listener the process dies.
@@ -75,7 +84,8 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
     engine: "postgres",
     schema,
     db,
-    query: async <Row extends Record<string, unknown>>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
+    query: async <Row extends Record<string, unknown>>(statement: SQL) =>
+      ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
     withSession: async (fn) => {
       const client = await pool.connect();
       try {
@@ -98,7 +108,8 @@ async function openPglite(dataDir: string | undefined, schema: string): Promise<
     engine: "pglite",
     schema,
     db,
-    query: async <Row extends Record<string, unknown>>(statement: SQL) => ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
+    query: async <Row extends Record<string, unknown>>(statement: SQL) =>
+      ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
     withSession: (fn) => fn(db),
     close: () => client.close(),
   };

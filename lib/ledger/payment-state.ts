@@ -13,7 +13,13 @@ import type { DecodedLog, PaymentState } from "./types.ts";
  */
 export function applyEscrowEvent(previous: PaymentState | undefined, log: DecodedLog): PaymentState | undefined {
   const args = log.args;
-  const at = { chainId: log.chainId, blockNumber: log.blockNumber, logIndex: log.logIndex, transactionHash: log.transactionHash, event: log.eventName };
+  const at = {
+    chainId: log.chainId,
+    blockNumber: log.blockNumber,
+    logIndex: log.logIndex,
+    transactionHash: log.transactionHash,
+    event: log.eventName,
+  };
   if (log.eventName === "PaymentAuthorized") {
     const terms = args.terms as Record<string, unknown>;
     return {
@@ -35,14 +41,25 @@ export function applyEscrowEvent(previous: PaymentState | undefined, log: Decode
   const amount = args.amount as bigint;
   switch (log.eventName) {
     case "PaymentCaptured":
-      return { ...previous, ...at, held: previous.held - amount, captured: previous.captured + amount, status: "captured" };
+      return {
+        ...previous,
+        ...at,
+        held: previous.held - amount,
+        captured: previous.captured + amount,
+        status: "captured",
+      };
     case "PaymentVoided":
       return { ...previous, ...at, held: 0n, status: "voided" };
     case "PaymentReclaimed":
       return { ...previous, ...at, held: 0n, status: "reclaimed" };
     case "PaymentRefunded": {
       const refunded = previous.refunded + amount;
-      return { ...previous, ...at, refunded, status: refunded >= previous.captured ? "refunded" : "partially_refunded" };
+      return {
+        ...previous,
+        ...at,
+        refunded,
+        status: refunded >= previous.captured ? "refunded" : "partially_refunded",
+      };
     }
     default:
       return previous;

@@ -51,7 +51,8 @@ export function journalize(logs: readonly DecodedLog[], context: PostingRulesCon
       settledNonces = new Set();
       for (let j = i; j < logs.length && logs[j]!.transactionHash === transaction; j++) {
         const other = logs[j]!;
-        if (other.contractName === "Settlement" && other.eventName === "AuthorizationSettled") settledNonces.add(String(other.args.nonce).toLowerCase());
+        if (other.contractName === "Settlement" && other.eventName === "AuthorizationSettled")
+          settledNonces.add(String(other.args.nonce).toLowerCase());
       }
     }
     if (log.contractName === "PaymentEscrow") {
@@ -76,7 +77,10 @@ type TransferContext = {
   settledNonces: Set<string>;
 };
 
-function journalizeTransfer(log: DecodedLog, { escrow, settlement, segment, payout, previous, settledNonces }: TransferContext): JournalEntry {
+function journalizeTransfer(
+  log: DecodedLog,
+  { escrow, settlement, segment, payout, previous, settledNonces }: TransferContext,
+): JournalEntry {
   const token = getAddress(log.address);
   const from = getAddress(log.args.from as Address);
   const to = getAddress(log.args.to as Address);
@@ -122,7 +126,16 @@ function journalizeTransfer(log: DecodedLog, { escrow, settlement, segment, payo
     reference,
     event: toJsonSafe({
       transfer: { from, to, value },
-      ...(cause ? { cause: { contract: cause.contractName, eventName: cause.eventName, logIndex: cause.logIndex, args: cause.args } } : {}),
+      ...(cause
+        ? {
+            cause: {
+              contract: cause.contractName,
+              eventName: cause.eventName,
+              logIndex: cause.logIndex,
+              args: cause.args,
+            },
+          }
+        : {}),
     }) as Record<string, unknown>,
     postings: [
       { account: debit, counterparty: credit, amount: -value },

@@ -1,4 +1,16 @@
-import { bigint, bigserial, index, integer, jsonb, numeric, primaryKey, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  primaryKey,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * The ledger's tables. Every row that comes from the chain is keyed by chain facts
@@ -49,7 +61,11 @@ export const journalEntries = pgTable(
     /** The decoded Transfer plus the Stablerail event that labelled it (bigints as strings). */
     event: jsonb("event").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }), index("journal_entries_tx").on(t.transactionHash), index("journal_entries_reference").on(t.reference)],
+  (t) => [
+    primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }),
+    index("journal_entries_tx").on(t.transactionHash),
+    index("journal_entries_reference").on(t.reference),
+  ],
 );
 
 /**

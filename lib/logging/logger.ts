@@ -34,7 +34,12 @@ export function createLogger({ name, level, pretty = process.stdout.isTTY === tr
       censor: "[redacted]",
     },
     ...(pretty
-      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" },
+          },
+        }
       : {}),
   });
 }

@@ -27,7 +27,12 @@ export type CreateShutdownParameters = {
  * const shutdown = createShutdown({ logger, timeoutMs: 10_000, handleSignals: true });
  * shutdown.register({ name: "http", close: () => app.close() });
  */
-export function createShutdown({ logger, timeoutMs, handleSignals = false, onForced }: CreateShutdownParameters): Shutdown {
+export function createShutdown({
+  logger,
+  timeoutMs,
+  handleSignals = false,
+  onForced,
+}: CreateShutdownParameters): Shutdown {
   const closers: Closer[] = [];
   let closing: Promise<void> | undefined;
   let resolveClosed!: () => void;

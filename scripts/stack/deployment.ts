@@ -4,7 +4,13 @@ import { join } from "node:path";
 import hre, { network } from "hardhat";
 import { getAddress, type Address, type PublicClient } from "viem";
 
-import { contractNames, readDeployment, writeDeployment, type ContractName, type Deployment } from "../../lib/chain/deployments.ts";
+import {
+  contractNames,
+  readDeployment,
+  writeDeployment,
+  type ContractName,
+  type Deployment,
+} from "../../lib/chain/deployments.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import StablerailModule from "../../ignition/modules/Stablerail.ts";
 
@@ -20,14 +26,28 @@ export type EnsureDeploymentParameters = {
  * one does not belong to this chain instance (no file, another genesis, or no code at the
  * addresses — as after a restart of the in-memory local chain). Writes `<chainId>.json`.
  */
-export async function ensureDeployment({ publicClient, chainId, deploymentsDir, logger }: EnsureDeploymentParameters): Promise<{ deployment: Deployment; reused: boolean }> {
+export async function ensureDeployment({
+  publicClient,
+  chainId,
+  deploymentsDir,
+  logger,
+}: EnsureDeploymentParameters): Promise<{ deployment: Deployment; reused: boolean }> {
   const genesis = await publicClient.getBlock({ blockNumber: 0n });
   const existing = await readDeployment(deploymentsDir, chainId).catch(() => undefined);
-  if (existing && existing.genesisHash === genesis.hash && (await hasCode(publicClient, existing.contracts.Stablecoin.address))) {
+  if (
+    existing &&
+    existing.genesisHash === genesis.hash &&
+    (await hasCode(publicClient, existing.contracts.Stablecoin.address))
+  ) {
     return { deployment: existing, reused: true };
   }
   if (existing) logger.warn({ chainId }, "recorded deployment belongs to another chain instance; deploying afresh");
-  const deployment = await deployStablerail({ publicClient, chainId, genesisHash: genesis.hash, fresh: existing !== undefined });
+  const deployment = await deployStablerail({
+    publicClient,
+    chainId,
+    genesisHash: genesis.hash,
+    fresh: existing !== undefined,
+  });
   await writeDeployment(deploymentsDir, deployment);
   return { deployment, reused: false };
 }
@@ -55,7 +75,10 @@ export async function deployStablerail({
   const startBlock = Number(await publicClient.getBlockNumber()) + 1;
   const connection = await network.create("localhost");
   try {
-    const deployed = (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<string, { getAddress: () => Promise<string> }>;
+    const deployed = (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<
+      string,
+      { getAddress: () => Promise<string> }
+    >;
     const addresses = await contractAddresses(deployed);
     const blocks = await creationBlocks(publicClient, startBlock);
     const contracts = {} as Deployment["contracts"];
@@ -75,7 +98,9 @@ export async function deployStablerail({
 }
 
 /** Maps the module's results to contract names by asking each deployed contract's artifact name. */
-async function contractAddresses(deployed: Record<string, { getAddress: () => Promise<string> }>): Promise<Record<ContractName, Address>> {
+async function contractAddresses(
+  deployed: Record<string, { getAddress: () => Promise<string> }>,
+): Promise<Record<ContractName, Address>> {
   const byKey: Record<string, ContractName> = {
     stablecoin: "Stablecoin",
     forwarder: "StablerailForwarder",

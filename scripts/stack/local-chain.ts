@@ -20,12 +20,26 @@ export type LocalChain = {
  * fresh chain (the indexer notices the new genesis and rebuilds the ledger).
  * @throws StablerailError CHAIN_UNREACHABLE when a remote RPC does not answer, CHAIN_ID_MISMATCH when the id differs
  */
-export async function ensureLocalChain({ rpcUrl, chainId, logger }: { rpcUrl: string; chainId: number; logger: Logger }): Promise<LocalChain> {
-  const publicClient = createPublicClient({ chain: stablerailChain(chainId, rpcUrl), transport: http(rpcUrl, { retryCount: 0 }) });
+export async function ensureLocalChain({
+  rpcUrl,
+  chainId,
+  logger,
+}: {
+  rpcUrl: string;
+  chainId: number;
+  logger: Logger;
+}): Promise<LocalChain> {
+  const publicClient = createPublicClient({
+    chain: stablerailChain(chainId, rpcUrl),
+    transport: http(rpcUrl, { retryCount: 0 }),
+  });
   const answered = await publicClient.getChainId().catch(() => undefined);
   if (answered !== undefined) {
     if (answered !== chainId) {
-      throw new StablerailError("CHAIN_ID_MISMATCH", `The node at ${rpcUrl} reports chain ${answered}, but CHAIN_ID is ${chainId}`);
+      throw new StablerailError(
+        "CHAIN_ID_MISMATCH",
+        `The node at ${rpcUrl} reports chain ${answered}, but CHAIN_ID is ${chainId}`,
+      );
     }
     logger.debug({ rpcUrl }, "using the chain already running");
     return { rpcUrl, publicClient, managed: false, close: async () => undefined };
@@ -36,9 +50,16 @@ export async function ensureLocalChain({ rpcUrl, chainId, logger }: { rpcUrl: st
     throw new StablerailError("CHAIN_UNREACHABLE", `No chain answers at ${rpcUrl}; start the node or fix RPC_URL`);
   }
   if (chainId !== 31337) {
-    throw new StablerailError("CHAIN_UNREACHABLE", `No chain answers at ${rpcUrl}; a local chain is started only for CHAIN_ID=31337`);
+    throw new StablerailError(
+      "CHAIN_UNREACHABLE",
+      `No chain answers at ${rpcUrl}; a local chain is started only for CHAIN_ID=31337`,
+    );
   }
-  const server = await network.createServer("default", url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/[[\]]/g, ""), Number(url.port || 8545));
+  const server = await network.createServer(
+    "default",
+    url.hostname === "localhost" ? "127.0.0.1" : url.hostname.replace(/[[\]]/g, ""),
+    Number(url.port || 8545),
+  );
   const { address, port } = await server.listen();
   logger.debug({ address, port }, "local chain listening");
   return { rpcUrl, publicClient, managed: true, close: () => server.close() };

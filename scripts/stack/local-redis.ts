@@ -15,7 +15,15 @@ export type LocalRedis = { url: string; managed: boolean; close: () => Promise<v
  * under `dataDir/redis`, so a second start finds the queues as they were.
  * @throws StablerailError REDIS_UNAVAILABLE with instructions when no Redis can be had
  */
-export async function ensureRedis({ url, dataDir, logger }: { url: string; dataDir: string; logger: Logger }): Promise<LocalRedis> {
+export async function ensureRedis({
+  url,
+  dataDir,
+  logger,
+}: {
+  url: string;
+  dataDir: string;
+  logger: Logger;
+}): Promise<LocalRedis> {
   if (await answers(url)) return { url, managed: false, close: async () => undefined };
 
   const parsed = new URL(url);
@@ -32,7 +40,20 @@ export async function ensureRedis({ url, dataDir, logger }: { url: string; dataD
   const port = parsed.port || "6379";
   const child: ChildProcess = spawn(
     "redis-server",
-    ["--bind", "127.0.0.1", "--port", port, "--dir", dir, "--appendonly", "yes", "--save", "", "--logfile", "redis.log"],
+    [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      port,
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--save",
+      "",
+      "--logfile",
+      "redis.log",
+    ],
     { stdio: "ignore" },
   );
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -52,11 +73,20 @@ export async function ensureRedis({ url, dataDir, logger }: { url: string; dataD
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
-  throw new StablerailError("REDIS_UNAVAILABLE", `redis-server did not start on port ${port}; see ${join(dir, "redis.log")}`);
+  throw new StablerailError(
+    "REDIS_UNAVAILABLE",
+    `redis-server did not start on port ${port}; see ${join(dir, "redis.log")}`,
+  );
 }
 
 async function answers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();

@@ -40,7 +40,9 @@ describe("API authentication and authorisation", () => {
       expect(response.status).to.equal(403);
       expect(response.body.error.code).to.equal("FORBIDDEN");
     }
-    expect((await api.request("POST", "/v1/users", { key: ADMIN_KEY, body: { role: "user", name: "x" } })).status).to.equal(201);
+    expect(
+      (await api.request("POST", "/v1/users", { key: ADMIN_KEY, body: { role: "user", name: "x" } })).status,
+    ).to.equal(201);
   });
 
   it("never returns a custodial wallet's key material", async () => {
@@ -56,7 +58,11 @@ describe("API authentication and authorisation", () => {
       expect(response.body.error.code).to.equal("WALLET_NOT_FOUND");
     }
     const balance = await api.balanceOf(api.roles.bob.address as `0x${string}`);
-    const send = await api.request("POST", `/v1/wallets/${aliceWallet}/transfers`, { key: bob.key, idempotencyKey: newIdempotencyKey(), body: { to: api.roles.bob.address, amount: "1" } });
+    const send = await api.request("POST", `/v1/wallets/${aliceWallet}/transfers`, {
+      key: bob.key,
+      idempotencyKey: newIdempotencyKey(),
+      body: { to: api.roles.bob.address, amount: "1" },
+    });
     expect(send.status).to.equal(404);
     expect(api.relayed).to.have.length(0);
     expect(await api.balanceOf(api.roles.bob.address as `0x${string}`)).to.equal(balance);
@@ -64,10 +70,17 @@ describe("API authentication and authorisation", () => {
 
   it("lets operators, auditors and admins read a user's wallet but not move its funds", async () => {
     for (const role of ["operator", "auditor", "admin"] as const) {
-      expect((await api.request("GET", `/v1/wallets/${aliceWallet}/balances`, { key: staff[role]!.key })).status, role).to.equal(200);
+      expect(
+        (await api.request("GET", `/v1/wallets/${aliceWallet}/balances`, { key: staff[role]!.key })).status,
+        role,
+      ).to.equal(200);
     }
     for (const role of ["operator", "auditor", "admin"] as const) {
-      const response = await api.request("POST", `/v1/wallets/${aliceWallet}/transfers`, { key: staff[role]!.key, idempotencyKey: newIdempotencyKey(), body: { to: api.roles.bob.address, amount: "1" } });
+      const response = await api.request("POST", `/v1/wallets/${aliceWallet}/transfers`, {
+        key: staff[role]!.key,
+        idempotencyKey: newIdempotencyKey(),
+        body: { to: api.roles.bob.address, amount: "1" },
+      });
       expect(response.status, role).to.equal(403);
     }
     expect(api.relayed).to.have.length(0);
@@ -77,7 +90,9 @@ describe("API authentication and authorisation", () => {
     const created = await api.request("POST", "/v1/api-keys", { key: alice.key });
     expect(created.status).to.equal(201);
     const key = created.body.apiKey as string;
-    const rows = await api.database.query<{ key_hash: string }>((await import("drizzle-orm")).sql`SELECT key_hash FROM api_keys`);
+    const rows = await api.database.query<{ key_hash: string }>(
+      (await import("drizzle-orm")).sql`SELECT key_hash FROM api_keys`,
+    );
     expect(rows.map((row) => row.key_hash)).to.not.include(key);
     const listed = await api.request("GET", "/v1/api-keys", { key });
     expect(JSON.stringify(listed.body)).to.not.include(key);
@@ -97,7 +112,14 @@ describe("API authentication and authorisation", () => {
     const carol = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[8]);
     const sign = async () => {
       const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-      const message = createSiweMessage({ address: carol.address, chainId: 31337, domain, nonce, uri: "http://localhost/", version: "1" });
+      const message = createSiweMessage({
+        address: carol.address,
+        chainId: 31337,
+        domain,
+        nonce,
+        uri: "http://localhost/",
+        version: "1",
+      });
       return { message, signature: await carol.signMessage({ message }) };
     };
     const registration = await sign();
@@ -117,8 +139,17 @@ describe("API authentication and authorisation", () => {
     const carol = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[8]);
     const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]);
     const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-    const message = createSiweMessage({ address: carol.address, chainId: 31337, domain, nonce, uri: "http://localhost/", version: "1" });
-    const response = await api.request("POST", "/v1/auth/siwe", { body: { message, signature: await mallory.signMessage({ message }) } });
+    const message = createSiweMessage({
+      address: carol.address,
+      chainId: 31337,
+      domain,
+      nonce,
+      uri: "http://localhost/",
+      version: "1",
+    });
+    const response = await api.request("POST", "/v1/auth/siwe", {
+      body: { message, signature: await mallory.signMessage({ message }) },
+    });
     expect(response.status).to.equal(401);
     expect(response.body.error.code).to.equal("SIWE_MESSAGE_INVALID");
   });
@@ -127,7 +158,9 @@ describe("API authentication and authorisation", () => {
     for (let i = 0; i < 4; i++) await api.request("POST", "/v1/wallets", { key: staff.merchant!.key });
     const first = await api.request("GET", "/v1/wallets?limit=3", { key: staff.merchant!.key });
     expect(first.body.items).to.have.length(3);
-    const second = await api.request("GET", `/v1/wallets?limit=3&cursor=${first.body.nextCursor}`, { key: staff.merchant!.key });
+    const second = await api.request("GET", `/v1/wallets?limit=3&cursor=${first.body.nextCursor}`, {
+      key: staff.merchant!.key,
+    });
     expect(second.body.items).to.have.length(1);
     expect(second.body.nextCursor).to.equal(null);
     expect(new Set([...first.body.items, ...second.body.items].map((w: { id: string }) => w.id)).size).to.equal(4);

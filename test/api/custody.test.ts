@@ -42,7 +42,9 @@ describe("ensureBootstrapAdmin", () => {
       expect(await ensureBootstrapAdmin(database, logger, undefined)).to.equal(undefined);
       const configured = `sr_key_${"b".repeat(43)}`;
       expect(await ensureBootstrapAdmin(database, logger, configured)).to.equal(undefined);
-      const rows = await database.query<{ key_hash: string }>((await import("drizzle-orm")).sql`SELECT key_hash FROM api_keys WHERE role = 'admin'`);
+      const rows = await database.query<{ key_hash: string }>(
+        (await import("drizzle-orm")).sql`SELECT key_hash FROM api_keys WHERE role = 'admin'`,
+      );
       expect(rows).to.have.length(2);
       expect(rows.map((row) => row.key_hash)).to.not.include(configured);
     } finally {

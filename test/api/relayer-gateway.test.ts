@@ -46,6 +46,8 @@ describe("createRelayerGateway (API → relayer queue)", () => {
       signature: request.signature,
     });
     expect(job?.data.requestedBy).to.equal("user-1");
-    expect(await queue.transfers.getJobCounts("waiting", "delayed", "prioritized")).to.satisfy((counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0) === 1);
+    expect(await queue.transfers.getJobCounts("waiting", "delayed", "prioritized")).to.satisfy(
+      (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0) === 1,
+    );
   });
 });

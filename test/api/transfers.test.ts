@@ -16,19 +16,50 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   const recipient = "0x000000000000000000000000000000000000bEEF" as Address;
 
   const send = (walletId: string, body: unknown, idempotencyKey: string | null = newIdempotencyKey(), key = user.key) =>
-    api.request("POST", `/v1/wallets/${walletId}/transfers`, { key, body, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    api.request("POST", `/v1/wallets/${walletId}/transfers`, {
+      key,
+      body,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
 
   /** Typed data from the API, signed by `signer` (carol unless another is given). */
-  const signedTransfer = async (amount: string, overrides: { validAfter?: string; validBefore?: string } = {}, signer = carol) => {
+  const signedTransfer = async (
+    amount: string,
+    overrides: { validAfter?: string; validBefore?: string } = {},
+    signer = carol,
+  ) => {
     const query = new URLSearchParams({ to: recipient, amount, ...overrides });
-    const typed = (await api.request("GET", `/v1/wallets/${selfCustody.id}/transfers/typed-data?${query}`, { key: user.key })).body;
-    const message = { ...typed.message, value: BigInt(typed.message.value), validAfter: BigInt(typed.message.validAfter), validBefore: BigInt(typed.message.validBefore) };
-    const signature = await signer.signTypedData({ domain: typed.domain, types: typed.types, primaryType: "TransferWithAuthorization", message });
-    return { to: recipient, amount, validAfter: typed.message.validAfter, validBefore: typed.message.validBefore, nonce: typed.message.nonce as Hex, signature };
+    const typed = (
+      await api.request("GET", `/v1/wallets/${selfCustody.id}/transfers/typed-data?${query}`, { key: user.key })
+    ).body;
+    const message = {
+      ...typed.message,
+      value: BigInt(typed.message.value),
+      validAfter: BigInt(typed.message.validAfter),
+      validBefore: BigInt(typed.message.validBefore),
+    };
+    const signature = await signer.signTypedData({
+      domain: typed.domain,
+      types: typed.types,
+      primaryType: "TransferWithAuthorization",
+      message,
+    });
+    return {
+      to: recipient,
+      amount,
+      validAfter: typed.message.validAfter,
+      validBefore: typed.message.validBefore,
+      nonce: typed.message.nonce as Hex,
+      signature,
+    };
   };
 
   /** Asserts a refused request moved nothing: no relay, no chain balance change, no ledger change. */
-  const expectNothingMoved = async (response: { status: number; body: { error: { code: string } } }, status: number, code: string) => {
+  const expectNothingMoved = async (
+    response: { status: number; body: { error: { code: string } } },
+    status: number,
+    code: string,
+  ) => {
     expect(response.status, JSON.stringify(response.body)).to.equal(status);
     expect(response.body.error.code).to.equal(code);
     expect(api.relayed).to.have.length(relayedBefore);
@@ -42,8 +73,20 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     user = await api.createUser("user", "dana");
     custodial = (await api.request("POST", "/v1/wallets", { key: user.key })).body;
     const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-    const message = createSiweMessage({ address: carol.address, chainId: 31337, domain, nonce, uri: "http://localhost/", version: "1" });
-    selfCustody = (await api.request("POST", "/v1/wallets/self-custody", { key: user.key, body: { message, signature: await carol.signMessage({ message }) } })).body;
+    const message = createSiweMessage({
+      address: carol.address,
+      chainId: 31337,
+      domain,
+      nonce,
+      uri: "http://localhost/",
+      version: "1",
+    });
+    selfCustody = (
+      await api.request("POST", "/v1/wallets/self-custody", {
+        key: user.key,
+        body: { message, signature: await carol.signMessage({ message }) },
+      })
+    ).body;
     await api.fund(custodial.address, 100n * ONE);
     await api.fund(selfCustody.address, 100n * ONE);
   });
@@ -59,26 +102,48 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     const before = await api.balanceOf(custodial.address);
     const response = await send(custodial.id, { to: recipient.toLowerCase(), amount: (5n * ONE).toString() });
     expect(response.status, JSON.stringify(response.body)).to.equal(202);
-    expect(response.body).to.include({ from: custodial.address, to: recipient, amount: (5n * ONE).toString(), status: "queued" });
+    expect(response.body).to.include({
+      from: custodial.address,
+      to: recipient,
+      amount: (5n * ONE).toString(),
+      status: "queued",
+    });
     expect(await api.balanceOf(custodial.address)).to.equal(before - 5n * ONE);
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 5n * ONE);
 
     await api.indexer.catchUp();
     const balances = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
-    expect(balances.items).to.deep.include({ token: api.token, balance: (95n * ONE).toString(), lastChangeBlock: balances.items[0].lastChangeBlock });
+    expect(balances.items).to.deep.include({
+      token: api.token,
+      balance: (95n * ONE).toString(),
+      lastChangeBlock: balances.items[0].lastChangeBlock,
+    });
     const history = (await api.request("GET", `/v1/wallets/${custodial.id}/history?limit=1`, { key: user.key })).body;
     expect(history.items[0].amount).to.equal((-5n * ONE).toString());
     expect(history.nextCursor).to.be.a("string");
-    const older = (await api.request("GET", `/v1/wallets/${custodial.id}/history?limit=10&cursor=${history.nextCursor}`, { key: user.key })).body;
+    const older = (
+      await api.request("GET", `/v1/wallets/${custodial.id}/history?limit=10&cursor=${history.nextCursor}`, {
+        key: user.key,
+      })
+    ).body;
     expect(older.items.map((item: { amount: string }) => item.amount)).to.deep.equal([(100n * ONE).toString()]);
     const transfers = (await api.request("GET", `/v1/wallets/${custodial.id}/transfers`, { key: user.key })).body;
     expect(transfers.items[0]).to.include({ status: "confirmed" });
     const tx = await api.request("GET", `/v1/transactions/${transfers.items[0].transactionHash}`, { key: user.key });
     expect(tx.status).to.equal(200);
-    expect(tx.body.entries[0].postings.map((p: { amount: string }) => BigInt(p.amount)).reduce((a: bigint, b: bigint) => a + b, 0n)).to.equal(0n);
+    expect(
+      tx.body.entries[0].postings
+        .map((p: { amount: string }) => BigInt(p.amount))
+        .reduce((a: bigint, b: bigint) => a + b, 0n),
+    ).to.equal(0n);
     const stranger = await api.createUser("user", "stranger");
-    expect((await api.request("GET", `/v1/transactions/${transfers.items[0].transactionHash}`, { key: stranger.key })).status).to.equal(404);
-    const csv = await api.request("GET", `/v1/wallets/${custodial.id}/statement.csv?fromBlock=0&toBlock=1000000`, { key: user.key });
+    expect(
+      (await api.request("GET", `/v1/transactions/${transfers.items[0].transactionHash}`, { key: stranger.key }))
+        .status,
+    ).to.equal(404);
+    const csv = await api.request("GET", `/v1/wallets/${custodial.id}/statement.csv?fromBlock=0&toBlock=1000000`, {
+      key: user.key,
+    });
     expect(csv.headers["content-type"]).to.match(/text\/csv/);
     expect(String(csv.body).trim().split("\n").pop()).to.equal(`closing,1000000,,,,,,,,${95n * ONE}`);
   });
@@ -129,7 +194,11 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   });
 
   it("answers 400 IDEMPOTENCY_KEY_MISSING when a money POST has no Idempotency-Key", async () => {
-    await expectNothingMoved(await send(custodial.id, { to: recipient, amount: "1" }, null), 400, "IDEMPOTENCY_KEY_MISSING");
+    await expectNothingMoved(
+      await send(custodial.id, { to: recipient, amount: "1" }, null),
+      400,
+      "IDEMPOTENCY_KEY_MISSING",
+    );
   });
 
   for (const [title, body] of [
@@ -148,18 +217,34 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   }
 
   it("refuses an amount above the balance with 422 INSUFFICIENT_BALANCE and moves nothing", async () => {
-    await expectNothingMoved(await send(custodial.id, { to: recipient, amount: (1000n * ONE).toString() }), 422, "INSUFFICIENT_BALANCE");
-    await expectNothingMoved(await send(selfCustody.id, await signedTransfer((1000n * ONE).toString())), 422, "INSUFFICIENT_BALANCE");
+    await expectNothingMoved(
+      await send(custodial.id, { to: recipient, amount: (1000n * ONE).toString() }),
+      422,
+      "INSUFFICIENT_BALANCE",
+    );
+    await expectNothingMoved(
+      await send(selfCustody.id, await signedTransfer((1000n * ONE).toString())),
+      422,
+      "INSUFFICIENT_BALANCE",
+    );
   });
 
   it("refuses a typed-data transfer signed by another key with 422 SIGNER_MISMATCH", async () => {
     const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]);
-    await expectNothingMoved(await send(selfCustody.id, await signedTransfer("10", {}, mallory)), 422, "SIGNER_MISMATCH");
+    await expectNothingMoved(
+      await send(selfCustody.id, await signedTransfer("10", {}, mallory)),
+      422,
+      "SIGNER_MISMATCH",
+    );
   });
 
   it("refuses a garbage signature with SIGNATURE_INVALID", async () => {
     const signed = await signedTransfer("10");
-    await expectNothingMoved(await send(selfCustody.id, { ...signed, signature: `0x${"11".repeat(65)}` }), 422, "SIGNATURE_INVALID");
+    await expectNothingMoved(
+      await send(selfCustody.id, { ...signed, signature: `0x${"11".repeat(65)}` }),
+      422,
+      "SIGNATURE_INVALID",
+    );
   });
 
   it("refuses a signature over different values (tampered amount) with SIGNER_MISMATCH", async () => {
@@ -168,11 +253,19 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   });
 
   it("refuses an expired authorization with AUTHORIZATION_EXPIRED", async () => {
-    await expectNothingMoved(await send(selfCustody.id, await signedTransfer("10", { validBefore: "1" })), 422, "AUTHORIZATION_EXPIRED");
+    await expectNothingMoved(
+      await send(selfCustody.id, await signedTransfer("10", { validBefore: "1" })),
+      422,
+      "AUTHORIZATION_EXPIRED",
+    );
   });
 
   it("refuses a not-yet-valid authorization with AUTHORIZATION_NOT_YET_VALID", async () => {
-    await expectNothingMoved(await send(selfCustody.id, await signedTransfer("10", { validAfter: "99999999999" })), 422, "AUTHORIZATION_NOT_YET_VALID");
+    await expectNothingMoved(
+      await send(selfCustody.id, await signedTransfer("10", { validAfter: "99999999999" })),
+      422,
+      "AUTHORIZATION_NOT_YET_VALID",
+    );
   });
 
   it("refuses a reused nonce with 409 AUTHORIZATION_NONCE_USED", async () => {
@@ -189,7 +282,9 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   });
 
   it("refuses a transfer from a frozen account with 403 ACCOUNT_FROZEN, and on-chain frozen recipients too", async () => {
-    expect((await api.request("POST", `/v1/users/${user.id}/freeze`, { key: ADMIN_KEY, body: { frozen: true } })).status).to.equal(200);
+    expect(
+      (await api.request("POST", `/v1/users/${user.id}/freeze`, { key: ADMIN_KEY, body: { frozen: true } })).status,
+    ).to.equal(200);
     await expectNothingMoved(await send(custodial.id, { to: recipient, amount: "1" }), 403, "ACCOUNT_FROZEN");
     await api.request("POST", `/v1/users/${user.id}/freeze`, { key: ADMIN_KEY, body: { frozen: false } });
     await (await api.roles.token.connect(api.roles.freezer).freeze(recipient)).wait();
@@ -199,7 +294,11 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
 
   it("answers 404 for another user's wallet and moves nothing", async () => {
     const other = await api.createUser("user", "frank");
-    await expectNothingMoved(await send(custodial.id, { to: recipient, amount: "1" }, newIdempotencyKey(), other.key), 404, "WALLET_NOT_FOUND");
+    await expectNothingMoved(
+      await send(custodial.id, { to: recipient, amount: "1" }, newIdempotencyKey(), other.key),
+      404,
+      "WALLET_NOT_FOUND",
+    );
   });
 
   it("answers 503 when Redis is down, and /ready reports it", async () => {

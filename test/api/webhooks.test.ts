@@ -60,7 +60,12 @@ describe("Webhook delivery to merchant endpoints", () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     queue = createWebhookQueue({ redisUrl: TEST_REDIS_URL, prefix: api.redisPrefix });
-    worker = createWebhookDeliveryWorker({ database: api.database, redisUrl: TEST_REDIS_URL, prefix: api.redisPrefix, logger: createLogger({ name: "webhooks", level: "silent", pretty: false }) });
+    worker = createWebhookDeliveryWorker({
+      database: api.database,
+      redisUrl: TEST_REDIS_URL,
+      prefix: api.redisPrefix,
+      logger: createLogger({ name: "webhooks", level: "silent", pretty: false }),
+    });
   });
   after(async () => {
     await worker.close();
@@ -79,18 +84,39 @@ describe("Webhook delivery to merchant endpoints", () => {
     const endpoint = await api.request("POST", "/v1/webhook-endpoints", { key: merchant.key, body: { url } });
     expect(endpoint.status).to.equal(201);
     const secret = endpoint.body.secret as string;
-    const wallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body as { id: string; address: Address };
+    const wallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body as {
+      id: string;
+      address: Address;
+    };
 
     failNext = 1;
     await api.fund(wallet.address, 1234n);
     await api.indexer.catchUp();
-    expect(await dispatchChainEvents({ database: api.database, redis: api.redis, prefix: api.redisPrefix, chainId: 31337, queue: queue.queue })).to.equal(1);
+    expect(
+      await dispatchChainEvents({
+        database: api.database,
+        redis: api.redis,
+        prefix: api.redisPrefix,
+        chainId: 31337,
+        queue: queue.queue,
+      }),
+    ).to.equal(1);
     // A second pass finds nothing new (cursor advanced), so nothing is delivered twice.
-    expect(await dispatchChainEvents({ database: api.database, redis: api.redis, prefix: api.redisPrefix, chainId: 31337, queue: queue.queue })).to.equal(0);
+    expect(
+      await dispatchChainEvents({
+        database: api.database,
+        redis: api.redis,
+        prefix: api.redisPrefix,
+        chainId: 31337,
+        queue: queue.queue,
+      }),
+    ).to.equal(0);
 
     await waitFor(() => received.length === 1);
     const [delivery] = received;
-    expect(verifyWebhookSignature(delivery!.header, delivery!.body, [secret], Math.floor(Date.now() / 1000))).to.equal(true);
+    expect(verifyWebhookSignature(delivery!.header, delivery!.body, [secret], Math.floor(Date.now() / 1000))).to.equal(
+      true,
+    );
     const event = JSON.parse(delivery!.body);
     expect(event.type).to.equal("stablecoin.transfer");
     expect(event.id).to.match(/^evt_0x[0-9a-f]{64}_\d+$/);
@@ -102,20 +128,30 @@ describe("Webhook delivery to merchant endpoints", () => {
     expect(log.body.items[0]).to.include({ eventId: event.id, status: "delivered", responseStatus: 204, attempts: 2 });
 
     const stranger = await api.createUser("merchant", "other merchant");
-    expect((await api.request("GET", `/v1/webhook-endpoints/${endpoint.body.id}/deliveries`, { key: stranger.key })).status).to.equal(404);
+    expect(
+      (await api.request("GET", `/v1/webhook-endpoints/${endpoint.body.id}/deliveries`, { key: stranger.key })).status,
+    ).to.equal(404);
   });
 
   it("signs with both the old and the new secret after a rotation", async () => {
     const merchant = await api.createUser("merchant", "rotating merchant");
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     const endpoint = (await api.request("POST", "/v1/webhook-endpoints", { key: merchant.key, body: { url } })).body;
-    const rotated = await api.request("POST", `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { key: merchant.key });
+    const rotated = await api.request("POST", `/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, {
+      key: merchant.key,
+    });
     expect(rotated.status).to.equal(200);
     const wallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body as { address: Address };
     received = [];
     await api.fund(wallet.address, 1n);
     await api.indexer.catchUp();
-    await dispatchChainEvents({ database: api.database, redis: api.redis, prefix: api.redisPrefix, chainId: 31337, queue: queue.queue });
+    await dispatchChainEvents({
+      database: api.database,
+      redis: api.redis,
+      prefix: api.redisPrefix,
+      chainId: 31337,
+      queue: queue.queue,
+    });
     await waitFor(() => received.length === 1);
     const now = Math.floor(Date.now() / 1000);
     expect(verifyWebhookSignature(received[0]!.header, received[0]!.body, [endpoint.secret], now)).to.equal(true);

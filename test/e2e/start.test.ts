@@ -91,7 +91,9 @@ describe("npm start (the local stack)", function () {
     expect(output).to.match(/^indexer +following chain 31337/m);
     expect(output).to.match(new RegExp(`^api +http://127\\.0\\.0\\.1:${env.API_PORT}`, "m"));
 
-    const deployment = JSON.parse(await readFile(join(dataDir, "deployments", "31337.json"), "utf8")) as { contracts: { Stablecoin: { address: string } } };
+    const deployment = JSON.parse(await readFile(join(dataDir, "deployments", "31337.json"), "utf8")) as {
+      contracts: { Stablecoin: { address: string } };
+    };
     expect(output).to.contain(deployment.contracts.Stablecoin.address);
 
     const ready = await fetch(`http://127.0.0.1:${env.API_PORT}/ready`);
@@ -116,7 +118,9 @@ describe("npm start (the local stack)", function () {
     running.push(second);
     await waitForReady(second);
     expect(second.output(), "no new admin key on a reused database").not.to.match(/^admin key /m);
-    const me = await fetch(`http://127.0.0.1:${env.API_PORT}/v1/users/me`, { headers: { authorization: `Bearer ${env.TEST_USER_KEY}` } });
+    const me = await fetch(`http://127.0.0.1:${env.API_PORT}/v1/users/me`, {
+      headers: { authorization: `Bearer ${env.TEST_USER_KEY}` },
+    });
     expect(me.status).to.equal(200);
     expect(((await me.json()) as { name: string }).name).to.equal("persisted across restarts");
     expect(await stop(second)).to.equal(0);
@@ -124,7 +128,12 @@ describe("npm start (the local stack)", function () {
 
   it("runs on the PostgreSQL server when DATABASE_URL names it", async () => {
     const schema = `start_${randomBytes(4).toString("hex")}`;
-    const onServer = startStack({ ...env, DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema, API_PORT: String(await freePort()) });
+    const onServer = startStack({
+      ...env,
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_SCHEMA: schema,
+      API_PORT: String(await freePort()),
+    });
     running.push(onServer);
     try {
       await waitForReady(onServer);

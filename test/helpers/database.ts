@@ -18,9 +18,16 @@ export const testEngines: TestEngine[] = ["pglite", "postgres"];
  * Opens an empty database on the given engine in a new uniquely named schema.
  * @returns the database and a `drop` function that closes it and removes the schema
  */
-export async function createTestDatabase(engine: TestEngine, label = "t"): Promise<Database & { drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  engine: TestEngine,
+  label = "t",
+): Promise<Database & { drop: () => Promise<void> }> {
   const schema = `test_${label.replace(/[^a-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
-  const database = await openDatabase({ url: engine === "postgres" ? TEST_POSTGRES_URL : undefined, schema, poolSize: 5 });
+  const database = await openDatabase({
+    url: engine === "postgres" ? TEST_POSTGRES_URL : undefined,
+    schema,
+    poolSize: 5,
+  });
   return {
     ...database,
     drop: async () => {

@@ -23,8 +23,12 @@ async function dumpLedger(database: Database): Promise<Record<string, unknown[]>
     journal: await database.query(sql`SELECT * FROM journal_entries ORDER BY block_number, log_index`),
     postings: await database.query(sql`SELECT * FROM postings ORDER BY block_number, log_index, leg`),
     balances: await database.query(sql`SELECT * FROM account_balances ORDER BY account, token`),
-    payments: await database.query(sql`SELECT * FROM escrow_payment_states ORDER BY payment_id, block_number, log_index`),
-    events: await database.query(sql`SELECT block_number, log_index, block_hash, transaction_hash, contract, event_name, args FROM chain_events ORDER BY id`),
+    payments: await database.query(
+      sql`SELECT * FROM escrow_payment_states ORDER BY payment_id, block_number, log_index`,
+    ),
+    events: await database.query(
+      sql`SELECT block_number, log_index, block_hash, transaction_hash, contract, event_name, args FROM chain_events ORDER BY id`,
+    ),
     head: await database.query(sql`SELECT chain_id, genesis_hash, head_number, head_hash FROM ledger_chains`),
   };
 }
@@ -43,12 +47,27 @@ describe("Indexer process killed mid-backfill", () => {
     const deployed = await deployTestToken(node.client, wallet);
     token = deployed.address;
     const abi = compileTestToken().abi as Abi;
-    await node.client.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: token, abi, functionName: "mint", args: [account.address, 10n ** 30n] }) });
+    await node.client.waitForTransactionReceipt({
+      hash: await wallet.writeContract({
+        address: token,
+        abi,
+        functionName: "mint",
+        args: [account.address, 10n ** 30n],
+      }),
+    });
     // 300 blocks of 40 transfers each: enough batches at a small getLogs range that a kill lands mid-backfill.
-    const recipients = Array.from({ length: 40 }, (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address);
+    const recipients = Array.from(
+      { length: 40 },
+      (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address,
+    );
     let last: Hash | undefined;
     for (let block = 0; block < 300; block++) {
-      last = await wallet.writeContract({ address: token, abi, functionName: "transferMany", args: [recipients, recipients.map((_, i) => BigInt(block * 100 + i + 1))] });
+      last = await wallet.writeContract({
+        address: token,
+        abi,
+        functionName: "transferMany",
+        args: [recipients, recipients.map((_, i) => BigInt(block * 100 + i + 1))],
+      });
     }
     await node.client.waitForTransactionReceipt({ hash: last! });
     deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-deployments-"));
@@ -106,7 +125,10 @@ describe("Indexer process killed mid-backfill", () => {
       await run.exited;
       killedAt.push((await getIndexedHead(database, { chainId: 31337 }))!.number);
     }
-    expect(killedAt.every((number) => number < head), `killed at ${killedAt.join(", ")} of ${head}`).to.equal(true);
+    expect(
+      killedAt.every((number) => number < head),
+      `killed at ${killedAt.join(", ")} of ${head}`,
+    ).to.equal(true);
 
     const last = spawnIndexer(env);
     for (;;) {
@@ -119,7 +141,12 @@ describe("Indexer process killed mid-backfill", () => {
     expect(await last.exited).to.equal(0);
     expect(last.output()).to.match(/backfilling/);
 
-    const uninterrupted = await createTestIndexer({ database: reference.database!, client: node.client, contracts: { Stablecoin: token }, startBlock: 0n });
+    const uninterrupted = await createTestIndexer({
+      database: reference.database!,
+      client: node.client,
+      contracts: { Stablecoin: token },
+      startBlock: 0n,
+    });
     await uninterrupted.catchUp();
     await expectLedgerEqualsChain(database, node.client, token);
     const [a, b] = [await dumpLedger(database), await dumpLedger(reference.database!)];

@@ -22,7 +22,9 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
   const abi = compileTestToken().abi as Abi;
 
   const send = async (from: Account, functionName: string, args: unknown[]) => {
-    const hash = await chain.wallet(from).writeContract({ address: token, abi, functionName, args, account: from, chain: null });
+    const hash = await chain
+      .wallet(from)
+      .writeContract({ address: token, abi, functionName, args, account: from, chain: null });
     return chain.publicClient.waitForTransactionReceipt({ hash });
   };
 
@@ -32,8 +34,14 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     database = await createTestDatabase(engine, "ledger_sync");
     const deployed = await deployTestToken(client, chain.wallet(chain.accounts[0]!));
     token = deployed.address;
-    for (const i of [0, 1, 2, 3, 5]) await send(chain.accounts[0]!, "mint", [chain.accounts[i]!.address, parseUnits("1000", 6)]);
-    indexer = await createTestIndexer({ database, client, contracts: { Stablecoin: token }, startBlock: deployed.blockNumber });
+    for (const i of [0, 1, 2, 3, 5])
+      await send(chain.accounts[0]!, "mint", [chain.accounts[i]!.address, parseUnits("1000", 6)]);
+    indexer = await createTestIndexer({
+      database,
+      client,
+      contracts: { Stablecoin: token },
+      startBlock: deployed.blockNumber,
+    });
   });
 
   after(async () => {
@@ -58,12 +66,19 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     await indexer.catchUp();
     const holder = chain.accounts[1]!.address;
     const now = await getBalance(database, { chainId: 31337, account: holder, token });
-    expect(await getBalance(database, { chainId: 31337, account: holder, token, blockNumber: before })).to.equal(now + 1n);
+    expect(await getBalance(database, { chainId: 31337, account: holder, token, blockNumber: before })).to.equal(
+      now + 1n,
+    );
 
     const first = await getHistory(database, { chainId: 31337, account: holder, limit: 1 });
     expect(first.items[0]!.transactionHash).to.equal(receipt.transactionHash);
     expect(first.items[0]!.amount).to.equal(-1n);
-    const second = await getHistory(database, { chainId: 31337, account: holder, limit: 10, cursor: first.nextCursor! });
+    const second = await getHistory(database, {
+      chainId: 31337,
+      account: holder,
+      limit: 10,
+      cursor: first.nextCursor!,
+    });
     expect(second.items.map((item) => item.kind)).to.deep.equal(["transfer", "mint"]);
     expect(second.nextCursor).to.equal(null);
 
@@ -71,7 +86,17 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     expect(entries).to.have.length(1);
     expect(entries[0]!.postings.reduce((sum, posting) => sum + posting.amount, 0n)).to.equal(0n);
 
-    const csv = (await getStatementCsv(database, { chainId: 31337, account: holder, token, fromBlock: 0n, toBlock: receipt.blockNumber })).trim().split("\n");
+    const csv = (
+      await getStatementCsv(database, {
+        chainId: 31337,
+        account: holder,
+        token,
+        fromBlock: 0n,
+        toBlock: receipt.blockNumber,
+      })
+    )
+      .trim()
+      .split("\n");
     const amounts = csv.filter((line) => line.startsWith("entry")).map((line) => BigInt(line.split(",")[8]!));
     const closing = BigInt(csv[csv.length - 1]!.split(",")[9]!);
     expect(amounts.reduce((a, b) => a + b, 0n)).to.equal(closing);
@@ -86,13 +111,15 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     it(`rolls back a reorg of depth ${depth} and applies the new branch, so the ledger equals the chain again`, async () => {
       await indexer.catchUp();
       const snapshot = await chain.testClient.snapshot();
-      for (let i = 0; i < depth; i++) await send(chain.accounts[1]!, "transfer", [chain.accounts[2]!.address, 10n + BigInt(i)]);
+      for (let i = 0; i < depth; i++)
+        await send(chain.accounts[1]!, "transfer", [chain.accounts[2]!.address, 10n + BigInt(i)]);
       await indexer.catchUp();
       const orphanedHead = await getIndexedHead(database, { chainId: 31337 });
       await expectLedgerEqualsChain(database, client, token);
 
       await chain.testClient.revert({ id: snapshot });
-      for (let i = 0; i < depth + 1; i++) await send(chain.accounts[3]!, "transfer", [chain.accounts[5]!.address, 3n + BigInt(i)]);
+      for (let i = 0; i < depth + 1; i++)
+        await send(chain.accounts[3]!, "transfer", [chain.accounts[5]!.address, 3n + BigInt(i)]);
       await indexer.catchUp();
       const head = await getIndexedHead(database, { chainId: 31337 });
       expect(head!.number).to.equal(orphanedHead!.number + 1n);
@@ -105,8 +132,20 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     const fresh = await createTestChain();
     try {
       const deployed = await deployTestToken(fresh.publicClient, fresh.wallet(fresh.accounts[0]!));
-      await fresh.wallet(fresh.accounts[0]!).writeContract({ address: deployed.address, abi, functionName: "mint", args: [fresh.accounts[6]!.address, 5n], account: fresh.accounts[0]!, chain: null });
-      const other = await createTestIndexer({ database, client: fresh.publicClient, contracts: { Stablecoin: deployed.address }, startBlock: deployed.blockNumber });
+      await fresh.wallet(fresh.accounts[0]!).writeContract({
+        address: deployed.address,
+        abi,
+        functionName: "mint",
+        args: [fresh.accounts[6]!.address, 5n],
+        account: fresh.accounts[0]!,
+        chain: null,
+      });
+      const other = await createTestIndexer({
+        database,
+        client: fresh.publicClient,
+        contracts: { Stablecoin: deployed.address },
+        startBlock: deployed.blockNumber,
+      });
       await other.catchUp();
       await expectLedgerEqualsChain(database, fresh.publicClient, deployed.address);
       expect(await getBalance(database, { chainId: 31337, account: chain.accounts[1]!.address, token })).to.equal(0n);

@@ -16,7 +16,12 @@ const operator = address(4);
 const paymentId = padHex("0xabc", { size: 32 });
 
 let logIndex = 0;
-const log = (contractName: IndexedContractName, eventName: string, args: Record<string, unknown>, transactionHash: Hash = padHex("0x1", { size: 32 })): DecodedLog => ({
+const log = (
+  contractName: IndexedContractName,
+  eventName: string,
+  args: Record<string, unknown>,
+  transactionHash: Hash = padHex("0x1", { size: 32 }),
+): DecodedLog => ({
   chainId: 31337,
   blockNumber: 10n,
   blockHash: padHex("0xb", { size: 32 }),
@@ -28,9 +33,11 @@ const log = (contractName: IndexedContractName, eventName: string, args: Record<
   eventName,
   args,
 });
-const transfer = (from: Address, to: Address, value: bigint, tx?: Hash) => log("Stablecoin", "Transfer", { from, to, value }, tx);
+const transfer = (from: Address, to: Address, value: bigint, tx?: Hash) =>
+  log("Stablecoin", "Transfer", { from, to, value }, tx);
 const context = { escrow, settlement };
-const legs = (entries: ReturnType<typeof journalize>) => entries.map((entry) => [entry.kind, entry.postings[0].account, entry.postings[1].account, entry.postings[1].amount]);
+const legs = (entries: ReturnType<typeof journalize>) =>
+  entries.map((entry) => [entry.kind, entry.postings[0].account, entry.postings[1].account, entry.postings[1].amount]);
 
 describe("Posting rules (journalize)", () => {
   beforeEach(() => (logIndex = 0));
@@ -52,9 +59,22 @@ describe("Posting rules (journalize)", () => {
   it("moves an authorization into the payment's escrow account, and a capture out to merchant and fee receiver", () => {
     const entries = journalize(
       [
-        log("PaymentEscrow", "PaymentAuthorized", { paymentId, payer, merchant, operator, token, amount: 100n, terms: {} }),
+        log("PaymentEscrow", "PaymentAuthorized", {
+          paymentId,
+          payer,
+          merchant,
+          operator,
+          token,
+          amount: 100n,
+          terms: {},
+        }),
         transfer(payer, escrow, 100n),
-        log("PaymentEscrow", "PaymentCaptured", { paymentId, merchant, feeReceiver, amount: 60n, fee: 6n }, padHex("0x2", { size: 32 })),
+        log(
+          "PaymentEscrow",
+          "PaymentCaptured",
+          { paymentId, merchant, feeReceiver, amount: 60n, fee: 6n },
+          padHex("0x2", { size: 32 }),
+        ),
         transfer(escrow, merchant, 54n, padHex("0x2", { size: 32 })),
         transfer(escrow, feeReceiver, 6n, padHex("0x2", { size: 32 })),
       ],
@@ -90,7 +110,15 @@ describe("Posting rules (journalize)", () => {
   it("keeps a transfer to the escrow without an escrow event on the escrow contract's holder account", () => {
     const entries = journalize(
       [
-        log("PaymentEscrow", "PaymentAuthorized", { paymentId, payer, merchant, operator, token, amount: 1n, terms: {} }),
+        log("PaymentEscrow", "PaymentAuthorized", {
+          paymentId,
+          payer,
+          merchant,
+          operator,
+          token,
+          amount: 1n,
+          terms: {},
+        }),
         transfer(payer, escrow, 1n),
         transfer(payer, escrow, 9n, padHex("0x9", { size: 32 })),
       ],
@@ -104,7 +132,13 @@ describe("Posting rules (journalize)", () => {
     const nonce = padHex("0x11", { size: 32 }) as Hex;
     const entries = journalize(
       [
-        log("Settlement", "PayoutItemPaid", { batchId, index: 0n, merchant, amount: 8n, payoutReference: padHex("0x0", { size: 32 }) }),
+        log("Settlement", "PayoutItemPaid", {
+          batchId,
+          index: 0n,
+          merchant,
+          amount: 8n,
+          payoutReference: padHex("0x0", { size: 32 }),
+        }),
         transfer(settlement, merchant, 8n),
         log("Stablecoin", "AuthorizationUsed", { authorizer: payer, nonce }, padHex("0x3", { size: 32 })),
         transfer(payer, merchant, 4n, padHex("0x3", { size: 32 })),
@@ -121,10 +155,27 @@ describe("Posting rules (journalize)", () => {
 
 describe("Escrow payment state (applyEscrowEvent)", () => {
   it("tracks held, captured and refunded through authorize, partial capture, refund", () => {
-    let state: PaymentState | undefined = applyEscrowEvent(undefined, log("PaymentEscrow", "PaymentAuthorized", { paymentId, payer, merchant, operator, token, amount: 100n, terms: { salt: 1n } }));
-    state = applyEscrowEvent(state, log("PaymentEscrow", "PaymentCaptured", { paymentId, merchant, feeReceiver, amount: 60n, fee: 0n }));
+    let state: PaymentState | undefined = applyEscrowEvent(
+      undefined,
+      log("PaymentEscrow", "PaymentAuthorized", {
+        paymentId,
+        payer,
+        merchant,
+        operator,
+        token,
+        amount: 100n,
+        terms: { salt: 1n },
+      }),
+    );
+    state = applyEscrowEvent(
+      state,
+      log("PaymentEscrow", "PaymentCaptured", { paymentId, merchant, feeReceiver, amount: 60n, fee: 0n }),
+    );
     expect([state!.held, state!.captured, state!.status]).to.deep.equal([40n, 60n, "captured"]);
-    state = applyEscrowEvent(state, log("PaymentEscrow", "PaymentRefunded", { paymentId, payer, refunder: merchant, amount: 20n }));
+    state = applyEscrowEvent(
+      state,
+      log("PaymentEscrow", "PaymentRefunded", { paymentId, payer, refunder: merchant, amount: 20n }),
+    );
     expect([state!.refunded, state!.status]).to.deep.equal([20n, "partially_refunded"]);
     expect(state!.terms).to.deep.equal({ salt: "1" });
   });

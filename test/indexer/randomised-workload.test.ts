@@ -21,7 +21,11 @@ function createRandom(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (max: number) => Math.floor(next() * max), pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]! };
+  return {
+    next,
+    int: (max: number) => Math.floor(next() * max),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
 }
 
 type Terms = {
@@ -55,14 +59,25 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
     const deployer = chain.accounts[0]!;
     const deploy = async (name: string, args: unknown[]) => {
       const artifact = await hre.artifacts.readArtifact(name);
-      const hash = await chain.wallet(deployer).deployContract({ abi: artifact.abi as Abi, bytecode: artifact.bytecode as Hex, args, account: deployer, chain: null });
+      const hash = await chain.wallet(deployer).deployContract({
+        abi: artifact.abi as Abi,
+        bytecode: artifact.bytecode as Hex,
+        args,
+        account: deployer,
+        chain: null,
+      });
       return { address: (await client.waitForTransactionReceipt({ hash })).contractAddress!, abi: artifact.abi as Abi };
     };
     const token = await deploy("Stablecoin", ["Stablerail USD", "USDR", 6, deployer.address, 3600]);
     const forwarder = await deploy("StablerailForwarder", []);
     const escrow = await deploy("PaymentEscrow", [forwarder.address]);
     const settlement = await deploy("Settlement", [deployer.address, forwarder.address]);
-    Object.assign(contracts, { token: token.address, escrow: escrow.address, settlement: settlement.address, forwarder: forwarder.address });
+    Object.assign(contracts, {
+      token: token.address,
+      escrow: escrow.address,
+      settlement: settlement.address,
+      forwarder: forwarder.address,
+    });
     Object.assign(abis, { token: token.abi, escrow: escrow.abi, settlement: settlement.abi });
     const startBlock = await client.getBlockNumber();
     for (const engine of testEngines) {
@@ -92,16 +107,39 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
     const accounts = chain.accounts.filter((_, i) => i !== 4); // the helper's 5th key is not a funded Hardhat account
     const [deployer] = accounts as [Account];
     const users = accounts.slice(1);
-    const write = async (from: Account, contract: "token" | "escrow" | "settlement", functionName: string, args: unknown[]) => {
-      const hash = await chain.wallet(from).writeContract({ address: contracts[contract], abi: abis[contract], functionName, args, account: from, chain: null });
+    const write = async (
+      from: Account,
+      contract: "token" | "escrow" | "settlement",
+      functionName: string,
+      args: unknown[],
+    ) => {
+      const hash = await chain.wallet(from).writeContract({
+        address: contracts[contract],
+        abi: abis[contract],
+        functionName,
+        args,
+        account: from,
+        chain: null,
+      });
       const receipt = await client.waitForTransactionReceipt({ hash });
       expect(receipt.status, `${contract}.${functionName}`).to.equal("success");
     };
     const now = async () => Number((await client.getBlock()).timestamp);
 
-    const PAYOUT_ROLE = (await client.readContract({ address: contracts.settlement, abi: abis.settlement, functionName: "PAYOUT_ROLE" })) as Hex;
+    const PAYOUT_ROLE = (await client.readContract({
+      address: contracts.settlement,
+      abi: abis.settlement,
+      functionName: "PAYOUT_ROLE",
+    })) as Hex;
     await write(deployer, "settlement", "grantRole", [PAYOUT_ROLE, deployer.address]);
-    await write(deployer, "token", "grantRole", [(await client.readContract({ address: contracts.token, abi: abis.token, functionName: "MINTER_ADMIN_ROLE" })) as Hex, deployer.address]);
+    await write(deployer, "token", "grantRole", [
+      (await client.readContract({
+        address: contracts.token,
+        abi: abis.token,
+        functionName: "MINTER_ADMIN_ROLE",
+      })) as Hex,
+      deployer.address,
+    ]);
     await write(deployer, "token", "configureMinter", [deployer.address, maxUint256 / 2n]);
     for (const user of accounts) {
       await write(deployer, "token", "mint", [user.address, 10n ** 15n]);
@@ -115,7 +153,29 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
     for (let op = 0; op < OPERATIONS; op++) {
       const roll = random.next();
       const kind =
-        roll < 0.25 ? "transfer" : roll < 0.32 ? "mint" : roll < 0.36 ? "burn" : roll < 0.5 ? "authorize" : roll < 0.6 ? "capture" : roll < 0.64 ? "void" : roll < 0.68 ? "reclaim" : roll < 0.74 ? "refund" : roll < 0.8 ? "charge" : roll < 0.88 ? "payout" : roll < 0.95 ? "settleAuthorizations" : "transferToEscrow";
+        roll < 0.25
+          ? "transfer"
+          : roll < 0.32
+            ? "mint"
+            : roll < 0.36
+              ? "burn"
+              : roll < 0.5
+                ? "authorize"
+                : roll < 0.6
+                  ? "capture"
+                  : roll < 0.64
+                    ? "void"
+                    : roll < 0.68
+                      ? "reclaim"
+                      : roll < 0.74
+                        ? "refund"
+                        : roll < 0.8
+                          ? "charge"
+                          : roll < 0.88
+                            ? "payout"
+                            : roll < 0.95
+                              ? "settleAuthorizations"
+                              : "transferToEscrow";
       counts[kind] = (counts[kind] ?? 0) + 1;
       const amount = BigInt(1 + random.int(1_000_000));
       const payer = random.pick(users);
@@ -150,7 +210,12 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
             feeReceiver: random.pick(users).address,
             salt: ++salt,
           };
-          const id = (await client.readContract({ address: contracts.escrow, abi: abis.escrow, functionName: "getPaymentId", args: [terms] })) as Hex;
+          const id = (await client.readContract({
+            address: contracts.escrow,
+            abi: abis.escrow,
+            functionName: "getPaymentId",
+            args: [terms],
+          })) as Hex;
           if (kind === "authorize") {
             await write(deployer, "escrow", "authorize", [terms, amount]);
             payments.push({ id, terms, held: amount, captured: 0n, refunded: 0n });
@@ -184,7 +249,12 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
           const open = openWith((p) => p.held > 0n && p.terms.authorizationExpiry <= timestamp);
           if (open.length === 0) break;
           const payment = random.pick(open);
-          await write(accounts.find((a) => a.address === payment.terms.payer)!, "escrow", "reclaim", [payment.terms]);
+          await write(
+            accounts.find((a) => a.address === payment.terms.payer)!,
+            "escrow",
+            "reclaim",
+            [payment.terms],
+          );
           payment.held = 0n;
           break;
         }
@@ -193,7 +263,12 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
           if (open.length === 0) break;
           const payment = random.pick(open);
           const part = 1n + BigInt(random.int(Number(payment.captured - payment.refunded)));
-          await write(accounts.find((a) => a.address === payment.terms.merchant)!, "escrow", "refund", [payment.terms, part]);
+          await write(
+            accounts.find((a) => a.address === payment.terms.merchant)!,
+            "escrow",
+            "refund",
+            [payment.terms, part],
+          );
           payment.refunded += part;
           break;
         }
@@ -207,7 +282,11 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
             amount: BigInt(1 + random.int(1_000_000)),
             payoutReference: keccak256(toHex(`ref-${op}-${random.int(1e9)}`)),
           }));
-          await write(deployer, "settlement", "payout", [keccak256(toHex(`batch-${SEED}-${op}`)), contracts.token, items]);
+          await write(deployer, "settlement", "payout", [
+            keccak256(toHex(`batch-${SEED}-${op}`)),
+            contracts.token,
+            items,
+          ]);
           settlementFunds -= items.reduce((sum, item) => sum + item.amount, 0n);
           break;
         }
@@ -253,23 +332,55 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
     for (const { engine, indexer, database } of indexers) {
       await indexer.catchUp();
       await expectLedgerEqualsChain(database, client, contracts.token, contracts.escrow);
-      let escrowTotal = await getBalance(database, { chainId: 31337, account: contracts.escrow, token: contracts.token });
+      let escrowTotal = await getBalance(database, {
+        chainId: 31337,
+        account: contracts.escrow,
+        token: contracts.token,
+      });
       for (const payment of payments) {
-        const onChain = (await client.readContract({ address: contracts.escrow, abi: abis.escrow, functionName: "paymentState", args: [payment.id] })) as {
+        const onChain = (await client.readContract({
+          address: contracts.escrow,
+          abi: abis.escrow,
+          functionName: "paymentState",
+          args: [payment.id],
+        })) as {
           held: bigint;
           captured: bigint;
           refunded: bigint;
         };
-        const held = await getBalance(database, { chainId: 31337, account: escrowAccount(payment.id), token: contracts.token });
+        const held = await getBalance(database, {
+          chainId: 31337,
+          account: escrowAccount(payment.id),
+          token: contracts.token,
+        });
         expect(held, `${engine} escrow:${payment.id}`).to.equal(onChain.held);
         escrowTotal += held;
         const indexed = await getPayment(database, { chainId: 31337, paymentId: payment.id });
-        expect([indexed!.state.held, indexed!.state.captured, indexed!.state.refunded], `${engine} payment ${payment.id}`).to.deep.equal([onChain.held, onChain.captured, onChain.refunded]);
+        expect(
+          [indexed!.state.held, indexed!.state.captured, indexed!.state.refunded],
+          `${engine} payment ${payment.id}`,
+        ).to.deep.equal([onChain.held, onChain.captured, onChain.refunded]);
       }
-      const escrowBalance = (await client.readContract({ address: contracts.token, abi: abis.token, functionName: "balanceOf", args: [contracts.escrow] })) as bigint;
+      const escrowBalance = (await client.readContract({
+        address: contracts.token,
+        abi: abis.token,
+        functionName: "balanceOf",
+        args: [contracts.escrow],
+      })) as bigint;
       expect(escrowTotal, `${engine} holder:<escrow> + Σ escrow:*`).to.equal(escrowBalance);
-      const kinds = (await database.query<{ kind: string }>(sql`SELECT DISTINCT kind FROM journal_entries`)).map((row) => row.kind);
-      expect(kinds).to.include.members(["mint", "burn", "transfer", "escrow_authorize", "escrow_capture", "escrow_refund", "settlement_payout", "settlement_authorization"]);
+      const kinds = (await database.query<{ kind: string }>(sql`SELECT DISTINCT kind FROM journal_entries`)).map(
+        (row) => row.kind,
+      );
+      expect(kinds).to.include.members([
+        "mint",
+        "burn",
+        "transfer",
+        "escrow_authorize",
+        "escrow_capture",
+        "escrow_refund",
+        "settlement_payout",
+        "settlement_authorization",
+      ]);
     }
   });
 });

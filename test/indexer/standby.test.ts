@@ -40,7 +40,15 @@ describe("One active indexer per chain and database (PostgreSQL advisory lock)",
 
   it("keeps a second instance as a standby while the first runs, and lets it take over when the first stops", async () => {
     const start = (db: Database) =>
-      startIndexer({ common: { logger: silentLogger }, database: db, client: chain.publicClient, chainId: 31337, contracts: { Stablecoin: token }, startBlock, settings: testIndexerSettings });
+      startIndexer({
+        common: { logger: silentLogger },
+        database: db,
+        client: chain.publicClient,
+        chainId: 31337,
+        contracts: { Stablecoin: token },
+        startBlock,
+        settings: testIndexerSettings,
+      });
     const first = await start(database);
     indexers.push(first);
     await until(() => first.state() === "active");
@@ -55,9 +63,18 @@ describe("One active indexer per chain and database (PostgreSQL advisory lock)",
     await first.stop();
     await until(() => standby.state() === "active");
     const { abi } = compileTestToken();
-    const hash = await chain.wallet(chain.accounts[0]!).writeContract({ address: token, abi: abi as Abi, functionName: "mint", args: [chain.accounts[1]!.address, 5n], account: chain.accounts[0]!, chain: null });
+    const hash = await chain.wallet(chain.accounts[0]!).writeContract({
+      address: token,
+      abi: abi as Abi,
+      functionName: "mint",
+      args: [chain.accounts[1]!.address, 5n],
+      account: chain.accounts[0]!,
+      chain: null,
+    });
     const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    await until(async () => ((await getIndexedHead(database, { chainId: 31337 }))?.number ?? 0n) >= receipt.blockNumber);
+    await until(
+      async () => ((await getIndexedHead(database, { chainId: 31337 }))?.number ?? 0n) >= receipt.blockNumber,
+    );
     expect(first.state()).to.equal("stopped");
   });
 });

@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * The relayer's tables (migration set "__relayer_migrations"):
@@ -25,8 +36,12 @@ export const relays = pgTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     deadline: timestamp("deadline", { withTimezone: true }),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
-    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
+    updatedAt: timestamp("updated_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
   },
   (table) => [index("relays_status_idx").on(table.status, table.updatedAt)],
 );
@@ -37,7 +52,9 @@ export const relayTransitions = pgTable(
     id: bigserial("id", { mode: "bigint" }).primaryKey(),
     relayId: text("relay_id").notNull(),
     status: text("status").notNull(),
-    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().default(sql`clock_timestamp()`),
+    at: timestamp("at", { withTimezone: true, precision: 3 })
+      .notNull()
+      .default(sql`clock_timestamp()`),
     transactionHash: text("transaction_hash"),
     detail: jsonb("detail"),
   },
@@ -58,7 +75,9 @@ export const relayerTransactions = pgTable(
     maxPriorityFeePerGas: numeric("max_priority_fee_per_gas", { precision: 78, scale: 0 }).notNull(),
     /** signed → sent → mined, or replaced (superseded at the same nonce). */
     status: text("status").notNull(),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`now()`),
   },
   (table) => [
     uniqueIndex("relayer_transactions_hash_idx").on(table.hash),

@@ -12,7 +12,10 @@ export const addressSchema = z
   .refine((value) => isAddress(value, { strict: false }), "must be a 0x-prefixed 20-byte address")
   .transform((value) => getAddress(value) as Address);
 export const uintSchema = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a whole number as a decimal string");
-export const hexSchema = z.string().refine((value) => isHex(value), "must be 0x-prefixed hex").transform((value) => value as Hex);
+export const hexSchema = z
+  .string()
+  .refine((value) => isHex(value), "must be 0x-prefixed hex")
+  .transform((value) => value as Hex);
 export const bytes32Schema = z
   .string()
   .refine((value) => isHex(value) && value.length === 66, "must be 32 bytes of hex")
@@ -36,7 +39,12 @@ export const paymentTermsSchema = z.object({
 export type PaymentTermsInput = z.output<typeof paymentTermsSchema>;
 
 export const escrowFundingSchema = z.discriminatedUnion("method", [
-  z.object({ method: z.literal("authorization"), validAfter: uintSchema, validBefore: uintSchema, signature: hexSchema }),
+  z.object({
+    method: z.literal("authorization"),
+    validAfter: uintSchema,
+    validBefore: uintSchema,
+    signature: hexSchema,
+  }),
   z.object({ method: z.literal("permit"), deadline: uintSchema, signature: hexSchema }),
   z.object({ method: z.literal("allowance") }),
 ]);
@@ -66,7 +74,12 @@ export const forwardRequestSchema = z.object({
 
 export const relayRequestSchema = z.discriminatedUnion("kind", [
   transferWithAuthorizationSchema,
-  z.object({ kind: z.literal("escrow.authorize"), terms: paymentTermsSchema, amount: uintSchema, funding: escrowFundingSchema }),
+  z.object({
+    kind: z.literal("escrow.authorize"),
+    terms: paymentTermsSchema,
+    amount: uintSchema,
+    funding: escrowFundingSchema,
+  }),
   z.object({
     kind: z.literal("escrow.charge"),
     terms: paymentTermsSchema,
@@ -81,7 +94,10 @@ export const relayRequestSchema = z.discriminatedUnion("kind", [
     kind: z.literal("settlement.payout"),
     batchId: bytes32Schema,
     token: addressSchema,
-    items: z.array(z.object({ merchant: addressSchema, amount: uintSchema, payoutReference: bytes32Schema })).min(1).max(500),
+    items: z
+      .array(z.object({ merchant: addressSchema, amount: uintSchema, payoutReference: bytes32Schema }))
+      .min(1)
+      .max(500),
   }),
 ]);
 

@@ -35,7 +35,10 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       registers: [app.metricsRegistry],
       collect: async function () {
         try {
-          const [head, indexed] = await Promise.all([services.publicClient.getBlockNumber(), getIndexedHead(services.database, { chainId: services.chainId })]);
+          const [head, indexed] = await Promise.all([
+            services.publicClient.getBlockNumber(),
+            getIndexedHead(services.database, { chainId: services.chainId }),
+          ]);
           this.set(Number(head - (indexed?.number ?? 0n)));
         } catch {
           // Unreachable chain or database: leave the last value; /ready reports the outage.
@@ -44,11 +47,23 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     });
   void lag;
 
-  app.get("/health", { schema: { tags: ["health"], response: { 200: z.object({ status: z.literal("ok") }) } } }, async () => ({ status: "ok" as const }));
+  app.get(
+    "/health",
+    { schema: { tags: ["health"], response: { 200: z.object({ status: z.literal("ok") }) } } },
+    async () => ({ status: "ok" as const }),
+  );
 
   app.get(
     "/ready",
-    { schema: { tags: ["health"], response: { 200: z.object({ chain: checkResult, redis: checkResult, database: checkResult }), 503: z.object({ chain: checkResult, redis: checkResult, database: checkResult }) } } },
+    {
+      schema: {
+        tags: ["health"],
+        response: {
+          200: z.object({ chain: checkResult, redis: checkResult, database: checkResult }),
+          503: z.object({ chain: checkResult, redis: checkResult, database: checkResult }),
+        },
+      },
+    },
     async (_request, reply) => {
       const [chain, redis, database] = await Promise.all([
         probe(() => services.publicClient.getBlockNumber()),

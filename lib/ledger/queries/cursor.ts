@@ -14,6 +14,10 @@ export function encodeCursor(position: PostingPosition): string {
  */
 export function decodeCursor(cursor: string): PostingPosition {
   const match = /^(\d+):(\d+):([01])$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match) throw new ValidationError("LEDGER_CURSOR_INVALID", "The cursor is not one this API returned; start again without a cursor");
+  if (!match)
+    throw new ValidationError(
+      "LEDGER_CURSOR_INVALID",
+      "The cursor is not one this API returned; start again without a cursor",
+    );
   return { blockNumber: BigInt(match[1]!), logIndex: Number(match[2]), leg: Number(match[3]) };
 }

@@ -22,20 +22,32 @@ export type GetBalanceParameters = {
  * @example
  * await getBalance(database, { chainId: 31337, account: "0xf39F…2266", token }); // 1_000_000n
  */
-export async function getBalance(database: Database, { chainId, account, token, blockNumber }: GetBalanceParameters): Promise<bigint> {
+export async function getBalance(
+  database: Database,
+  { chainId, account, token, blockNumber }: GetBalanceParameters,
+): Promise<bigint> {
   const name = normalizeAccount(account);
   token = getAddress(token);
   if (blockNumber === undefined) {
     const [row] = await database.db
       .select({ balance: accountBalances.balance })
       .from(accountBalances)
-      .where(and(eq(accountBalances.chainId, chainId), eq(accountBalances.account, name), eq(accountBalances.token, token)));
+      .where(
+        and(eq(accountBalances.chainId, chainId), eq(accountBalances.account, name), eq(accountBalances.token, token)),
+      );
     return BigInt(row?.balance ?? 0);
   }
   const [row] = await database.db
     .select({ balance: postings.balanceAfter })
     .from(postings)
-    .where(and(eq(postings.chainId, chainId), eq(postings.account, name), eq(postings.token, token), lte(postings.blockNumber, blockNumber)))
+    .where(
+      and(
+        eq(postings.chainId, chainId),
+        eq(postings.account, name),
+        eq(postings.token, token),
+        lte(postings.blockNumber, blockNumber),
+      ),
+    )
     .orderBy(desc(postings.blockNumber), desc(postings.logIndex), desc(postings.leg))
     .limit(1);
   return BigInt(row?.balance ?? 0);

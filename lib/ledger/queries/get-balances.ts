@@ -18,7 +18,10 @@ export type TokenBalance = { token: Address; balance: bigint; lastChangeBlock: b
  * Balances of one account in every token it ever held, now or as of an indexed block.
  * @returns one row per token, zero balances included (the account once held it)
  */
-export async function getBalances(database: Database, { chainId, account, blockNumber }: GetBalancesParameters): Promise<TokenBalance[]> {
+export async function getBalances(
+  database: Database,
+  { chainId, account, blockNumber }: GetBalancesParameters,
+): Promise<TokenBalance[]> {
   const name = normalizeAccount(account);
   const rows =
     blockNumber === undefined
@@ -29,5 +32,9 @@ export async function getBalances(database: Database, { chainId, account, blockN
           SELECT DISTINCT ON (token) token, balance_after AS balance, block_number FROM postings
           WHERE chain_id = ${chainId} AND account = ${name} AND block_number <= ${blockNumber}
           ORDER BY token, block_number DESC, log_index DESC, leg DESC`);
-  return rows.map((row) => ({ token: getAddress(row.token), balance: BigInt(row.balance), lastChangeBlock: BigInt(row.block_number) }));
+  return rows.map((row) => ({
+    token: getAddress(row.token),
+    balance: BigInt(row.balance),
+    lastChangeBlock: BigInt(row.block_number),
+  }));
 }

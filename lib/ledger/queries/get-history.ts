@@ -53,7 +53,10 @@ export type History = { items: HistoryItem[]; nextCursor: string | null };
 export async function getHistory(database: Database, parameters: GetHistoryParameters): Promise<History> {
   const { chainId, cursor, token, kind, counterparty, fromBlock, toBlock, fromTime, toTime } = parameters;
   const limit = Math.min(Math.max(parameters.limit ?? 50, 1), 1000);
-  const conditions: (SQL | undefined)[] = [eq(postings.chainId, chainId), eq(postings.account, normalizeAccount(parameters.account))];
+  const conditions: (SQL | undefined)[] = [
+    eq(postings.chainId, chainId),
+    eq(postings.account, normalizeAccount(parameters.account)),
+  ];
   if (token) conditions.push(eq(postings.token, getAddress(token)));
   if (kind) conditions.push(eq(postings.kind, kind));
   if (counterparty) conditions.push(eq(postings.counterparty, normalizeAccount(counterparty)));
@@ -88,7 +91,11 @@ export async function getHistory(database: Database, parameters: GetHistoryParam
     .from(postings)
     .innerJoin(
       journalEntries,
-      and(eq(journalEntries.chainId, postings.chainId), eq(journalEntries.blockNumber, postings.blockNumber), eq(journalEntries.logIndex, postings.logIndex)),
+      and(
+        eq(journalEntries.chainId, postings.chainId),
+        eq(journalEntries.blockNumber, postings.blockNumber),
+        eq(journalEntries.logIndex, postings.logIndex),
+      ),
     )
     .where(and(...conditions))
     .orderBy(desc(postings.blockNumber), desc(postings.logIndex), desc(postings.leg))

@@ -18,28 +18,29 @@ export type Payment = {
  * An escrow payment's state (held, captured, refunded, status, terms) and its history.
  * @returns the payment, or `undefined` when no event of it is indexed
  */
-export async function getPayment(database: Database, { chainId, paymentId }: GetPaymentParameters): Promise<Payment | undefined> {
+export async function getPayment(
+  database: Database,
+  { chainId, paymentId }: GetPaymentParameters,
+): Promise<Payment | undefined> {
   const rows = await database.db
     .select()
     .from(escrowPaymentStates)
     .where(and(eq(escrowPaymentStates.chainId, chainId), eq(escrowPaymentStates.paymentId, paymentId.toLowerCase())))
     .orderBy(asc(escrowPaymentStates.blockNumber), asc(escrowPaymentStates.logIndex));
   if (rows.length === 0) return undefined;
-  const history = rows.map(
-    (row): PaymentState => ({
-      ...row,
-      paymentId: row.paymentId as Hex,
-      transactionHash: row.transactionHash as PaymentState["transactionHash"],
-      status: row.status as PaymentState["status"],
-      payer: row.payer as PaymentState["payer"],
-      merchant: row.merchant as PaymentState["merchant"],
-      operator: row.operator as PaymentState["operator"],
-      token: row.token as PaymentState["token"],
-      held: BigInt(row.held),
-      captured: BigInt(row.captured),
-      refunded: BigInt(row.refunded),
-      terms: row.terms as Record<string, unknown>,
-    }),
-  );
+  const history = rows.map((row): PaymentState => ({
+    ...row,
+    paymentId: row.paymentId as Hex,
+    transactionHash: row.transactionHash as PaymentState["transactionHash"],
+    status: row.status as PaymentState["status"],
+    payer: row.payer as PaymentState["payer"],
+    merchant: row.merchant as PaymentState["merchant"],
+    operator: row.operator as PaymentState["operator"],
+    token: row.token as PaymentState["token"],
+    held: BigInt(row.held),
+    captured: BigInt(row.captured),
+    refunded: BigInt(row.refunded),
+    terms: row.terms as Record<string, unknown>,
+  }));
   return { state: history[history.length - 1]!, history };
 }

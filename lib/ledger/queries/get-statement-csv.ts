@@ -21,10 +21,16 @@ export type GetStatementCsvParameters = {
  * Amounts are integers in base units, signed (negative = out).
  * @returns the CSV text, header line first
  */
-export async function getStatementCsv(database: Database, { chainId, account, token, fromBlock, toBlock }: GetStatementCsvParameters): Promise<string> {
+export async function getStatementCsv(
+  database: Database,
+  { chainId, account, token, fromBlock, toBlock }: GetStatementCsvParameters,
+): Promise<string> {
   const name = normalizeAccount(account);
   const tokenAddress = getAddress(token);
-  const opening = fromBlock > 0n ? await getBalance(database, { chainId, account: name, token: tokenAddress, blockNumber: fromBlock - 1n }) : 0n;
+  const opening =
+    fromBlock > 0n
+      ? await getBalance(database, { chainId, account: name, token: tokenAddress, blockNumber: fromBlock - 1n })
+      : 0n;
   const conditions: SQL[] = [
     eq(postings.chainId, chainId),
     eq(postings.account, name),
@@ -37,11 +43,17 @@ export async function getStatementCsv(database: Database, { chainId, account, to
     .from(postings)
     .innerJoin(
       journalEntries,
-      and(eq(journalEntries.chainId, postings.chainId), eq(journalEntries.blockNumber, postings.blockNumber), eq(journalEntries.logIndex, postings.logIndex)),
+      and(
+        eq(journalEntries.chainId, postings.chainId),
+        eq(journalEntries.blockNumber, postings.blockNumber),
+        eq(journalEntries.logIndex, postings.logIndex),
+      ),
     )
     .where(and(...conditions))
     .orderBy(asc(postings.blockNumber), asc(postings.logIndex), asc(postings.leg));
-  const lines = ["type,block_number,block_timestamp,transaction_hash,log_index,kind,reference,counterparty,amount,balance"];
+  const lines = [
+    "type,block_number,block_timestamp,transaction_hash,log_index,kind,reference,counterparty,amount,balance",
+  ];
   lines.push(`opening,${fromBlock},,,,,,,,${opening}`);
   let balance = opening;
   for (const { posting, transactionHash, reference } of rows) {

@@ -23,13 +23,20 @@ export type TransactionEntry = {
  * Every journal entry of one transaction, in log order, with its postings.
  * @returns the entries; an empty array when the transaction moved no indexed token (or is not indexed yet)
  */
-export async function getTransaction(database: Database, { chainId, transactionHash }: GetTransactionParameters): Promise<TransactionEntry[]> {
+export async function getTransaction(
+  database: Database,
+  { chainId, transactionHash }: GetTransactionParameters,
+): Promise<TransactionEntry[]> {
   const rows = await database.db
     .select({ entry: journalEntries, posting: postings })
     .from(journalEntries)
     .innerJoin(
       postings,
-      and(eq(postings.chainId, journalEntries.chainId), eq(postings.blockNumber, journalEntries.blockNumber), eq(postings.logIndex, journalEntries.logIndex)),
+      and(
+        eq(postings.chainId, journalEntries.chainId),
+        eq(postings.blockNumber, journalEntries.blockNumber),
+        eq(postings.logIndex, journalEntries.logIndex),
+      ),
     )
     .where(and(eq(journalEntries.chainId, chainId), eq(journalEntries.transactionHash, transactionHash.toLowerCase())))
     .orderBy(asc(journalEntries.blockNumber), asc(journalEntries.logIndex), asc(postings.leg));
@@ -50,7 +57,11 @@ export async function getTransaction(database: Database, { chainId, transactionH
       };
       entries.push(current);
     }
-    current.postings.push({ account: posting.account, counterparty: posting.counterparty, amount: BigInt(posting.amount) });
+    current.postings.push({
+      account: posting.account,
+      counterparty: posting.counterparty,
+      amount: BigInt(posting.amount),
+    });
   }
   return entries;
 }

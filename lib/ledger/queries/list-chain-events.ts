@@ -30,7 +30,10 @@ export type ChainEvent = {
  * dispatcher. A reorg deletes the orphaned events; the new branch's events get new, higher ids,
  * so a dispatcher that only moves forward sees each canonical event once.
  */
-export async function listChainEvents(database: Database, { chainId, afterId, limit = 100 }: ListChainEventsParameters): Promise<ChainEvent[]> {
+export async function listChainEvents(
+  database: Database,
+  { chainId, afterId, limit = 100 }: ListChainEventsParameters,
+): Promise<ChainEvent[]> {
   const rows = await database.db
     .select()
     .from(chainEvents)

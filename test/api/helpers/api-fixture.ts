@@ -56,10 +56,16 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const redis = createApiRedis(TEST_REDIS_URL);
   await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
   const redisPrefix = `test-api-${label}-${randomBytes(4).toString("hex")}`;
-  const logger = createLogger({ name: "api", level: (process.env.TEST_API_LOG_LEVEL ?? "silent") as "silent", pretty: false });
+  const logger = createLogger({
+    name: "api",
+    level: (process.env.TEST_API_LOG_LEVEL ?? "silent") as "silent",
+    pretty: false,
+  });
   // loadConfig's section typing rejects concrete sections under tsc (reported to the lead); parse each directly.
   const config = {
-    api: apiEnv.toSettings(z.object(apiEnv.shape).parse({ API_RATE_LIMIT_PER_MINUTE: String(overrides.rateLimitPerMinute ?? 10_000) })),
+    api: apiEnv.toSettings(
+      z.object(apiEnv.shape).parse({ API_RATE_LIMIT_PER_MINUTE: String(overrides.rateLimitPerMinute ?? 10_000) }),
+    ),
     indexer: indexerEnv.toSettings(z.object(indexerEnv.shape).parse({})),
   };
   const indexer: Indexer = await startIndexer({
@@ -76,7 +82,8 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const relayed: RelayRequest[] = [];
   const statuses = new Map<string, RelayStatus>();
   const gasPayer = chain.accounts[9]!;
-  const relayQueue = overrides.relay === "queue" ? createRelayQueue({ redis: TEST_REDIS_URL, prefix: redisPrefix }) : undefined;
+  const relayQueue =
+    overrides.relay === "queue" ? createRelayQueue({ redis: TEST_REDIS_URL, prefix: redisPrefix }) : undefined;
   const chainRelay: RelayGateway = {
     enqueueRelay: async (request) => {
       relayed.push(request);
@@ -85,7 +92,15 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
         address: request.token,
         abi: relayAbi,
         functionName: "transferWithAuthorization",
-        args: [request.from, request.to, request.value, request.validAfter, request.validBefore, request.nonce, request.signature],
+        args: [
+          request.from,
+          request.to,
+          request.value,
+          request.validAfter,
+          request.validBefore,
+          request.nonce,
+          request.signature,
+        ],
         account: gasPayer,
         chain: null,
       });
@@ -112,7 +127,11 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   });
   await app.ready();
 
-  const request = async (method: "GET" | "POST" | "DELETE", url: string, options: { key?: string; body?: unknown; idempotencyKey?: string; headers?: Record<string, string> } = {}) => {
+  const request = async (
+    method: "GET" | "POST" | "DELETE",
+    url: string,
+    options: { key?: string; body?: unknown; idempotencyKey?: string; headers?: Record<string, string> } = {},
+  ) => {
     const response = await app.inject({
       method,
       url,
@@ -123,7 +142,11 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
       },
       ...(options.body === undefined ? {} : { payload: options.body as object }),
     });
-    return { status: response.statusCode, body: response.headers["content-type"]?.toString().includes("json") ? response.json() : response.body, headers: response.headers };
+    return {
+      status: response.statusCode,
+      body: response.headers["content-type"]?.toString().includes("json") ? response.json() : response.body,
+      headers: response.headers,
+    };
   };
 
   /** Creates a principal through the API (as the admin) and returns its id and first key. */
@@ -138,7 +161,8 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     await (await roles.token.connect(roles.alice).transfer(to, amount)).wait();
   };
 
-  const balanceOf = (account: Address) => chain.publicClient.readContract({ address: token, abi: relayAbi, functionName: "balanceOf", args: [account] });
+  const balanceOf = (account: Address) =>
+    chain.publicClient.readContract({ address: token, abi: relayAbi, functionName: "balanceOf", args: [account] });
 
   const close = async () => {
     await app.close();
@@ -154,7 +178,22 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     await chain.close();
   };
 
-  return { app, chain, roles, token, database, redis, redisPrefix, indexer, relayed, request, createUser, fund, balanceOf, close };
+  return {
+    app,
+    chain,
+    roles,
+    token,
+    database,
+    redis,
+    redisPrefix,
+    indexer,
+    relayed,
+    request,
+    createUser,
+    fund,
+    balanceOf,
+    close,
+  };
 }
 
 export function newIdempotencyKey(): string {

@@ -38,7 +38,8 @@ export async function createRelayerFixture(label: string) {
   const database = await createTestDatabase("pglite", label);
   await runMigrations(database, [relayerMigrations]);
   const prefix = `test-relayer-${label}-${randomBytes(4).toString("hex")}`;
-  const accountOf = (address: string) => chain.accounts.find((account) => getAddress(account.address) === getAddress(address)) as PrivateKeyAccount;
+  const accountOf = (address: string) =>
+    chain.accounts.find((account) => getAddress(account.address) === getAddress(address)) as PrivateKeyAccount;
   const settings = (overrides: Partial<RelayerSettings> = {}): RelayerSettings => ({
     relayerKeys: [HARDHAT_PRIVATE_KEYS[1], HARDHAT_PRIVATE_KEYS[2], HARDHAT_PRIVATE_KEYS[3]],
     operatorKey: HARDHAT_PRIVATE_KEYS[0],
@@ -53,7 +54,12 @@ export async function createRelayerFixture(label: string) {
   });
 
   /** Signs an EIP-3009 transfer of `value` from `from` to `to`, valid now for an hour. */
-  const signTransfer = async (from: PrivateKeyAccount, to: Address, value: bigint, nonce: Hex = toHex(randomBytes(32))) => {
+  const signTransfer = async (
+    from: PrivateKeyAccount,
+    to: Address,
+    value: bigint,
+    nonce: Hex = toHex(randomBytes(32)),
+  ) => {
     const validBefore = BigInt(Math.floor(Date.now() / 1000) + 3600);
     const signature = await from.signTypedData({
       domain: { name: "Stablerail USD", version: "1", chainId: 31337, verifyingContract: contracts.stablecoin },
@@ -84,7 +90,10 @@ export async function createRelayerFixture(label: string) {
   };
 
   /** Polls until the relay reaches one of `statuses`. */
-  const waitForRelay = async (relayId: string, statuses: string[] = ["confirmed", "failed", "expired", "cancelled"]): Promise<Relay> => {
+  const waitForRelay = async (
+    relayId: string,
+    statuses: string[] = ["confirmed", "failed", "expired", "cancelled"],
+  ): Promise<Relay> => {
     for (;;) {
       const relay = await getRelay(database, relayId);
       if (relay && statuses.includes(relay.status)) return relay;

@@ -42,7 +42,9 @@ describe("RelayerKey nonce manager", function () {
     const start = await f.chain.publicClient.getTransactionCount({ address: key.address });
     expect(key.pendingNonce).to.equal(start);
     const sent = await Promise.all(Array.from({ length: 20 }, () => key.send(selfSend(key), 21_000n, fees, [])));
-    expect(sent.map((s) => s.nonce).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 20 }, (_, i) => start + i));
+    expect(sent.map((s) => s.nonce).sort((a, b) => a - b)).to.deep.equal(
+      Array.from({ length: 20 }, (_, i) => start + i),
+    );
     expect(await f.chain.publicClient.getTransactionCount({ address: key.address })).to.equal(start + 20);
     await key.release();
   });
@@ -57,7 +59,15 @@ describe("RelayerKey nonce manager", function () {
   it("re-sends a transaction recorded but never broadcast (a crash between sign and send) at its nonce", async () => {
     const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[6]!);
     const nonce = await f.chain.publicClient.getTransactionCount({ address: account.address });
-    const raw = await account.signTransaction({ chainId: 31337, type: "eip1559", nonce, to: account.address, value: 0n, gas: 21_000n, ...fees });
+    const raw = await account.signTransaction({
+      chainId: 31337,
+      type: "eip1559",
+      nonce,
+      to: account.address,
+      value: 0n,
+      gas: 21_000n,
+      ...fees,
+    });
     // What RelayerKey.send records before broadcasting; the process "crashes" before the broadcast.
     await f.database.db.insert(relayerTransactions).values({
       relayer: account.address,
@@ -73,7 +83,10 @@ describe("RelayerKey nonce manager", function () {
     const key = await openKey(6);
     expect(await f.chain.publicClient.getTransactionCount({ address: account.address })).to.equal(nonce + 1);
     expect(key.pendingNonce).to.equal(nonce + 1);
-    const [row] = await f.database.db.select().from(relayerTransactions).where(eq(relayerTransactions.hash, keccak256(raw)));
+    const [row] = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.hash, keccak256(raw)));
     expect(row?.status).to.equal("sent");
     await key.release();
   });
@@ -81,7 +94,15 @@ describe("RelayerKey nonce manager", function () {
   it("fills a nonce gap below a recorded transaction with a 0-value self-send", async () => {
     const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]!);
     const nonce = await f.chain.publicClient.getTransactionCount({ address: account.address });
-    const raw = await account.signTransaction({ chainId: 31337, type: "eip1559", nonce: nonce + 1, to: account.address, value: 0n, gas: 21_000n, ...fees });
+    const raw = await account.signTransaction({
+      chainId: 31337,
+      type: "eip1559",
+      nonce: nonce + 1,
+      to: account.address,
+      value: 0n,
+      gas: 21_000n,
+      ...fees,
+    });
     await f.database.db.insert(relayerTransactions).values({
       relayer: account.address,
       nonce: nonce + 1,
@@ -98,7 +119,10 @@ describe("RelayerKey nonce manager", function () {
       if ((await f.chain.publicClient.getTransactionCount({ address: account.address })) === nonce + 2) break;
       await f.chain.testClient.mine({ blocks: 1 });
     }
-    const rows = await f.database.db.select().from(relayerTransactions).where(eq(relayerTransactions.relayer, account.address));
+    const rows = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.relayer, account.address));
     expect(rows.map((r) => r.nonce).sort()).to.deep.equal([nonce, nonce + 1]);
     await key.release();
   });
@@ -125,15 +149,21 @@ describe("Replacement of a stuck transaction", function () {
       await f.chain.testClient.setAutomine(false);
       const request = await f.signTransfer(f.alice, f.bob.address, 11n);
       const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "stuck", request, requestedBy: "u1" });
-      let relay = await f.waitForRelay(relayId, ["replaced"]);
-      const rows = await f.database.db.select().from(relayerTransactions).orderBy(relayerTransactions.id);
-      const [first, second] = rows.filter((row) => (row.relayIds as string[]).includes(relayId));
+      // "replaced" is followed at once by "submitted" (the replacement): wait for the second row.
+      let rows: (typeof relayerTransactions.$inferSelect)[] = [];
+      while (rows.length < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        rows = (await f.database.db.select().from(relayerTransactions).orderBy(relayerTransactions.id)).filter((row) =>
+          (row.relayIds as string[]).includes(relayId),
+        );
+      }
+      const [first, second] = rows;
       expect(second?.nonce).to.equal(first?.nonce);
       expect(BigInt(second!.maxFeePerGas) * 10n).to.be.gte(BigInt(first!.maxFeePerGas) * 11n);
       expect(BigInt(second!.maxPriorityFeePerGas) * 10n).to.be.gte(BigInt(first!.maxPriorityFeePerGas) * 11n);
       await f.chain.testClient.setAutomine(true);
       await f.chain.testClient.mine({ blocks: 1 });
-      relay = await f.waitForRelay(relayId);
+      const relay = await f.waitForRelay(relayId);
       expect(relay.status).to.equal("confirmed");
       const statuses = relay.transitions.map((t) => t.status);
       expect(statuses.slice(0, 3)).to.deep.equal(["queued", "signed", "submitted"]);

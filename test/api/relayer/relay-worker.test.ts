@@ -32,12 +32,22 @@ describe("Relay workers", function () {
   it("relays a signed transfer through queued, signed, submitted, mined and confirmed", async () => {
     const request = await f.signTransfer(f.alice, f.bob.address, 1_000n);
     const before = await f.token.balanceOf(f.bob.address);
-    const { relayId, status } = await enqueueRelay(workers.queue, { idempotencyKey: "u1.first", request, requestedBy: "u1" });
+    const { relayId, status } = await enqueueRelay(workers.queue, {
+      idempotencyKey: "u1.first",
+      request,
+      requestedBy: "u1",
+    });
     expect(relayId).to.equal("relay-u1.first");
     expect(status).to.equal("queued");
     const relay = await f.waitForRelay(relayId);
     expect(relay.status).to.equal("confirmed");
-    expect(relay.transitions.map((t) => t.status)).to.deep.equal(["queued", "signed", "submitted", "mined", "confirmed"]);
+    expect(relay.transitions.map((t) => t.status)).to.deep.equal([
+      "queued",
+      "signed",
+      "submitted",
+      "mined",
+      "confirmed",
+    ]);
     expect(await f.token.balanceOf(f.bob.address)).to.equal(before + 1_000n);
   });
 
@@ -54,7 +64,9 @@ describe("Relay workers", function () {
   it("fails a reused authorisation with the decoded StablecoinAuthorizationUsed and lists it as a dead letter", async () => {
     const nonce = toHex(Buffer.alloc(32, 7));
     const request = await f.signTransfer(f.alice, f.bob.address, 5n, nonce);
-    await f.waitForRelay((await enqueueRelay(workers.queue, { idempotencyKey: "u1.reuse-a", request, requestedBy: "u1" })).relayId);
+    await f.waitForRelay(
+      (await enqueueRelay(workers.queue, { idempotencyKey: "u1.reuse-a", request, requestedBy: "u1" })).relayId,
+    );
     const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "u1.reuse-b", request, requestedBy: "u1" });
     const relay = await f.waitForRelay(relayId);
     expect(relay.status).to.equal("failed");
@@ -67,7 +79,12 @@ describe("Relay workers", function () {
   it("expires a relay whose deadline passed before it was sent, sending nothing", async () => {
     const request = await f.signTransfer(f.alice, f.bob.address, 3n);
     const before = await f.token.balanceOf(f.bob.address);
-    const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "u1.late", request, requestedBy: "u1", deadline: new Date(Date.now() - 1_000) });
+    const { relayId } = await enqueueRelay(workers.queue, {
+      idempotencyKey: "u1.late",
+      request,
+      requestedBy: "u1",
+      deadline: new Date(Date.now() - 1_000),
+    });
     const relay = await f.waitForRelay(relayId);
     expect(relay.status).to.equal("expired");
     expect(relay.errorCode).to.equal("RELAY_EXPIRED");
@@ -102,9 +119,19 @@ describe("Relay policies", function () {
     const data = encodeFunctionData({ abi: stablecoinAbi, functionName: "transfer", args: [f.carol.address, 1n] });
     const request = {
       kind: "forwarder.execute" as const,
-      request: { from: f.alice.address, to: f.contracts.stablecoin, value: "0", gas: "100000", deadline: 2 ** 40, data, signature: toHex(Buffer.alloc(65, 1)) },
+      request: {
+        from: f.alice.address,
+        to: f.contracts.stablecoin,
+        value: "0",
+        gas: "100000",
+        deadline: 2 ** 40,
+        data,
+        signature: toHex(Buffer.alloc(65, 1)),
+      },
     };
-    const relay = await f.waitForRelay((await enqueueRelay(workers.queue, { idempotencyKey: "p.forward", request, requestedBy: "u1" })).relayId);
+    const relay = await f.waitForRelay(
+      (await enqueueRelay(workers.queue, { idempotencyKey: "p.forward", request, requestedBy: "u1" })).relayId,
+    );
     expect(relay.status).to.equal("failed");
     expect(relay.errorCode).to.equal("RELAY_POLICY_RECIPIENT_NOT_ALLOWED");
     expect(relay.errorMessage).to.contain(f.carol.address);
@@ -112,13 +139,17 @@ describe("Relay policies", function () {
 
   it("refuses an EIP-3009 transfer to a recipient not on the allowlist", async () => {
     const request = await f.signTransfer(f.alice, f.carol.address, 1n);
-    const relay = await f.waitForRelay((await enqueueRelay(workers.queue, { idempotencyKey: "p.carol", request, requestedBy: "u1" })).relayId);
+    const relay = await f.waitForRelay(
+      (await enqueueRelay(workers.queue, { idempotencyKey: "p.carol", request, requestedBy: "u1" })).relayId,
+    );
     expect(relay.errorCode).to.equal("RELAY_POLICY_RECIPIENT_NOT_ALLOWED");
   });
 
   it("sends an EIP-3009 transfer to an allowed recipient", async () => {
     const request = await f.signTransfer(f.alice, f.bob.address, 1n);
-    const relay = await f.waitForRelay((await enqueueRelay(workers.queue, { idempotencyKey: "p.bob", request, requestedBy: "u1" })).relayId);
+    const relay = await f.waitForRelay(
+      (await enqueueRelay(workers.queue, { idempotencyKey: "p.bob", request, requestedBy: "u1" })).relayId,
+    );
     expect(relay.status).to.equal("confirmed");
   });
 });

@@ -18,10 +18,20 @@ export const testIndexerSettings: IndexerSettings = {
   standbyRetryMs: 50,
 };
 
-export const silentLogger = createLogger({ name: "indexer-test", level: process.env.TEST_LOG_LEVEL ?? "silent", pretty: false });
+export const silentLogger = createLogger({
+  name: "indexer-test",
+  level: process.env.TEST_LOG_LEVEL ?? "silent",
+  pretty: false,
+});
 
 /** An indexer driven by `catchUp()` calls (no polling loop), on the given chain and database. */
-export function createTestIndexer(parameters: { database: Database; client: PublicClient; contracts: IndexedContracts; startBlock: bigint; settings?: Partial<IndexerSettings> }) {
+export function createTestIndexer(parameters: {
+  database: Database;
+  client: PublicClient;
+  contracts: IndexedContracts;
+  startBlock: bigint;
+  settings?: Partial<IndexerSettings>;
+}) {
   return startIndexer({
     common: { logger: silentLogger },
     database: parameters.database,
@@ -38,7 +48,12 @@ export function createTestIndexer(parameters: { database: Database; client: Publ
  * The ledger equals the chain at the indexed head: the head hash is the chain's block hash, every
  * holder balance (but the escrow's) equals `balanceOf` at that block, issuance equals −totalSupply, and every entry balances.
  */
-export async function expectLedgerEqualsChain(database: Database, client: PublicClient, token: Address, escrow?: Address): Promise<void> {
+export async function expectLedgerEqualsChain(
+  database: Database,
+  client: PublicClient,
+  token: Address,
+  escrow?: Address,
+): Promise<void> {
   const head = await getIndexedHead(database, { chainId: 31337 });
   expect(head, "indexed head").to.not.equal(undefined);
   const block = await client.getBlock({ blockNumber: head!.number });
@@ -51,16 +66,28 @@ export async function expectLedgerEqualsChain(database: Database, client: Public
     const [type, id] = row.account.split(":") as [string, Address];
     // The escrow's own holder account plus its payments' escrow accounts make up its balanceOf (checked by the caller).
     if (type === "holder" && id.toLowerCase() !== escrow?.toLowerCase()) {
-      const onChain = (await client.readContract({ address: token, abi, functionName: "balanceOf", args: [id], blockNumber: head!.number })) as bigint;
+      const onChain = (await client.readContract({
+        address: token,
+        abi,
+        functionName: "balanceOf",
+        args: [id],
+        blockNumber: head!.number,
+      })) as bigint;
       expect(BigInt(row.balance), `${row.account}`).to.equal(onChain);
     } else if (type === "issuance") {
-      const supply = (await client.readContract({ address: token, abi, functionName: "totalSupply", blockNumber: head!.number })) as bigint;
+      const supply = (await client.readContract({
+        address: token,
+        abi,
+        functionName: "totalSupply",
+        blockNumber: head!.number,
+      })) as bigint;
       expect(BigInt(row.balance), "issuance").to.equal(-supply);
     }
   }
   expect(sum, "Σ balances").to.equal(0n);
   const [unbalanced] = await database.query<{ n: string }>(
-    (await import("drizzle-orm")).sql`SELECT count(*) AS n FROM (SELECT 1 FROM postings GROUP BY chain_id, block_number, log_index, token HAVING sum(amount) <> 0) x`,
+    (await import("drizzle-orm"))
+      .sql`SELECT count(*) AS n FROM (SELECT 1 FROM postings GROUP BY chain_id, block_number, log_index, token HAVING sum(amount) <> 0) x`,
   );
   expect(Number(unbalanced!.n), "unbalanced entries").to.equal(0);
 }

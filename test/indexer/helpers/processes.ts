@@ -17,16 +17,30 @@ export function freePort(): Promise<number> {
   });
 }
 
-export type HardhatNode = { url: string; client: PublicClient; process: ChildProcess; stderr: () => string; stop: () => Promise<void> };
+export type HardhatNode = {
+  url: string;
+  client: PublicClient;
+  process: ChildProcess;
+  stderr: () => string;
+  stop: () => Promise<void>;
+};
 
 /** Starts `hardhat node --port <free port>` as a child and waits until it answers JSON-RPC. */
 export async function startHardhatNode(): Promise<HardhatNode> {
   const port = await freePort();
-  const child = spawn("node_modules/.bin/hardhat", ["node", "--port", String(port)], { cwd: process.cwd(), env: process.env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("node_modules/.bin/hardhat", ["node", "--port", String(port)], {
+    cwd: process.cwd(),
+    env: process.env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const client = createPublicClient({ chain: stablerailChain(31337, url), transport: http(url), pollingInterval: 50 }) as PublicClient;
+  const client = createPublicClient({
+    chain: stablerailChain(31337, url),
+    transport: http(url),
+    pollingInterval: 50,
+  }) as PublicClient;
   const probe = createPublicClient({ transport: http(url, { retryCount: 0 }) });
   for (let attempt = 0; ; attempt++) {
     try {
@@ -52,9 +66,17 @@ export async function startHardhatNode(): Promise<HardhatNode> {
 }
 
 /** Spawns `tsx indexer/main.ts` with the given environment (stdout/stderr collected). */
-export function spawnIndexer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function spawnIndexer(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   // Node itself with tsx as a loader (not the tsx wrapper), so signals reach the indexer and not a parent shim.
-  const child = spawn(process.execPath, ["--import", "tsx", "indexer/main.ts"], { cwd: process.cwd(), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "indexer/main.ts"], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

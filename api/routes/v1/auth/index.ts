@@ -29,8 +29,19 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/siwe/nonce",
-    { schema: { tags: ["auth"], summary: "A single-use nonce for a Sign-In with Ethereum message (valid 5 minutes)", security: [], response: { 200: z.object({ nonce: z.string(), domain: z.string(), chainId: z.number() }) } } },
-    async () => ({ nonce: await issueSiweNonce(services.redis, services.redisPrefix), domain: services.settings.siweDomain, chainId: services.chainId }),
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "A single-use nonce for a Sign-In with Ethereum message (valid 5 minutes)",
+        security: [],
+        response: { 200: z.object({ nonce: z.string(), domain: z.string(), chainId: z.number() }) },
+      },
+    },
+    async () => ({
+      nonce: await issueSiweNonce(services.redis, services.redisPrefix),
+      domain: services.settings.siweDomain,
+      chainId: services.chainId,
+    }),
   );
 
   app.post(
@@ -45,16 +56,34 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const address = await verifySiweSignIn(services.publicClient, services.redis, services.redisPrefix, services.settings.siweDomain, request.body.message, request.body.signature);
+      const address = await verifySiweSignIn(
+        services.publicClient,
+        services.redis,
+        services.redisPrefix,
+        services.settings.siweDomain,
+        request.body.message,
+        request.body.signature,
+      );
       const [wallet] = await db.select({ userId: wallets.userId }).from(wallets).where(eq(wallets.address, address));
-      if (!wallet) throw new NotFoundError("WALLET_NOT_REGISTERED", "No user has registered this address; register it with POST /v1/wallets/self-custody first");
+      if (!wallet)
+        throw new NotFoundError(
+          "WALLET_NOT_REGISTERED",
+          "No user has registered this address; register it with POST /v1/wallets/self-custody first",
+        );
       return reply.status(201).send(await createSession(wallet.userId));
     },
   );
 
   app.post(
     "/sessions",
-    { config: { roles }, schema: { tags: ["auth"], summary: "Exchange your API key for a session token (wallet UI)", response: { 201: session, 401: errorResponse } } },
+    {
+      config: { roles },
+      schema: {
+        tags: ["auth"],
+        summary: "Exchange your API key for a session token (wallet UI)",
+        response: { 201: session, 401: errorResponse },
+      },
+    },
     async (request, reply) => reply.status(201).send(await createSession(request.principal!.userId)),
   );
 };

@@ -29,18 +29,37 @@ export const transactionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["transactions"],
         params: z.object({ transactionHash: bytes32 }),
-        response: { 200: z.object({ transactionHash: z.string(), entries: z.array(entryView) }), 400: errorResponse, 401: errorResponse, 404: errorResponse },
+        response: {
+          200: z.object({ transactionHash: z.string(), entries: z.array(entryView) }),
+          400: errorResponse,
+          401: errorResponse,
+          404: errorResponse,
+        },
       },
     },
     async (request) => {
-      const entries = await getTransaction(services.database, { chainId: services.chainId, transactionHash: request.params.transactionHash });
-      if (entries.length === 0) throw new NotFoundError("TRANSACTION_NOT_FOUND", "No indexed movement in this transaction (it may not be indexed yet)");
+      const entries = await getTransaction(services.database, {
+        chainId: services.chainId,
+        transactionHash: request.params.transactionHash,
+      });
+      if (entries.length === 0)
+        throw new NotFoundError(
+          "TRANSACTION_NOT_FOUND",
+          "No indexed movement in this transaction (it may not be indexed yet)",
+        );
       const principal = request.principal!;
       if (!readsEverything(principal.role)) {
-        const owned = await services.database.db.select({ address: wallets.address }).from(wallets).where(eq(wallets.userId, principal.userId));
+        const owned = await services.database.db
+          .select({ address: wallets.address })
+          .from(wallets)
+          .where(eq(wallets.userId, principal.userId));
         const accounts = new Set(owned.map((w) => holderAccount(w.address as `0x${string}`)));
         const party = entries.some((entry) => entry.postings.some((p) => accounts.has(p.account)));
-        if (!party) throw new NotFoundError("TRANSACTION_NOT_FOUND", "No indexed movement in this transaction (it may not be indexed yet)");
+        if (!party)
+          throw new NotFoundError(
+            "TRANSACTION_NOT_FOUND",
+            "No indexed movement in this transaction (it may not be indexed yet)",
+          );
       }
       return {
         transactionHash: request.params.transactionHash,

@@ -23,21 +23,38 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["users"],
         summary: "Create a user (any role) with a first API key, returned only in this response",
         body: z.object({ role: z.enum(roles), name: z.string().min(1).max(200) }).strict(),
-        response: { 201: z.object({ user, apiKey: z.string() }), 400: errorResponse, 401: errorResponse, 403: errorResponse },
+        response: {
+          201: z.object({ user, apiKey: z.string() }),
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
       },
     },
     async (request, reply) => {
       const id = randomUUID();
       const apiKey = generateApiKey();
-      const [created] = await db.insert(apiUsers).values({ id, role: request.body.role, name: request.body.name }).returning();
-      await db.insert(apiKeys).values({ id: randomUUID(), userId: id, keyHash: hashCredential(apiKey), prefix: apiKey.slice(0, 12), role: request.body.role });
+      const [created] = await db
+        .insert(apiUsers)
+        .values({ id, role: request.body.role, name: request.body.name })
+        .returning();
+      await db.insert(apiKeys).values({
+        id: randomUUID(),
+        userId: id,
+        keyHash: hashCredential(apiKey),
+        prefix: apiKey.slice(0, 12),
+        role: request.body.role,
+      });
       return reply.status(201).send({ user: created!, apiKey });
     },
   );
 
   app.get(
     "/me",
-    { config: { roles }, schema: { tags: ["users"], summary: "The calling principal", response: { 200: user, 401: errorResponse } } },
+    {
+      config: { roles },
+      schema: { tags: ["users"], summary: "The calling principal", response: { 200: user, 401: errorResponse } },
+    },
     async (request) => {
       const [row] = await db.select().from(apiUsers).where(eq(apiUsers.id, request.principal!.userId));
       if (!row) throw new NotFoundError("NOT_FOUND", "No such user");
@@ -58,7 +75,11 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const [row] = await db.update(apiUsers).set({ frozen: request.body.frozen }).where(eq(apiUsers.id, request.params.userId)).returning();
+      const [row] = await db
+        .update(apiUsers)
+        .set({ frozen: request.body.frozen })
+        .where(eq(apiUsers.id, request.params.userId))
+        .returning();
       if (!row) throw new NotFoundError("NOT_FOUND", "No such user");
       return row;
     },

@@ -11,8 +11,25 @@ import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-cs
 import { verifySiweSignIn } from "../../../auth/siwe.ts";
 import { apiUsers, moneyMovements, wallets } from "../../../db/schema.ts";
 import { submitMoneyMovement, type SubmitTransferParameters } from "../../../money/submit-money-movement.ts";
-import { decodeSeqCursor, encodeSeqCursor, errorResponse, idParam, page, paginationQuery, signatureInput, uintInput } from "../../../schemas/common.ts";
-import { balanceView, historyItemView, movementView, transferBody, typedDataQuery, typedDataView, walletView } from "../../../schemas/wallets.ts";
+import {
+  decodeSeqCursor,
+  encodeSeqCursor,
+  errorResponse,
+  idParam,
+  page,
+  paginationQuery,
+  signatureInput,
+  uintInput,
+} from "../../../schemas/common.ts";
+import {
+  balanceView,
+  historyItemView,
+  movementView,
+  transferBody,
+  typedDataQuery,
+  typedDataView,
+  walletView,
+} from "../../../schemas/wallets.ts";
 import { createCustodialWallet } from "../../../wallets/create-custodial-wallet.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
 import { signCustodialTransfer } from "../../../wallets/sign-custodial-transfer.ts";
@@ -31,8 +48,22 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     "/",
-    { config: { roles: holders }, schema: { tags: ["wallets"], summary: "Create a custodial wallet (the key is generated and kept encrypted by the service)", response: { 201: walletView, ...errors } } },
-    async (request, reply) => reply.status(201).send((await createCustodialWallet(database, services.keyEncryptionKey, request.principal!.userId)) as z.input<typeof walletView>),
+    {
+      config: { roles: holders },
+      schema: {
+        tags: ["wallets"],
+        summary: "Create a custodial wallet (the key is generated and kept encrypted by the service)",
+        response: { 201: walletView, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          (await createCustodialWallet(database, services.keyEncryptionKey, request.principal!.userId)) as z.input<
+            typeof walletView
+          >,
+        ),
   );
 
   app.post(
@@ -41,42 +72,81 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: holders },
       schema: {
         tags: ["wallets"],
-        summary: "Register a self-custody address, proved by a Sign-In with Ethereum message it signed (nonce from GET /v1/auth/siwe/nonce)",
+        summary:
+          "Register a self-custody address, proved by a Sign-In with Ethereum message it signed (nonce from GET /v1/auth/siwe/nonce)",
         body: z.object({ message: z.string().min(1).max(4000), signature: signatureInput }).strict(),
         response: { 201: walletView, 409: errorResponse, ...errors },
       },
     },
     async (request, reply) => {
-      const address = await verifySiweSignIn(services.publicClient, services.redis, services.redisPrefix, services.settings.siweDomain, request.body.message, request.body.signature);
+      const address = await verifySiweSignIn(
+        services.publicClient,
+        services.redis,
+        services.redisPrefix,
+        services.settings.siweDomain,
+        request.body.message,
+        request.body.signature,
+      );
       const [existing] = await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, address));
       if (existing) throw new ConflictError("WALLET_ALREADY_REGISTERED", "This address is already registered");
-      const [row] = await db.insert(wallets).values({ id: crypto.randomUUID(), userId: request.principal!.userId, kind: "self_custody", address }).returning();
+      const [row] = await db
+        .insert(wallets)
+        .values({ id: crypto.randomUUID(), userId: request.principal!.userId, kind: "self_custody", address })
+        .returning();
       return reply.status(201).send(row as z.input<typeof walletView>);
     },
   );
 
   app.get(
     "/",
-    { config: { roles: readers }, schema: { tags: ["wallets"], summary: "Your wallets, newest first", querystring: paginationQuery, response: { 200: page(walletView), ...errors } } },
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["wallets"],
+        summary: "Your wallets, newest first",
+        querystring: paginationQuery,
+        response: { 200: page(walletView), ...errors },
+      },
+    },
     async (request) => {
       const { limit, cursor } = request.query;
       const conditions = [eq(wallets.userId, request.principal!.userId)];
       if (cursor) conditions.push(lt(wallets.seq, decodeSeqCursor(cursor)));
-      const rows = await db.select().from(wallets).where(and(...conditions)).orderBy(desc(wallets.seq)).limit(limit + 1);
+      const rows = await db
+        .select()
+        .from(wallets)
+        .where(and(...conditions))
+        .orderBy(desc(wallets.seq))
+        .limit(limit + 1);
       const items = rows.slice(0, limit);
-      return { items: items as z.input<typeof walletView>[], nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null };
+      return {
+        items: items as z.input<typeof walletView>[],
+        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
+      };
     },
   );
 
   app.get(
     "/:walletId",
-    { config: { roles: readers }, schema: { tags: ["wallets"], params: walletParams, response: { 200: walletView, ...errors } } },
-    async (request) => (await loadOwnedWallet(database, request, request.params.walletId)) as z.input<typeof walletView>,
+    {
+      config: { roles: readers },
+      schema: { tags: ["wallets"], params: walletParams, response: { 200: walletView, ...errors } },
+    },
+    async (request) =>
+      (await loadOwnedWallet(database, request, request.params.walletId)) as z.input<typeof walletView>,
   );
 
   app.get(
     "/:walletId/balances",
-    { config: { roles: readers }, schema: { tags: ["wallets"], summary: "Balances from the ledger (indexed), plus pending outgoing movements", params: walletParams, response: { 200: z.object({ items: z.array(balanceView), pending: z.array(movementView) }), ...errors } } },
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["wallets"],
+        summary: "Balances from the ledger (indexed), plus pending outgoing movements",
+        params: walletParams,
+        response: { 200: z.object({ items: z.array(balanceView), pending: z.array(movementView) }), ...errors },
+      },
+    },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
       const balances = await getBalances(database, { chainId: services.chainId, account: wallet.address });
@@ -87,7 +157,11 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
         .orderBy(desc(moneyMovements.seq))
         .limit(100);
       return {
-        items: balances.map((b) => ({ token: b.token, balance: b.balance.toString(), lastChangeBlock: b.lastChangeBlock.toString() })),
+        items: balances.map((b) => ({
+          token: b.token,
+          balance: b.balance.toString(),
+          lastChangeBlock: b.lastChangeBlock.toString(),
+        })),
         pending: pending.map((m) => ({ ...m, transactionHash: null })),
       };
     },
@@ -97,11 +171,22 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
     "/:walletId/history",
     {
       config: { roles: readers },
-      schema: { tags: ["wallets"], summary: "Ledger postings of the wallet, newest first", params: walletParams, querystring: paginationQuery, response: { 200: page(historyItemView), ...errors } },
+      schema: {
+        tags: ["wallets"],
+        summary: "Ledger postings of the wallet, newest first",
+        params: walletParams,
+        querystring: paginationQuery,
+        response: { 200: page(historyItemView), ...errors },
+      },
     },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
-      const history = await getHistory(database, { chainId: services.chainId, account: wallet.address, limit: request.query.limit, cursor: request.query.cursor });
+      const history = await getHistory(database, {
+        chainId: services.chainId,
+        account: wallet.address,
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      });
       return {
         items: history.items.map((item) => ({
           ...item,
@@ -123,13 +208,20 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["wallets"],
         summary: "CSV statement over a block range (opening, entries, closing)",
         params: walletParams,
-        querystring: z.object({ fromBlock: uintInput, toBlock: uintInput }).refine((q) => q.fromBlock <= q.toBlock, "fromBlock must be ≤ toBlock"),
+        querystring: z
+          .object({ fromBlock: uintInput, toBlock: uintInput })
+          .refine((q) => q.fromBlock <= q.toBlock, "fromBlock must be ≤ toBlock"),
         response: { 200: z.string(), ...errors },
       },
     },
     async (request, reply) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
-      const csv = await getStatementCsv(database, { chainId: services.chainId, account: wallet.address, token: services.contracts.stablecoin, ...request.query });
+      const csv = await getStatementCsv(database, {
+        chainId: services.chainId,
+        account: wallet.address,
+        token: services.contracts.stablecoin,
+        ...request.query,
+      });
       return reply.header("content-type", "text/csv; charset=utf-8").send(csv);
     },
   );
@@ -138,24 +230,38 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
     "/:walletId/transfers/typed-data",
     {
       config: { roles: holders },
-      schema: { tags: ["wallets"], summary: "EIP-712 TransferWithAuthorization typed data for a self-custody wallet to sign", params: walletParams, querystring: typedDataQuery, response: { 200: typedDataView, ...errors } },
+      schema: {
+        tags: ["wallets"],
+        summary: "EIP-712 TransferWithAuthorization typed data for a self-custody wallet to sign",
+        params: walletParams,
+        querystring: typedDataQuery,
+        response: { 200: typedDataView, ...errors },
+      },
     },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
       const now = await services.tokenReads.chainTime();
-      const { domain, types, primaryType, message } = transferAuthorizationTypedData(await services.tokenReads.domain(), {
-        from: wallet.address as `0x${string}`,
-        to: request.query.to,
-        value: request.query.amount,
-        validAfter: request.query.validAfter ?? 0n,
-        validBefore: request.query.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds),
-        nonce: randomAuthorizationNonce(),
-      });
+      const { domain, types, primaryType, message } = transferAuthorizationTypedData(
+        await services.tokenReads.domain(),
+        {
+          from: wallet.address as `0x${string}`,
+          to: request.query.to,
+          value: request.query.amount,
+          validAfter: request.query.validAfter ?? 0n,
+          validBefore: request.query.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds),
+          nonce: randomAuthorizationNonce(),
+        },
+      );
       return {
         domain,
         types: { TransferWithAuthorization: [...types.TransferWithAuthorization] },
         primaryType,
-        message: { ...message, value: message.value.toString(), validAfter: message.validAfter.toString(), validBefore: message.validBefore.toString() },
+        message: {
+          ...message,
+          value: message.value.toString(),
+          validAfter: message.validAfter.toString(),
+          validBefore: message.validBefore.toString(),
+        },
       };
     },
   );
@@ -166,7 +272,8 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: holders, idempotent: true },
       schema: {
         tags: ["wallets"],
-        summary: "Send tokens (Idempotency-Key required). Custodial: {to, amount}; self-custody: the signed authorization",
+        summary:
+          "Send tokens (Idempotency-Key required). Custodial: {to, amount}; self-custody: the signed authorization",
         params: walletParams,
         headers: z.object({ "idempotency-key": z.string().optional() }).loose(),
         body: transferBody,
@@ -179,15 +286,26 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       const body = request.body;
       let transfer: SubmitTransferParameters["transfer"];
       if ("signature" in body) {
-        if (wallet.kind !== "self_custody") throw new ValidationError("WALLET_IS_CUSTODIAL", "This is a custodial wallet; send only {to, amount}");
+        if (wallet.kind !== "self_custody")
+          throw new ValidationError("WALLET_IS_CUSTODIAL", "This is a custodial wallet; send only {to, amount}");
         transfer = {
-          authorization: { from: wallet.address as Address, to: body.to, value: body.amount, validAfter: body.validAfter, validBefore: body.validBefore, nonce: body.nonce },
+          authorization: {
+            from: wallet.address as Address,
+            to: body.to,
+            value: body.amount,
+            validAfter: body.validAfter,
+            validBefore: body.validBefore,
+            nonce: body.nonce,
+          },
           signature: body.signature,
         };
       } else {
         const encryptedKey = wallet.encryptedKey;
         if (wallet.kind !== "custodial" || !encryptedKey) {
-          throw new ValidationError("SIGNATURE_REQUIRED", "This is a self-custody wallet: sign the typed data from GET …/transfers/typed-data and send it");
+          throw new ValidationError(
+            "SIGNATURE_REQUIRED",
+            "This is a self-custody wallet: sign the typed data from GET …/transfers/typed-data and send it",
+          );
         }
         transfer = {
           from: wallet.address as Address,
@@ -218,13 +336,27 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/:walletId/transfers",
-    { config: { roles: readers }, schema: { tags: ["wallets"], summary: "Movements submitted from this wallet, newest first, with relay status", params: walletParams, querystring: paginationQuery, response: { 200: page(movementView), ...errors } } },
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["wallets"],
+        summary: "Movements submitted from this wallet, newest first, with relay status",
+        params: walletParams,
+        querystring: paginationQuery,
+        response: { 200: page(movementView), ...errors },
+      },
+    },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
       const { limit, cursor } = request.query;
       const conditions = [eq(moneyMovements.walletId, wallet.id)];
       if (cursor) conditions.push(lt(moneyMovements.seq, decodeSeqCursor(cursor)));
-      const rows = await db.select().from(moneyMovements).where(and(...conditions)).orderBy(desc(moneyMovements.seq)).limit(limit + 1);
+      const rows = await db
+        .select()
+        .from(moneyMovements)
+        .where(and(...conditions))
+        .orderBy(desc(moneyMovements.seq))
+        .limit(limit + 1);
       const items = rows.slice(0, limit);
       const withStatus = await Promise.all(
         items.map(async (m) => {
@@ -232,8 +364,10 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
           return { ...m, status: relay?.state ?? m.status, transactionHash: relay?.transactionHash ?? null };
         }),
       );
-      return { items: withStatus, nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null };
+      return {
+        items: withStatus,
+        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
+      };
     },
   );
-
 };

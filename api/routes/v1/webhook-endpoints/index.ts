@@ -7,10 +7,25 @@ import { z } from "zod";
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../db/schema.ts";
 import { assertOwner } from "../../../plugins/auth.ts";
-import { decodeSeqCursor, encodeSeqCursor, errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
+import {
+  decodeSeqCursor,
+  encodeSeqCursor,
+  errorResponse,
+  idParam,
+  page,
+  paginationQuery,
+} from "../../../schemas/common.ts";
 
 const endpointView = z.object({ id: z.string(), url: z.string(), createdAt: z.date() });
-const deliveryView = z.object({ id: z.string(), eventId: z.string(), eventType: z.string(), status: z.string(), responseStatus: z.number().nullable(), attempts: z.number(), createdAt: z.date() });
+const deliveryView = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  status: z.string(),
+  responseStatus: z.number().nullable(),
+  attempts: z.number(),
+  createdAt: z.date(),
+});
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
 const newSecret = () => `whsec_${randomBytes(32).toString("base64url")}`;
 
@@ -40,7 +55,10 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const secret = newSecret();
-      const [row] = await db.insert(webhookEndpoints).values({ id: randomUUID(), userId: request.principal!.userId, url: request.body.url, secrets: [secret] }).returning();
+      const [row] = await db
+        .insert(webhookEndpoints)
+        .values({ id: randomUUID(), userId: request.principal!.userId, url: request.body.url, secrets: [secret] })
+        .returning();
       return reply.status(201).send({ ...row!, secret });
     },
   );
@@ -49,7 +67,12 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
     "/:endpointId/rotate-secret",
     {
       config: { roles: ["merchant"] },
-      schema: { tags: ["webhooks"], summary: "Start signing with a new secret; the previous one keeps signing too until the next rotation", params: z.object({ endpointId: idParam }), response: { 200: endpointView.extend({ secret: z.string() }), ...errors } },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Start signing with a new secret; the previous one keeps signing too until the next rotation",
+        params: z.object({ endpointId: idParam }),
+        response: { 200: endpointView.extend({ secret: z.string() }), ...errors },
+      },
     },
     async (request) => {
       const endpoint = await loadEndpoint(request, request.params.endpointId);
@@ -67,14 +90,25 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
     "/:endpointId/deliveries",
     {
       config: { roles: ["merchant", "operator", "auditor", "admin"] },
-      schema: { tags: ["webhooks"], summary: "The endpoint's delivery log, newest first", params: z.object({ endpointId: idParam }), querystring: paginationQuery, response: { 200: page(deliveryView), ...errors } },
+      schema: {
+        tags: ["webhooks"],
+        summary: "The endpoint's delivery log, newest first",
+        params: z.object({ endpointId: idParam }),
+        querystring: paginationQuery,
+        response: { 200: page(deliveryView), ...errors },
+      },
     },
     async (request) => {
       const endpoint = await loadEndpoint(request, request.params.endpointId);
       const { limit, cursor } = request.query;
       const conditions = [eq(webhookDeliveries.endpointId, endpoint.id)];
       if (cursor) conditions.push(lt(webhookDeliveries.seq, decodeSeqCursor(cursor)));
-      const rows = await db.select().from(webhookDeliveries).where(and(...conditions)).orderBy(desc(webhookDeliveries.seq)).limit(limit + 1);
+      const rows = await db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(...conditions))
+        .orderBy(desc(webhookDeliveries.seq))
+        .limit(limit + 1);
       const items = rows.slice(0, limit);
       return { items, nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null };
     },
