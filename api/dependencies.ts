@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import type { Address, PublicClient } from "viem";
+import type { PublicClient } from "viem";
 
 import type { ApiSettings } from "../lib/config/api.ts";
 import type { Database } from "../lib/db/database.ts";
@@ -8,6 +8,7 @@ import type { Logger } from "../lib/logging/logger.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
 import type { MoneyMovementPolicy } from "./money/policy.ts";
 import type { RelayGateway } from "./money/relay-gateway.ts";
+import type { RelayContracts } from "./relayer/build-call.ts";
 
 /** Everything buildApp needs, opened by the caller (server.ts, `npm start`, a test) and closed by it. */
 export type AppDependencies = {
@@ -19,7 +20,7 @@ export type AppDependencies = {
   chainId: number;
   publicClient: PublicClient;
   /** Deployed contract addresses (lib/chain/deployments.ts). */
-  contracts: { stablecoin: Address };
+  contracts: RelayContracts;
   /** Key-encryption key for custodial wallet keys (32 bytes). */
   keyEncryptionKey: Buffer;
   relay: RelayGateway;

@@ -10,9 +10,9 @@ import { pathToFileURL } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { createPublicClient, http, type PublicClient } from "viem";
-import { z } from "zod";
 
 import { apiEnv, type ApiSettings } from "../lib/config/api.ts";
+import { loadConfig } from "../lib/config/env-section.ts";
 import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/config/sections.ts";
 import { stablerailChain } from "../lib/chain/chain.ts";
 import { readDeployment, type Deployment } from "../lib/chain/deployments.ts";
@@ -26,8 +26,8 @@ import { ensureBootstrapAdmin } from "./auth/bootstrap-admin.ts";
 import { apiMigrations } from "./db/migration-set.ts";
 import type { RelayGateway } from "./money/relay-gateway.ts";
 import { createApiRedis } from "./redis.ts";
-import { createRelayerGateway } from "./money/relayer-gateway.ts";
-import { createRelayQueue } from "./relayer/queue.ts";
+import { createRelayGateway } from "./relayer/relay-gateway.ts";
+import type { RelayContracts } from "./relayer/build-call.ts";
 import { loadKeyEncryptionKey } from "./wallets/load-key-encryption-key.ts";
 
 export type StartApiServerParameters = {
@@ -67,7 +67,7 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     redisPrefix: p.redisPrefix,
     chainId: p.deployment.chainId,
     publicClient: p.publicClient,
-    contracts: { stablecoin: p.deployment.contracts.Stablecoin.address },
+    contracts: contractsOf(p.deployment),
     keyEncryptionKey,
     relay: p.relay,
     metricsRegistry: p.metricsRegistry,
@@ -84,23 +84,27 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
   };
 }
 
-/** Parses one section (loadConfig's section typing is being fixed in lib; see the report). */
-function parseSection<S extends { shape: z.ZodRawShape; toSettings: (env: never) => unknown }>(
-  section: S,
-): ReturnType<S["toSettings"]> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([, value]) => value !== undefined && value !== ""),
-  );
-  return section.toSettings(z.object(section.shape).parse(env) as never) as ReturnType<S["toSettings"]>;
+/** The deployed addresses the API and the relayer act on. */
+export function contractsOf(deployment: Deployment): RelayContracts {
+  return {
+    stablecoin: deployment.contracts.Stablecoin.address,
+    paymentEscrow: deployment.contracts.PaymentEscrow.address,
+    settlement: deployment.contracts.Settlement.address,
+    forwarder: deployment.contracts.StablerailForwarder.address,
+  };
 }
 
 async function main(): Promise<void> {
-  const common = parseSection(commonEnv);
-  const chainSettings = parseSection(chainEnv);
-  const databaseSettings = parseSection(databaseEnv);
-  const redisSettings = parseSection(redisEnv);
-  const shutdownSettings = parseSection(shutdownEnv);
-  const settings = parseSection(apiEnv);
+  const config = loadConfig({
+    common: commonEnv,
+    chain: chainEnv,
+    database: databaseEnv,
+    redis: redisEnv,
+    shutdown: shutdownEnv,
+    api: apiEnv,
+  });
+  const { common, chain: chainSettings, database: databaseSettings, redis: redisSettings, api: settings } = config;
+  const shutdownSettings = config.shutdown;
   const logger = createLogger({ name: "api", level: common.logLevel });
   const shutdown = createShutdown({ logger, timeoutMs: shutdownSettings.timeoutMs, handleSignals: true });
   const deployment = await readDeployment(chainSettings.deploymentsDir, chainSettings.chainId);
@@ -115,10 +119,8 @@ async function main(): Promise<void> {
     poolSize: databaseSettings.poolSize,
   });
   shutdown.register({ name: "database", close: database.close });
-  const relayQueue = createRelayQueue({ redis: redisSettings.url, prefix: redisSettings.prefix });
-  shutdown.register({ name: "relay-queue", close: relayQueue.close });
-  // The relayer's status reads (getRelay) are not in api/relayer yet; until they land, transfers show the API's own status.
-  const relay = createRelayerGateway({ queue: relayQueue, getRelay: async () => undefined });
+  const relay = createRelayGateway({ redisUrl: redisSettings.url, prefix: redisSettings.prefix, database });
+  shutdown.register({ name: "relay-queue", close: relay.close });
   const server = await startApiServer({
     logger,
     settings,

@@ -1,6 +1,6 @@
 /**
- * The relay worker process (`npm run worker`): consumes the relay queues and sends relays from
- * the relayer keys it leases. Inputs: configuration (Common, Chain, Database, Redis, Shutdown,
+ * The worker process (`npm run worker`): consumes the relay queues and sends relays from the
+ * relayer keys it leases, and dispatches and delivers merchant webhooks. Inputs: configuration (Common, Chain, Database, Redis, Shutdown,
  * Relayer sections), the deployment file. Outputs: transactions on chain, relay rows and
  * transitions in the database. `npm start` runs the same workers in-process through
  * {@link startRelayerWorkers}, sharing its Database.
@@ -17,7 +17,9 @@ import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/
 import { openDatabase } from "../lib/db/database.ts";
 import { createLogger } from "../lib/logging/logger.ts";
 import { createShutdown } from "../lib/process/shutdown.ts";
+import { webhooksEnv } from "../lib/config/webhooks.ts";
 import { startRelayerWorkers } from "./relayer/start-relayer-workers.ts";
+import { startWebhooks } from "./webhooks/start-webhooks.ts";
 
 export {
   startRelayerWorkers,
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     redis: redisEnv,
     shutdown: shutdownEnv,
     relayer: relayerEnv,
+    webhooks: webhooksEnv,
   });
   const logger = createLogger({ name: "relayer", level: config.common.logLevel });
   const shutdown = createShutdown({ logger, timeoutMs: config.shutdown.timeoutMs, handleSignals: true });
@@ -58,6 +61,16 @@ async function main(): Promise<void> {
     },
   });
   shutdown.register({ name: "relay-workers", close: workers.close });
+  const webhooks = startWebhooks({
+    database,
+    redisUrl: config.redis.url,
+    prefix: config.redis.prefix,
+    chainId: config.chain.chainId,
+    logger,
+    settings: config.webhooks,
+  });
+  shutdown.register({ name: "webhooks", close: webhooks.close });
+  logger.info({ keys: workers.keys.map((key) => key.address) }, "relay and webhook workers running");
   await shutdown.closed;
   process.exit(0);
 }

@@ -26,6 +26,8 @@ import { Registry } from "prom-client";
 
 import { createRelayGateway, startRelayerWorkers } from "../api/relayer/index.ts";
 import { startApiServer } from "../api/server.ts";
+import { startWebhooks } from "../api/webhooks/start-webhooks.ts";
+import { webhooksEnv } from "../lib/config/webhooks.ts";
 import { startIndexer } from "../indexer/runtime/start-indexer.ts";
 import { ensureDeployment } from "./stack/deployment.ts";
 import { ensureLocalChain } from "./stack/local-chain.ts";
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     indexer: indexerEnv,
     api: apiEnv,
     relayer: relayerEnv,
+    webhooks: webhooksEnv,
   });
   const logger = createLogger({ name: "start", level: config.common.logLevel });
   const shutdown = createShutdown({
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
   shutdown.register({ name: "relayer", close: workers.close });
   announce("relayer", `${workers.keys.length} key(s) leased: ${workers.keys.map((key) => key.address).join(", ")}`);
 
-  const relay = await createRelayGateway({ redisUrl: redis.url, prefix: config.redis.prefix, logger, database });
+  const relay = createRelayGateway({ redisUrl: redis.url, prefix: config.redis.prefix, database });
   shutdown.register({ name: "relay-queue", close: relay.close });
 
   const api = await startApiServer({
@@ -149,6 +152,17 @@ async function main(): Promise<void> {
   shutdown.register({ name: "api", close: api.close });
   announce("api", `${api.url} (OpenAPI docs at ${api.url}/docs)`);
   if (api.bootstrapAdminKey) announce("admin key", `${api.bootstrapAdminKey} (shown once; create users with it)`);
+
+  const webhooks = startWebhooks({
+    database,
+    redisUrl: redis.url,
+    prefix: config.redis.prefix,
+    chainId: config.chain.chainId,
+    logger,
+    settings: config.webhooks,
+  });
+  shutdown.register({ name: "webhooks", close: webhooks.close });
+  announce("webhooks", "delivering indexed payment and settlement events to merchant endpoints");
 
   announce("ready", "Ctrl-C stops everything");
   await shutdown.closed;

@@ -3,10 +3,12 @@ import type { Address } from "viem";
 import { MAX_UINT256 } from "../../lib/money.ts";
 import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
+import type { MoneyMovementKind } from "./submit-money-movement.ts";
 import { PermissionError } from "../errors/api-errors.ts";
 
 /** A money movement as the policy sees it, before anything is recorded or queued. */
 export type ProposedMovement = {
+  kind: MoneyMovementKind;
   userId: string;
   /** The principal's account is frozen in the API (an operator's decision). */
   userFrozen: boolean;

@@ -1,38 +1,32 @@
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
+
+import type { RelayRequestInput } from "../relayer/jobs/relay-request.ts";
 
 /**
- * What the API needs from the relayer (api/relayer/, owned by the relayer engineer): enqueue a
- * signed movement and read its status. buildApp takes an implementation; `npm start` passes the
- * relayer's `enqueueRelay` / `getRelay`. Kept to this narrow port so the HTTP side compiles and is
- * tested independently of the relayer's internals.
+ * What the API needs from the relayer: queue a relay request and read its status. The request is
+ * the relayer's own job schema (api/relayer/jobs/relay-request.ts) — one schema on both sides of
+ * the queue. Only submitMoneyMovement calls `enqueueRelay`; routes never do.
  */
-export type TransferWithAuthorizationRelay = {
-  kind: "transferWithAuthorization";
-  /** Business key; the relayer derives its job id from it. */
+export type RelayGatewayRequest = {
+  /** Business key; the relayer derives its job id from it, so a retried request never queues twice. */
   idempotencyKey: string;
   /** Who asked (user id); recorded by the relayer, never trusted for authorisation. */
   requestedBy: string;
-  token: Address;
-  from: Address;
-  to: Address;
-  value: bigint;
-  validAfter: bigint;
-  validBefore: bigint;
-  nonce: Hex;
-  signature: Hex;
+  /** After this instant the relay is cancelled (status `expired`) rather than sent. */
+  deadline?: Date | undefined;
+  request: RelayRequestInput;
 };
 
-export type RelayRequest = TransferWithAuthorizationRelay;
-
+/** A relay's status as the API shows it: the relayer's finer states folded into five. */
 export type RelayStatus = {
   relayId: string;
-  /** The relayer's status: queued, signed, submitted, mined, confirmed, failed, replaced, expired, cancelled. */
-  state: string;
+  /** queued (queued, signed), submitted (submitted, mined, replaced), confirmed, failed, dead (expired, cancelled). */
+  state: "queued" | "submitted" | "confirmed" | "failed" | "dead";
   transactionHash?: Hex | undefined;
   error?: string | undefined;
 };
 
 export type RelayGateway = {
-  enqueueRelay: (request: RelayRequest) => Promise<{ relayId: string }>;
+  enqueueRelay: (request: RelayGatewayRequest) => Promise<{ relayId: string }>;
   getRelay: (relayId: string) => Promise<RelayStatus | undefined>;
 };

@@ -1,38 +1,68 @@
 /**
- * The one door every money movement passes through before it is queued: validate, run the
- * policies (amount, frozen, balance — and later the risk engine and step-up auth), record the
- * pending movement, then hand it to the relayer's enqueueRelay. Routes never call enqueueRelay.
+ * The one door every money movement passes through before it is queued: run the policies
+ * (amount, frozen, balance — and later the risk engine and step-up auth), prepare the signed
+ * relay request (sign for a custodial wallet, verify a user's signature), record the movement,
+ * then hand it to the relayer. Routes never call the relay gateway's enqueueRelay themselves.
  *
- * Inputs: the principal's wallet, a signed EIP-3009 authorization (signed by the user for
- * self-custody, by this service for custodial wallets). Output: the recorded movement.
+ * Inputs: a proposal (who, what kind, from, to, amount) and a `prepare` callback that yields the
+ * relay request. Output: the recorded movement with its relay id.
  */
 import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
+import type { TokenReads } from "../chain/token-reads.ts";
 import { moneyMovements } from "../db/schema.ts";
-import type { TransferAuthorization } from "../wallets/transfer-authorization.ts";
+import { relayIdFor } from "../relayer/enqueue-relay.ts";
+import type { RelayRequestInput } from "../relayer/jobs/relay-request.ts";
 import type { MoneyMovementPolicy } from "./policy.ts";
 import type { RelayGateway } from "./relay-gateway.ts";
-import type { TokenReads } from "../chain/token-reads.ts";
-import { verifyTransferAuthorization } from "./verify-transfer-authorization.ts";
 
-export type SignedTransfer = { authorization: TransferAuthorization; signature: Hex };
+/** What moves money, as recorded in money_movements.kind. */
+export type MoneyMovementKind =
+  | "transfer"
+  | "payment.authorize"
+  | "payment.charge"
+  | "payment.capture"
+  | "payment.void"
+  | "payment.refund"
+  | "payment.reclaim"
+  | "payout";
 
-export type SubmitTransferParameters = {
+/** The signed request to queue, produced only after every policy passed. */
+export type PreparedRelay = {
+  request: RelayRequestInput;
+  /** What identifies the movement on chain: an EIP-3009 nonce, a payment hash, a batch id. */
+  reference: string;
+  /** After this instant the relay is cancelled rather than sent (e.g. an authorization's validBefore). */
+  deadline?: Date | undefined;
+  details?: Record<string, unknown> | undefined;
+};
+
+export type MoneyMovementProposal = {
+  kind: MoneyMovementKind;
   userId: string;
+  /** The principal's account is frozen in the API (an operator's decision). */
   userFrozen: boolean;
+  /** The principal's wallet the movement belongs to (payer, sender or merchant). */
   walletId: string;
   token: Address;
+  from: Address;
+  to: Address;
+  amount: bigint;
   /**
-   * Self-custody: the authorization the user signed. Custodial: the intended movement and a
-   * `sign` callback, called only after every policy passed (never sign what would be refused).
+   * The caller's Idempotency-Key. Scoped here by kind and user, it is the relay's business key:
+   * the same request retried after a crash finds its movement and never queues twice.
    */
-  transfer: SignedTransfer | { from: Address; to: Address; value: bigint; sign: () => Promise<SignedTransfer> };
-  /** The caller's Idempotency-Key, scoped by user, as the relay's business key. */
   idempotencyKey: string;
+  /**
+   * Builds the relay request: signs with a custodial key, or checks the user's signature (throwing
+   * SIGNATURE_INVALID, SIGNER_MISMATCH, …). Called only after every policy passed — never sign
+   * what would be refused.
+   */
+  prepare: () => Promise<PreparedRelay>;
 };
 
 export type SubmitMoneyMovementDependencies = {
@@ -45,61 +75,63 @@ export type SubmitMoneyMovementDependencies = {
 export type MoneyMovement = typeof moneyMovements.$inferSelect;
 
 /**
- * Submits a transfer. Nothing is recorded or queued unless every check passes.
+ * Submits a money movement. Nothing is recorded or queued unless every check passes.
  * @returns the recorded movement, status "queued", with the relay id
- * @throws the first failing check's error (SIGNATURE_INVALID, INSUFFICIENT_BALANCE, ACCOUNT_FROZEN, …)
+ * @throws the first failing check's error (AMOUNT_INVALID, INSUFFICIENT_BALANCE, ACCOUNT_FROZEN, SIGNER_MISMATCH, …)
  */
 export async function submitMoneyMovement(
   deps: SubmitMoneyMovementDependencies,
-  parameters: SubmitTransferParameters,
+  proposal: MoneyMovementProposal,
 ): Promise<MoneyMovement> {
-  const { transfer } = parameters;
-  const intended = "sign" in transfer ? transfer : transfer.authorization;
-  const proposed = {
-    userId: parameters.userId,
-    userFrozen: parameters.userFrozen,
-    from: intended.from,
-    to: intended.to,
-    amount: intended.value,
-  };
-  for (const policy of deps.policies) await policy.check(proposed);
-  const { authorization, signature } = "sign" in transfer ? await transfer.sign() : transfer;
-  await verifyTransferAuthorization(deps.tokenReads, authorization, signature);
+  const relayKey = `${proposal.kind}.${proposal.userId}.${proposal.idempotencyKey}`;
+  const relayId = relayIdFor(relayKey);
+  const [existing] = await deps.database.db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
+  if (existing?.status === "queued") return existing;
 
-  const id = randomUUID();
-  await deps.database.db
-    .insert(moneyMovements)
-    .values({
-      id,
-      userId: parameters.userId,
-      walletId: parameters.walletId,
-      kind: "transfer",
-      from: authorization.from,
-      to: authorization.to,
-      token: parameters.token,
-      amount: authorization.value.toString(),
-      nonce: authorization.nonce,
-      status: "pending",
-      details: { validAfter: authorization.validAfter.toString(), validBefore: authorization.validBefore.toString() },
-    })
-    .returning();
-  try {
-    const { relayId } = await deps.relay.enqueueRelay({
-      kind: "transferWithAuthorization",
-      idempotencyKey: `transfer-${id}`,
-      requestedBy: parameters.userId,
-      token: parameters.token,
-      ...authorization,
-      signature,
+  for (const policy of deps.policies) {
+    await policy.check({
+      kind: proposal.kind,
+      userId: proposal.userId,
+      userFrozen: proposal.userFrozen,
+      from: proposal.from,
+      to: proposal.to,
+      amount: proposal.amount,
     });
-    const [queued] = await deps.database.db
-      .update(moneyMovements)
-      .set({ status: "queued", relayId })
-      .where(eq(moneyMovements.id, id))
-      .returning();
-    return queued!;
+  }
+  const prepared = await proposal.prepare();
+
+  const id = existing?.id ?? randomUUID();
+  if (!existing) {
+    await deps.database.db.insert(moneyMovements).values({
+      id,
+      userId: proposal.userId,
+      walletId: proposal.walletId,
+      kind: proposal.kind,
+      from: proposal.from,
+      to: proposal.to,
+      token: proposal.token,
+      amount: proposal.amount.toString(),
+      nonce: prepared.reference,
+      status: "pending",
+      relayId,
+      details: prepared.details ?? {},
+    });
+  }
+  try {
+    await deps.relay.enqueueRelay({
+      idempotencyKey: relayKey,
+      requestedBy: proposal.userId,
+      deadline: prepared.deadline,
+      request: prepared.request,
+    });
   } catch (error) {
     await deps.database.db.update(moneyMovements).set({ status: "rejected" }).where(eq(moneyMovements.id, id));
     throw error;
   }
+  const [queued] = await deps.database.db
+    .update(moneyMovements)
+    .set({ status: "queued" })
+    .where(eq(moneyMovements.id, id))
+    .returning();
+  return queued!;
 }

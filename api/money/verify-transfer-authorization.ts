@@ -1,4 +1,8 @@
+import { and, eq, ne } from "drizzle-orm";
 import { getAddress, recoverTypedDataAddress, type Hex } from "viem";
+
+import type { Database } from "../../lib/db/database.ts";
+import { moneyMovements } from "../db/schema.ts";
 
 import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
@@ -9,9 +13,11 @@ import { transferAuthorizationTypedData, type TransferAuthorization } from "../w
  * Checks a signed EIP-3009 TransferWithAuthorization before anything is queued, with the codes
  * a client can act on: SIGNATURE_INVALID (not a signature), SIGNER_MISMATCH (signed by someone
  * other than `from`), AUTHORIZATION_NOT_YET_VALID / AUTHORIZATION_EXPIRED (by chain time, as the
- * token judges), AUTHORIZATION_NONCE_USED (`authorizationState` on chain).
+ * token judges), AUTHORIZATION_NONCE_USED (`authorizationState` on chain, or a movement already
+ * queued with the same nonce and not yet mined).
  */
 export async function verifyTransferAuthorization(
+  database: Database,
   token: TokenReads,
   authorization: TransferAuthorization,
   signature: Hex,
@@ -53,6 +59,25 @@ export async function verifyTransferAuthorization(
     throw new ConflictError(
       "AUTHORIZATION_NONCE_USED",
       "This authorization nonce is already used on chain; sign with a fresh nonce",
+    );
+  }
+  // Queued but not yet mined: the chain does not know the nonce yet, our movements do.
+  const [pending] = await database.db
+    .select({ id: moneyMovements.id })
+    .from(moneyMovements)
+    .where(
+      and(
+        eq(moneyMovements.from, authorization.from),
+        eq(moneyMovements.nonce, authorization.nonce),
+        ne(moneyMovements.status, "rejected"),
+      ),
+    )
+    .limit(1);
+  if (pending) {
+    throw new ConflictError(
+      "AUTHORIZATION_NONCE_USED",
+      "This authorization nonce is already used by a queued movement; sign with a fresh nonce",
+      { details: { movementId: pending.id } },
     );
   }
 }

@@ -1,12 +1,7 @@
 import type { Hex } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
-import type { Logger } from "../../lib/logging/logger.ts";
-import type {
-  RelayGateway,
-  RelayRequest as ApiRelayRequest,
-  RelayStatus as ApiRelayStatus,
-} from "../money/relay-gateway.ts";
+import type { RelayGateway, RelayStatus as ApiRelayStatus } from "../money/relay-gateway.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay } from "./get-relay.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
@@ -15,40 +10,24 @@ import type { RelayStatus } from "./relay-status.ts";
 export type CreateRelayGatewayParameters = {
   redisUrl: string;
   prefix: string;
-  logger?: Logger | undefined;
   /** With the shared database, status reads come from the relay tables; without, from the BullMQ job. */
   database?: Database | undefined;
 };
 
 /**
- * Adapts the relayer's producer and status reads to the API's narrow {@link RelayGateway} port
- * (api/money/relay-gateway.ts). Exposes `close` for the caller's shutdown path.
+ * The relayer's side of the API's {@link RelayGateway} port (api/money/relay-gateway.ts): a
+ * producer on the relay queues and status reads. Exposes `close` for the caller's shutdown path.
  */
-export async function createRelayGateway({
+export function createRelayGateway({
   redisUrl,
   prefix,
   database,
-}: CreateRelayGatewayParameters): Promise<RelayGateway & { queue: RelayQueue; close: () => Promise<void> }> {
+}: CreateRelayGatewayParameters): RelayGateway & { queue: RelayQueue; close: () => Promise<void> } {
   const queue = createRelayQueue({ redis: redisUrl, prefix });
   return {
     queue,
     close: () => queue.close(),
-    enqueueRelay: (request: ApiRelayRequest) =>
-      enqueueRelay(queue, {
-        idempotencyKey: request.idempotencyKey,
-        requestedBy: request.from,
-        request: {
-          kind: "token.transferWithAuthorization",
-          token: request.token,
-          from: request.from,
-          to: request.to,
-          value: request.value.toString(),
-          validAfter: request.validAfter.toString(),
-          validBefore: request.validBefore.toString(),
-          nonce: request.nonce,
-          signature: request.signature,
-        },
-      }),
+    enqueueRelay: (request) => enqueueRelay(queue, request),
     getRelay: async (relayId: string): Promise<ApiRelayStatus | undefined> => {
       if (database) {
         const relay = await getRelay(database, relayId);

@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import type { TokenReads } from "../chain/token-reads.ts";
@@ -6,6 +6,7 @@ import { decryptPrivateKey } from "./key-encryption.ts";
 import {
   randomAuthorizationNonce,
   transferAuthorizationTypedData,
+  type SignedTransfer,
   type TransferAuthorization,
 } from "./transfer-authorization.ts";
 
@@ -27,7 +28,7 @@ export type SignCustodialTransferParameters = {
 export async function signCustodialTransfer(
   token: TokenReads,
   p: SignCustodialTransferParameters,
-): Promise<{ authorization: TransferAuthorization; signature: Hex }> {
+): Promise<SignedTransfer> {
   const account = privateKeyToAccount(decryptPrivateKey(p.kek, p.walletId, p.encryptedKey));
   const now = await token.chainTime();
   const authorization: TransferAuthorization = {

@@ -37,3 +37,29 @@ export function randomAuthorizationNonce(): Hex {
 export function transferAuthorizationTypedData(domain: TokenDomain, message: TransferAuthorization) {
   return { domain, types: transferWithAuthorizationTypes, primaryType: "TransferWithAuthorization" as const, message };
 }
+
+/** An authorization with its 65-byte signature (by the holder, or by this service for a custodial wallet). */
+export type SignedTransfer = { authorization: TransferAuthorization; signature: Hex };
+
+/**
+ * The relay request that executes a signed authorization (`token.transferWithAuthorization`),
+ * cancelled rather than sent once validBefore has passed.
+ */
+export function transferRelay(token: Address, authorization: TransferAuthorization, signature: Hex) {
+  return {
+    request: {
+      kind: "token.transferWithAuthorization" as const,
+      token,
+      from: authorization.from,
+      to: authorization.to,
+      value: authorization.value.toString(),
+      validAfter: authorization.validAfter.toString(),
+      validBefore: authorization.validBefore.toString(),
+      nonce: authorization.nonce,
+      signature,
+    },
+    reference: authorization.nonce,
+    deadline: new Date(Number(authorization.validBefore) * 1000),
+    details: { validAfter: authorization.validAfter.toString(), validBefore: authorization.validBefore.toString() },
+  };
+}

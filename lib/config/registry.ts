@@ -2,6 +2,7 @@ import { apiEnv } from "./api.ts";
 import { indexerEnv } from "./indexer.ts";
 import { relayerEnv } from "./relayer.ts";
 import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "./sections.ts";
+import { webhooksEnv } from "./webhooks.ts";
 
 /**
  * Every environment section of the stack, in the order `.env.example` documents them.
@@ -16,4 +17,5 @@ export const allEnvSections = [
   indexerEnv,
   relayerEnv,
   apiEnv,
+  webhooksEnv,
 ] as const;

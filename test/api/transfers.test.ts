@@ -62,7 +62,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   ) => {
     expect(response.status, JSON.stringify(response.body)).to.equal(status);
     expect(response.body.error.code).to.equal(code);
-    expect(api.relayed).to.have.length(relayedBefore);
+    expect(await api.relayCount()).to.equal(relayedBefore);
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore);
   };
   let relayedBefore = 0;
@@ -91,7 +91,8 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     await api.fund(selfCustody.address, 100n * ONE);
   });
   beforeEach(async () => {
-    relayedBefore = api.relayed.length;
+    await api.settleRelays();
+    relayedBefore = await api.relayCount();
     recipientBefore = await api.balanceOf(recipient);
   });
   after(async () => {
@@ -108,6 +109,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
       amount: (5n * ONE).toString(),
       status: "queued",
     });
+    expect(await api.waitForRelay(response.body.relayId)).to.include({ state: "confirmed" });
     expect(await api.balanceOf(custodial.address)).to.equal(before - 5n * ONE);
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 5n * ONE);
 
@@ -151,6 +153,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
   it("sends from a self-custody wallet with the typed data it signed", async () => {
     const response = await send(selfCustody.id, await signedTransfer("1000"));
     expect(response.status, JSON.stringify(response.body)).to.equal(202);
+    expect(await api.waitForRelay(response.body.relayId)).to.include({ state: "confirmed" });
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 1000n);
   });
 
@@ -162,7 +165,8 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     expect(second.status).to.equal(first.status);
     expect(second.body).to.deep.equal(first.body);
     expect(second.headers["idempotent-replayed"]).to.equal("true");
-    expect(api.relayed).to.have.length(relayedBefore + 1);
+    await api.waitForRelay(first.body.relayId);
+    expect(await api.relayCount()).to.equal(relayedBefore + 1);
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 7n);
   });
 
@@ -172,6 +176,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     const reused = await send(custodial.id, { to: recipient, amount: "4" }, key);
     expect(reused.status).to.equal(422);
     expect(reused.body.error.code).to.equal("IDEMPOTENCY_KEY_REUSED");
+    await api.settleRelays();
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 3n);
   });
 
@@ -181,6 +186,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     const responses = await Promise.all([send(custodial.id, body, key), send(custodial.id, body, key)]);
     expect(responses.map((r) => r.status).sort()).to.deep.equal([202, 409]);
     expect(responses.find((r) => r.status === 409)!.body.error.code).to.equal("IDEMPOTENCY_REQUEST_IN_PROGRESS");
+    await api.settleRelays();
     expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 2n);
   });
 
@@ -270,8 +276,16 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
 
   it("refuses a reused nonce with 409 AUTHORIZATION_NONCE_USED", async () => {
     const signed = await signedTransfer("10");
-    expect((await send(selfCustody.id, signed)).status).to.equal(202);
-    relayedBefore = api.relayed.length;
+    const first = await send(selfCustody.id, signed);
+    expect(first.status).to.equal(202);
+    // Refused while the first is still queued (our record) and once it is mined (the chain).
+    const queuedCount = await api.relayCount();
+    const whileQueued = await send(selfCustody.id, signed);
+    expect(whileQueued.status, JSON.stringify(whileQueued.body)).to.equal(409);
+    expect(whileQueued.body.error.code).to.equal("AUTHORIZATION_NONCE_USED");
+    expect(await api.relayCount()).to.equal(queuedCount);
+    expect(await api.waitForRelay(first.body.relayId)).to.include({ state: "confirmed" });
+    relayedBefore = await api.relayCount();
     recipientBefore = await api.balanceOf(recipient);
     await expectNothingMoved(await send(selfCustody.id, signed), 409, "AUTHORIZATION_NONCE_USED");
   });

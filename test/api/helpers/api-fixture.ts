@@ -1,58 +1,80 @@
 /**
  * Builds the whole API on real parts for a test file: an in-process Hardhat chain with the
- * Stablecoin deployed (alice and bob funded), PGlite with the ledger and API migrations, Redis
- * under a unique prefix, the indexer (caught up on demand), and buildApp. Until the relayer's
- * enqueueRelay lands, the relay port is served by a stand-in that records each request and
- * executes it on chain from a gas-paying account — so a signature the API accepts is proved
- * valid by the token itself.
+ * Stablecoin, forwarder, escrow and settlement deployed (alice and bob funded), PGlite or
+ * PostgreSQL with the ledger, API and relayer migrations, Redis under a unique prefix, the
+ * indexer (caught up on demand), the real relayer workers (unless `relay: "queue"`: queue only,
+ * no worker) and buildApp.
  */
 import { randomBytes } from "node:crypto";
 
 import type { FastifyInstance } from "fastify";
+import { notInArray } from "drizzle-orm";
 import { parseAbi, type Address, type Hex } from "viem";
 
 import { buildApp } from "../../../api/app.ts";
 import { ensureBootstrapAdmin } from "../../../api/auth/bootstrap-admin.ts";
 import { apiMigrations } from "../../../api/db/migration-set.ts";
-import type { RelayGateway, RelayRequest, RelayStatus } from "../../../api/money/relay-gateway.ts";
+import type { RelayStatus } from "../../../api/money/relay-gateway.ts";
 import { createApiRedis } from "../../../api/redis.ts";
-import { createRelayerGateway } from "../../../api/money/relayer-gateway.ts";
-import { createRelayQueue } from "../../../api/relayer/queue.ts";
+import { relays } from "../../../api/relayer/db/schema.ts";
+import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
+import { createRelayGateway } from "../../../api/relayer/relay-gateway.ts";
+import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import type { Indexer } from "../../../indexer/runtime/create-indexer.ts";
 import { startIndexer } from "../../../indexer/runtime/start-indexer.ts";
 import { apiEnv } from "../../../lib/config/api.ts";
 import { z } from "zod";
 import { indexerEnv } from "../../../lib/config/indexer.ts";
+import { relayerEnv } from "../../../lib/config/relayer.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
 import { createLogger } from "../../../lib/logging/logger.ts";
-import { createTestChain, type TestChain } from "../../helpers/chain.ts";
+import { createTestChain, HARDHAT_PRIVATE_KEYS, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase } from "../../helpers/database.ts";
 import { deployStablecoin } from "../../helpers/stablecoin.ts";
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_KEY = `sr_key_${"a".repeat(43)}`;
 
-const relayAbi = parseAbi([
-  "function transferWithAuthorization(address from, address to, uint256 value, uint256 validAfter, uint256 validBefore, bytes32 nonce, bytes signature)",
-  "function balanceOf(address) view returns (uint256)",
-]);
+const tokenAbi = parseAbi(["function balanceOf(address) view returns (uint256)"]);
+
+/** Keys the relayer uses in API tests: accounts no test signs with directly, so nonces never collide. */
+export const RELAYER_KEYS = [HARDHAT_PRIVATE_KEYS[11], HARDHAT_PRIVATE_KEYS[12]];
+/** The operator key: escrow operator and Settlement PAYOUT_ROLE holder. */
+export const OPERATOR_KEY = HARDHAT_PRIVATE_KEYS[10];
 
 export type ApiFixture = Awaited<ReturnType<typeof createApiFixture>>;
 
 export type ApiFixtureOptions = {
   rateLimitPerMinute?: number;
   engine?: "pglite" | "postgres";
-  /** "chain" (default): the stand-in executes each relay on chain; "queue": the relayer's real queue (no worker). */
-  relay?: "chain" | "queue";
+  /** "workers" (default): the real relayer workers send each relay; "queue": relays are only queued (no worker). */
+  relay?: "workers" | "queue";
 };
 
 export async function createApiFixture(label: string, overrides: ApiFixtureOptions = {}) {
   const chain: TestChain = await createTestChain();
   const roles = await deployStablecoin(chain.connection);
   const token = (await roles.token.getAddress()) as Address;
+  const { ethers } = chain.connection;
+  const forwarder = await ethers.deployContract("StablerailForwarder", []);
+  const escrow = await ethers.deployContract("PaymentEscrow", [await forwarder.getAddress()]);
+  const settlement = await ethers.deployContract("Settlement", [roles.admin.address, await forwarder.getAddress()]);
+  const operator = chain.accounts[10]!;
+  await (
+    await (settlement.connect(roles.admin) as typeof settlement).getFunction("grantRole")(
+      await settlement.getFunction("PAYOUT_ROLE")(),
+      operator.address,
+    )
+  ).wait();
+  const contracts = {
+    stablecoin: token,
+    paymentEscrow: (await escrow.getAddress()) as Address,
+    settlement: (await settlement.getAddress()) as Address,
+    forwarder: (await forwarder.getAddress()) as Address,
+  };
   const database = await createTestDatabase(overrides.engine ?? "pglite", `api_${label}`);
-  await runMigrations(database, [ledgerMigrations, apiMigrations]);
+  await runMigrations(database, [ledgerMigrations, apiMigrations, relayerMigrations]);
   const redis = createApiRedis(TEST_REDIS_URL);
   await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
   const redisPrefix = `test-api-${label}-${randomBytes(4).toString("hex")}`;
@@ -73,44 +95,32 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     database,
     client: chain.publicClient,
     chainId: 31337,
-    contracts: { Stablecoin: token },
+    contracts: { Stablecoin: token, PaymentEscrow: contracts.paymentEscrow, Settlement: contracts.settlement },
     startBlock: 0,
     settings: config.indexer,
     follow: false,
   });
 
-  const relayed: RelayRequest[] = [];
-  const statuses = new Map<string, RelayStatus>();
-  const gasPayer = chain.accounts[9]!;
-  const relayQueue =
-    overrides.relay === "queue" ? createRelayQueue({ redis: TEST_REDIS_URL, prefix: redisPrefix }) : undefined;
-  const chainRelay: RelayGateway = {
-    enqueueRelay: async (request) => {
-      relayed.push(request);
-      const relayId = `relay-${request.idempotencyKey}`;
-      const hash = await chain.wallet(gasPayer).writeContract({
-        address: request.token,
-        abi: relayAbi,
-        functionName: "transferWithAuthorization",
-        args: [
-          request.from,
-          request.to,
-          request.value,
-          request.validAfter,
-          request.validBefore,
-          request.nonce,
-          request.signature,
-        ],
-        account: gasPayer,
-        chain: null,
-      });
-      await chain.publicClient.waitForTransactionReceipt({ hash });
-      statuses.set(relayId, { relayId, state: "confirmed", transactionHash: hash });
-      return { relayId };
-    },
-    getRelay: async (relayId) => statuses.get(relayId),
-  };
-  const relay = relayQueue ? createRelayerGateway({ queue: relayQueue, getRelay: async () => undefined }) : chainRelay;
+  const relayerSettings = relayerEnv.toSettings(
+    z.object(relayerEnv.shape).parse({
+      RELAYER_PRIVATE_KEYS: RELAYER_KEYS.join(","),
+      RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+      RELAYER_CONFIRMATIONS: "0",
+    }),
+  );
+  const workers: RelayerWorkers | undefined =
+    overrides.relay === "queue"
+      ? undefined
+      : await startRelayerWorkers({
+          database,
+          redisUrl: TEST_REDIS_URL,
+          prefix: redisPrefix,
+          publicClient: chain.publicClient,
+          logger,
+          contracts,
+          settings: relayerSettings,
+        });
+  const relay = createRelayGateway({ redisUrl: TEST_REDIS_URL, prefix: redisPrefix, database });
 
   await ensureBootstrapAdmin(database, logger, ADMIN_KEY);
   const app: FastifyInstance = await buildApp({
@@ -121,7 +131,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     redisPrefix,
     chainId: 31337,
     publicClient: chain.publicClient,
-    contracts: { stablecoin: token },
+    contracts,
     keyEncryptionKey: randomBytes(32),
     relay,
   });
@@ -162,15 +172,48 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   };
 
   const balanceOf = (account: Address) =>
-    chain.publicClient.readContract({ address: token, abi: relayAbi, functionName: "balanceOf", args: [account] });
+    chain.publicClient.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [account] });
+
+  const jobCounts = async (
+    ...states: ("waiting" | "active" | "delayed" | "prioritized" | "completed" | "failed")[]
+  ) => {
+    const [transfers, operator] = await Promise.all([
+      relay.queue.transfers.getJobCounts(...states),
+      relay.queue.operator.getJobCounts(...states),
+    ]);
+    return [...Object.values(transfers), ...Object.values(operator)].reduce((a, b) => a + b, 0);
+  };
+  /** How many relays have been queued so far, whatever became of them (the relay queues' own count). */
+  const relayCount = () => jobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed");
+
+  /** Waits until every relay queued so far has reached a final state (so balances are stable). */
+  const settleRelays = async (): Promise<void> => {
+    for (;;) {
+      const open = await database.db
+        .select({ id: relays.relayId })
+        .from(relays)
+        .where(notInArray(relays.status, ["confirmed", "failed", "expired", "cancelled"]));
+      if (open.length === 0 && (await jobCounts("waiting", "active", "delayed", "prioritized")) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  /** Waits until a relay reaches a final state (confirmed, failed, dead) and returns its status. */
+  const waitForRelay = async (relayId: string): Promise<RelayStatus> => {
+    for (;;) {
+      const status = await relay.getRelay(relayId);
+      if (status && ["confirmed", "failed", "dead"].includes(status.state)) return status;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
 
   const close = async () => {
     await app.close();
     await indexer.stop();
-    if (relayQueue) {
-      await relayQueue.transfers.obliterate({ force: true });
-      await relayQueue.close();
-    }
+    await workers?.close();
+    await relay.queue.transfers.obliterate({ force: true });
+    await relay.queue.operator.obliterate({ force: true });
+    await relay.close();
     const keys = await redis.keys(`${redisPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
@@ -187,7 +230,12 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     redis,
     redisPrefix,
     indexer,
-    relayed,
+    contracts,
+    operator,
+    workers,
+    relayCount,
+    waitForRelay,
+    settleRelays,
     request,
     createUser,
     fund,

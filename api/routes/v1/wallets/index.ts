@@ -10,7 +10,9 @@ import { getHistory } from "../../../../lib/ledger/queries/get-history.ts";
 import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-csv.ts";
 import { verifySiweSignIn } from "../../../auth/siwe.ts";
 import { apiUsers, moneyMovements, wallets } from "../../../db/schema.ts";
-import { submitMoneyMovement, type SubmitTransferParameters } from "../../../money/submit-money-movement.ts";
+import { submitMoneyMovement } from "../../../money/submit-money-movement.ts";
+import { verifyTransferAuthorization } from "../../../money/verify-transfer-authorization.ts";
+import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
 import {
   decodeSeqCursor,
   encodeSeqCursor,
@@ -284,13 +286,15 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
       const [user] = await db.select({ frozen: apiUsers.frozen }).from(apiUsers).where(eq(apiUsers.id, wallet.userId));
       const body = request.body;
-      let transfer: SubmitTransferParameters["transfer"];
+      let from: Address;
+      let sign: () => Promise<SignedTransfer>;
       if ("signature" in body) {
         if (wallet.kind !== "self_custody")
           throw new ValidationError("WALLET_IS_CUSTODIAL", "This is a custodial wallet; send only {to, amount}");
-        transfer = {
+        from = wallet.address as Address;
+        const signed: SignedTransfer = {
           authorization: {
-            from: wallet.address as Address,
+            from,
             to: body.to,
             value: body.amount,
             validAfter: body.validAfter,
@@ -299,6 +303,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
           },
           signature: body.signature,
         };
+        sign = async () => signed;
       } else {
         const encryptedKey = wallet.encryptedKey;
         if (wallet.kind !== "custodial" || !encryptedKey) {
@@ -307,28 +312,33 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
             "This is a self-custody wallet: sign the typed data from GET …/transfers/typed-data and send it",
           );
         }
-        transfer = {
-          from: wallet.address as Address,
-          to: body.to,
-          value: body.amount,
-          sign: () =>
-            signCustodialTransfer(services.tokenReads, {
-              kek: services.keyEncryptionKey,
-              walletId: wallet.id,
-              encryptedKey,
-              to: body.to,
-              value: body.amount,
-              ttlSeconds: services.settings.authorizationTtlSeconds,
-            }),
-        };
+        from = wallet.address as Address;
+        sign = () =>
+          signCustodialTransfer(services.tokenReads, {
+            kek: services.keyEncryptionKey,
+            walletId: wallet.id,
+            encryptedKey,
+            to: body.to,
+            value: body.amount,
+            ttlSeconds: services.settings.authorizationTtlSeconds,
+          });
       }
+      const token = services.contracts.stablecoin;
       const movement = await submitMoneyMovement(services, {
+        kind: "transfer",
         userId: wallet.userId,
         userFrozen: user?.frozen ?? false,
         walletId: wallet.id,
-        token: services.contracts.stablecoin,
-        transfer,
+        token,
+        from,
+        to: body.to,
+        amount: body.amount,
         idempotencyKey: String(request.headers["idempotency-key"]),
+        prepare: async () => {
+          const { authorization, signature } = await sign();
+          await verifyTransferAuthorization(database, services.tokenReads, authorization, signature);
+          return transferRelay(token, authorization, signature);
+        },
       });
       return reply.status(202).send({ ...movement, transactionHash: null });
     },

@@ -1,0 +1,23 @@
+import { defineEnvSection } from "./env-section.ts";
+import { positiveIntField } from "./fields.ts";
+
+/** Settings of webhook dispatch and delivery (in the worker process, or in-process under `npm start`). */
+export const webhooksEnv = defineEnvSection(
+  "Webhooks",
+  {
+    WEBHOOK_DISPATCH_INTERVAL_MS: positiveIntField
+      .default(500)
+      .describe("How often indexed chain events are turned into webhook deliveries, in milliseconds"),
+    WEBHOOK_TIMEOUT_MS: positiveIntField
+      .default(10_000)
+      .describe("How long a merchant endpoint may take to answer one delivery, in milliseconds"),
+    WEBHOOK_CONCURRENCY: positiveIntField.default(16).describe("Deliveries one process makes at once"),
+  },
+  (env) => ({
+    dispatchIntervalMs: env.WEBHOOK_DISPATCH_INTERVAL_MS,
+    timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    concurrency: env.WEBHOOK_CONCURRENCY,
+  }),
+);
+
+export type WebhookSettings = ReturnType<typeof webhooksEnv.toSettings>;
