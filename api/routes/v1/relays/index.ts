@@ -1,0 +1,142 @@
+import { and, desc, eq, inArray, lt, or, type SQL } from "drizzle-orm";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+
+import { NotFoundError, ValidationError } from "../../../../lib/errors/base.ts";
+import { readsEverything } from "../../../auth/principal.ts";
+import { relays } from "../../../relayer/db/schema.ts";
+import { getRelay, toRelays } from "../../../relayer/get-relay.ts";
+import { relayStatuses, type Relay } from "../../../relayer/relay-status.ts";
+import { errorResponse, page, paginationQuery } from "../../../schemas/common.ts";
+
+const transitionView = z.object({
+  status: z.enum(relayStatuses),
+  at: z.string().describe("ISO 8601 time of the transition"),
+  transactionHash: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const relayView = z.object({
+  relayId: z.string(),
+  kind: z.string(),
+  status: z.enum(relayStatuses),
+  requestedBy: z.string(),
+  relayer: z.string().nullable(),
+  nonce: z.number().nullable(),
+  transactionHash: z.string().nullable(),
+  blockNumber: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  deadline: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  transitions: z.array(transitionView),
+});
+
+/** Dead letters: relays that ended without reaching the chain. */
+const DEAD = ["failed", "expired", "cancelled"] as const;
+
+function toView(relay: Relay): z.infer<typeof relayView> {
+  return {
+    ...relay,
+    blockNumber: relay.blockNumber === null ? null : relay.blockNumber.toString(),
+    deadline: relay.deadline?.toISOString() ?? null,
+    createdAt: relay.createdAt.toISOString(),
+    updatedAt: relay.updatedAt.toISOString(),
+    transitions: relay.transitions.map((t) => ({
+      status: t.status,
+      at: t.at.toISOString(),
+      transactionHash: t.transactionHash,
+      detail: t.detail,
+    })),
+  };
+}
+
+/** Cursor over (updatedAt, relayId), newest first: unique, so no relay is skipped or repeated. */
+function encodeCursor(relay: Relay): string {
+  return Buffer.from(`r:${relay.updatedAt.toISOString()}|${relay.relayId}`).toString("base64url");
+}
+function decodeCursor(cursor: string): { updatedAt: Date; relayId: string } {
+  const match = /^r:([^|]+)\|(.+)$/.exec(Buffer.from(cursor, "base64url").toString());
+  const updatedAt = match ? new Date(match[1]!) : undefined;
+  if (!match || !updatedAt || Number.isNaN(updatedAt.getTime()))
+    throw new ValidationError(
+      "CURSOR_INVALID",
+      "The cursor is not one this API returned; start again without a cursor",
+    );
+  return { updatedAt, relayId: match[2]! };
+}
+
+/**
+ * Relays as the relayer recorded them, with every transition and its time (where time went).
+ * Operators, auditors and admins list all of them — `?status=dead` is the dead-letter view;
+ * a user or merchant reads only relays it requested.
+ */
+export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { database } = app.services;
+
+  app.get(
+    "/",
+    {
+      config: { roles: ["operator", "auditor", "admin"] },
+      schema: {
+        tags: ["relays"],
+        summary: "List relays, newest first; status=dead is the operators' dead-letter view",
+        querystring: paginationQuery.extend({
+          status: z
+            .enum([...relayStatuses, "dead"])
+            .optional()
+            .describe("one relay status, or `dead` for failed, expired and cancelled"),
+        }),
+        response: { 200: page(relayView), 400: errorResponse, 401: errorResponse, 403: errorResponse },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status } = request.query;
+      const filters: SQL[] = [];
+      if (status === "dead") filters.push(inArray(relays.status, [...DEAD]));
+      else if (status) filters.push(eq(relays.status, status));
+      if (cursor) {
+        const after = decodeCursor(cursor);
+        filters.push(
+          or(
+            lt(relays.updatedAt, after.updatedAt),
+            and(eq(relays.updatedAt, after.updatedAt), lt(relays.relayId, after.relayId)),
+          )!,
+        );
+      }
+      const rows = await database.db
+        .select()
+        .from(relays)
+        .where(filters.length > 0 ? and(...filters) : undefined)
+        .orderBy(desc(relays.updatedAt), desc(relays.relayId))
+        .limit(limit + 1);
+      const items = await toRelays(database, rows.slice(0, limit));
+      return {
+        items: items.map(toView),
+        nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
+      };
+    },
+  );
+
+  app.get(
+    "/:relayId",
+    {
+      config: { roles: ["user", "merchant", "operator", "auditor", "admin"] },
+      schema: {
+        tags: ["relays"],
+        summary: "One relay with every transition and its time",
+        params: z.object({ relayId: z.string().min(1).max(200) }),
+        response: { 200: relayView, 401: errorResponse, 403: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request) => {
+      const relay = await getRelay(database, request.params.relayId);
+      const principal = request.principal!;
+      // Another principal's relay is reported as absent, so ids cannot be probed.
+      if (!relay || (!readsEverything(principal.role) && relay.requestedBy !== principal.userId))
+        throw new NotFoundError("RELAY_NOT_FOUND", "No relay with this id (it may not be picked up by a worker yet)");
+      return toView(relay);
+    },
+  );
+};
