@@ -44,7 +44,7 @@ export const movementView = z.object({
   nonce: z.string(),
   status: z
     .string()
-    .describe("pending | queued | submitted | confirmed | failed | rejected (relay status while not indexed)"),
+    .describe("queued | submitted | confirmed (relay status while not indexed) | indexed | failed | dead | rejected"),
   relayId: z.string().nullable(),
   transactionHash: z.string().nullable(),
   createdAt: z.date(),

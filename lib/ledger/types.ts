@@ -18,19 +18,21 @@ export type DecodedLog = {
 };
 
 /** What a journal entry records; the first three kinds come from the token alone, the rest from the event that caused the transfer. */
-export type EntryKind =
-  | "mint"
-  | "burn"
-  | "transfer"
-  | "authorization_transfer"
-  | "escrow_authorize"
-  | "escrow_capture"
-  | "escrow_fee"
-  | "escrow_void"
-  | "escrow_reclaim"
-  | "escrow_refund"
-  | "settlement_payout"
-  | "settlement_authorization";
+export const entryKinds = [
+  "mint",
+  "burn",
+  "transfer",
+  "authorization_transfer",
+  "escrow_authorize",
+  "escrow_capture",
+  "escrow_fee",
+  "escrow_void",
+  "escrow_reclaim",
+  "escrow_refund",
+  "settlement_payout",
+  "settlement_authorization",
+] as const;
+export type EntryKind = (typeof entryKinds)[number];
 
 /** One leg of an entry: `amount` is negative where money leaves the account, positive where it arrives. */
 export type Posting = {

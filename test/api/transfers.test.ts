@@ -150,6 +150,43 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     expect(String(csv.body).trim().split("\n").pop()).to.equal(`closing,1000000,,,,,,,,${95n * ONE}`);
   });
 
+  it("shows a movement as pending until the ledger has it, balances at an earlier block, and filtered history", async () => {
+    const response = await send(custodial.id, { to: recipient, amount: "250" });
+    expect(response.status, JSON.stringify(response.body)).to.equal(202);
+    const pendingNow = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
+    expect(pendingNow.pending.map((m: { id: string }) => m.id)).to.include(response.body.id);
+    const relay = await api.waitForRelay(response.body.relayId);
+    const beforeIndexing = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
+    expect(beforeIndexing.pending.find((m: { id: string }) => m.id === response.body.id)).to.include({
+      status: "confirmed",
+      transactionHash: relay.transactionHash,
+    });
+    await api.indexer.catchUp();
+    const indexed = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
+    expect(indexed.pending).to.deep.equal([]);
+    const lastChange = BigInt(indexed.items[0].lastChangeBlock);
+    const earlier = (
+      await api.request("GET", `/v1/wallets/${custodial.id}/balances?block=${lastChange - 1n}`, { key: user.key })
+    ).body;
+    expect(BigInt(earlier.items[0].balance) - BigInt(indexed.items[0].balance)).to.equal(250n);
+
+    const filtered = (
+      await api.request(
+        "GET",
+        `/v1/wallets/${custodial.id}/history?counterparty=${recipient}&fromBlock=${lastChange}`,
+        {
+          key: user.key,
+        },
+      )
+    ).body;
+    expect(filtered.items.map((item: { amount: string }) => item.amount)).to.deep.equal(["-250"]);
+    const none = (await api.request("GET", `/v1/wallets/${custodial.id}/history?kind=mint`, { key: user.key })).body;
+    expect(none.items).to.deep.equal([]);
+    const bad = await api.request("GET", `/v1/wallets/${custodial.id}/history?counterparty=bob`, { key: user.key });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.code).to.equal("VALIDATION_FAILED");
+  });
+
   it("sends from a self-custody wallet with the typed data it signed", async () => {
     const response = await send(selfCustody.id, await signedTransfer("1000"));
     expect(response.status, JSON.stringify(response.body)).to.equal(202);

@@ -8,12 +8,15 @@ import { ValidationError } from "../../../../lib/errors/base.ts";
 import { getBalances } from "../../../../lib/ledger/queries/get-balances.ts";
 import { getHistory } from "../../../../lib/ledger/queries/get-history.ts";
 import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-csv.ts";
+import { entryKinds } from "../../../../lib/ledger/types.ts";
+import { listPendingMovements } from "../../../money/pending-movements.ts";
 import { verifySiweSignIn } from "../../../auth/siwe.ts";
 import { apiUsers, moneyMovements, wallets } from "../../../db/schema.ts";
 import { submitMoneyMovement } from "../../../money/submit-money-movement.ts";
 import { verifyTransferAuthorization } from "../../../money/verify-transfer-authorization.ts";
 import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
 import {
+  addressInput,
   decodeSeqCursor,
   encodeSeqCursor,
   errorResponse,
@@ -144,27 +147,28 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: readers },
       schema: {
         tags: ["wallets"],
-        summary: "Balances from the ledger (indexed), plus pending outgoing movements",
+        summary:
+          "Balances from the ledger (indexed; ?block= for the balance at an indexed block), plus pending movements",
         params: walletParams,
+        querystring: z.object({ block: uintInput.optional().describe("balance as of this indexed block") }),
         response: { 200: z.object({ items: z.array(balanceView), pending: z.array(movementView) }), ...errors },
       },
     },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
-      const balances = await getBalances(database, { chainId: services.chainId, account: wallet.address });
-      const pending = await db
-        .select()
-        .from(moneyMovements)
-        .where(and(eq(moneyMovements.walletId, wallet.id), eq(moneyMovements.status, "queued")))
-        .orderBy(desc(moneyMovements.seq))
-        .limit(100);
+      const balances = await getBalances(database, {
+        chainId: services.chainId,
+        account: wallet.address,
+        blockNumber: request.query.block,
+      });
+      const pending = request.query.block === undefined ? await listPendingMovements(services, wallet.id) : [];
       return {
         items: balances.map((b) => ({
           token: b.token,
           balance: b.balance.toString(),
           lastChangeBlock: b.lastChangeBlock.toString(),
         })),
-        pending: pending.map((m) => ({ ...m, transactionHash: null })),
+        pending,
       };
     },
   );
@@ -175,9 +179,24 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: readers },
       schema: {
         tags: ["wallets"],
-        summary: "Ledger postings of the wallet, newest first",
+        summary: "Ledger postings of the wallet, newest first, with filters",
         params: walletParams,
-        querystring: paginationQuery,
+        querystring: paginationQuery.extend({
+          token: addressInput.optional(),
+          kind: z.enum(entryKinds).optional(),
+          counterparty: z
+            .string()
+            .regex(
+              /^((holder:|issuance:)?0x[0-9a-fA-F]{40}|escrow:0x[0-9a-fA-F]{64})$/,
+              "must be an address or a ledger account (holder:0x…, issuance:0x…, escrow:0x…)",
+            )
+            .optional()
+            .describe("an address or ledger account on the other side"),
+          fromBlock: uintInput.optional(),
+          toBlock: uintInput.optional(),
+          fromTime: uintInput.optional().describe("unix seconds, inclusive"),
+          toTime: uintInput.optional().describe("unix seconds, inclusive"),
+        }),
         response: { 200: page(historyItemView), ...errors },
       },
     },
@@ -186,8 +205,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       const history = await getHistory(database, {
         chainId: services.chainId,
         account: wallet.address,
-        limit: request.query.limit,
-        cursor: request.query.cursor,
+        ...request.query,
       });
       return {
         items: history.items.map((item) => ({
