@@ -123,6 +123,26 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
         }),
       };
     }
+    case "token.permit": {
+      const { r, s, v, yParity } = parseSignature(request.signature);
+      return {
+        to: request.token,
+        value: 0n,
+        data: encodeFunctionData({
+          abi: stablecoinAbi,
+          functionName: "permit",
+          args: [
+            request.owner,
+            request.spender,
+            BigInt(request.value),
+            BigInt(request.deadline),
+            Number(v ?? BigInt(yParity + 27)),
+            r,
+            s,
+          ],
+        }),
+      };
+    }
     case "settlement.payout":
       return {
         to: contracts.settlement,

@@ -48,6 +48,8 @@ export function realRecipients(request: RelayRequest, contracts: RelayContracts)
       return [request.terms.merchant, request.terms.feeReceiver];
     case "settlement.payout":
       return request.items.map((item) => item.merchant);
+    case "token.permit":
+      return [request.spender];
     case "forwarder.execute":
       return [request.request.to, ...innerRecipients(request.request.to, request.request.data, contracts)];
   }

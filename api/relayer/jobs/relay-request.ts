@@ -90,6 +90,16 @@ export const relayRequestSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("escrow.capture"), terms: paymentTermsSchema, amount: uintSchema, feeBps: feeBpsSchema }),
   z.object({ kind: z.literal("escrow.void"), terms: paymentTermsSchema }),
   z.object({ kind: z.literal("forwarder.execute"), request: forwardRequestSchema }),
+  /** EIP-2612 permit (anyone may submit it): e.g. a merchant's allowance to the escrow before a refund. */
+  z.object({
+    kind: z.literal("token.permit"),
+    token: addressSchema,
+    owner: addressSchema,
+    spender: addressSchema,
+    value: uintSchema,
+    deadline: uintSchema,
+    signature: hexSchema,
+  }),
   z.object({
     kind: z.literal("settlement.payout"),
     batchId: bytes32Schema,
