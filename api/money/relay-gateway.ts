@@ -29,4 +29,6 @@ export type RelayStatus = {
 export type RelayGateway = {
   enqueueRelay: (request: RelayGatewayRequest) => Promise<{ relayId: string }>;
   getRelay: (relayId: string) => Promise<RelayStatus | undefined>;
+  /** Cancels a relay no transaction was sent for; throws RELAY_NOT_CANCELLABLE otherwise. */
+  cancelRelay: (relayId: string, by: string) => Promise<void>;
 };

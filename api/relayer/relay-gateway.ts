@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { RelayGateway, RelayStatus as ApiRelayStatus } from "../money/relay-gateway.ts";
+import { cancelRelay } from "./cancel-relay.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay } from "./get-relay.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
@@ -28,6 +29,10 @@ export function createRelayGateway({
     queue,
     close: () => queue.close(),
     enqueueRelay: (request) => enqueueRelay(queue, request),
+    cancelRelay: async (relayId, by) => {
+      if (!database) throw new Error("cancelRelay needs the relay database");
+      await cancelRelay(queue, database, relayId, by);
+    },
     getRelay: async (relayId: string): Promise<ApiRelayStatus | undefined> => {
       if (database) {
         const relay = await getRelay(database, relayId);

@@ -76,6 +76,18 @@ describe("GET /v1/relays: where a relay's time went, and the operators' dead let
     expect(dead.body.items.map((item: { status: string }) => item.status)).to.not.include("confirmed");
   });
 
+  it("refuses to cancel a relay that was sent with 409 RELAY_NOT_CANCELLABLE, and lets only operators cancel", async () => {
+    const relayId = await send("2");
+    await api.waitForRelay(relayId);
+    const operator = await api.createUser("operator", "otto");
+    const refused = await api.request("POST", `/v1/relays/${relayId}/cancel`, { key: operator.key });
+    expect(refused.status).to.equal(409);
+    expect(refused.body.error.code).to.equal("RELAY_NOT_CANCELLABLE");
+    expect((await api.request("POST", `/v1/relays/${relayId}/cancel`, { key: user.key })).status).to.equal(403);
+    const missing = await api.request("POST", "/v1/relays/relay-nope/cancel", { key: operator.key });
+    expect(missing.status).to.equal(404);
+  });
+
   it("pages through every relay once with the cursor", async () => {
     for (let i = 0; i < 3; i += 1) await api.waitForRelay(await send("1"));
     const seen: string[] = [];
@@ -92,5 +104,36 @@ describe("GET /v1/relays: where a relay's time went, and the operators' dead let
     const bad = await api.request("GET", "/v1/relays?cursor=bm9wZQ", { key: ADMIN_KEY });
     expect(bad.status).to.equal(400);
     expect(bad.body.error.code).to.equal("CURSOR_INVALID");
+  });
+});
+
+describe("POST /v1/relays/:id/cancel before any worker took the relay", () => {
+  let api: ApiFixture;
+
+  before(async () => (api = await createApiFixture("relays_cancel", { relay: "queue" })));
+  after(async () => api.close());
+
+  it("cancels the queued relay: nothing is sent, the movement leaves the pending list", async () => {
+    const user = await api.createUser("user", "una");
+    const wallet = (await api.request("POST", "/v1/wallets", { key: user.key })).body;
+    await api.fund(wallet.address, 100n);
+    const response = await api.request("POST", `/v1/wallets/${wallet.id}/transfers`, {
+      key: user.key,
+      body: { to: "0x000000000000000000000000000000000000dEaD", amount: "40" },
+      idempotencyKey: newIdempotencyKey(),
+    });
+    expect(response.status, JSON.stringify(response.body)).to.equal(202);
+    const operator = await api.createUser("operator", "oona");
+    const cancelled = await api.request("POST", `/v1/relays/${response.body.relayId}/cancel`, { key: operator.key });
+    expect(cancelled.status, JSON.stringify(cancelled.body)).to.equal(200);
+    expect(cancelled.body).to.include({ status: "cancelled", errorCode: "RELAY_CANCELLED", transactionHash: null });
+    expect(cancelled.body.transitions.map((t: { status: string }) => t.status)).to.deep.equal(["queued", "cancelled"]);
+    const again = await api.request("POST", `/v1/relays/${response.body.relayId}/cancel`, { key: operator.key });
+    expect(again.status).to.equal(409);
+
+    const balances = (await api.request("GET", `/v1/wallets/${wallet.id}/balances`, { key: user.key })).body;
+    expect(balances.pending).to.deep.equal([]);
+    expect(await api.balanceOf(wallet.address)).to.equal(100n);
+    expect(await api.relayCount()).to.equal(0);
   });
 });

@@ -139,4 +139,21 @@ export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
       return toView(relay);
     },
   );
+
+  app.post(
+    "/:relayId/cancel",
+    {
+      config: { roles: ["operator", "admin"] },
+      schema: {
+        tags: ["relays"],
+        summary: "Cancel a relay not yet sent (409 RELAY_NOT_CANCELLABLE once a worker holds it or it was sent)",
+        params: z.object({ relayId: z.string().min(1).max(200) }),
+        response: { 200: relayView, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request) => {
+      await app.services.relay.cancelRelay(request.params.relayId, request.principal!.userId);
+      return toView((await getRelay(database, request.params.relayId))!);
+    },
+  );
 };
