@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import type { PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 
 import type { ApiSettings } from "../lib/config/api.ts";
 import type { Database } from "../lib/db/database.ts";
@@ -26,6 +26,8 @@ export type AppDependencies = {
   relay: RelayGateway;
   /** The relayer's metrics registry, so /metrics serves queue depth and relay outcomes too. */
   metricsRegistry?: Registry | undefined;
+  /** The relayer's operator key address (escrow terms' operator); derived from the relayer settings when absent. */
+  operator?: Address | undefined;
   /** Replace or extend today's money policies (risk engine, step-up auth). */
   policies?: MoneyMovementPolicy[] | undefined;
 };

@@ -126,3 +126,53 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_endpoint").on(t.endpointId, t.seq),
   ],
 );
+
+/**
+ * Merchants' payment requests and the PaymentEscrow terms the API fixed for each (operator, merchant,
+ * token, maxAmount, expiries, fee bounds, salt; the payer is filled in when a payer pays, and with it
+ * the payment id — the EIP-712 hash of the complete terms).
+ */
+export const paymentRequests = pgTable(
+  "payment_requests",
+  {
+    id: uuid("id").primaryKey(),
+    merchantUserId: uuid("merchant_user_id").notNull(),
+    merchantWalletId: uuid("merchant_wallet_id").notNull(),
+    reference: text("reference").notNull(),
+    amount: amount("amount").notNull(),
+    /** authorize (capture later) or charge (authorize + capture in one call). */
+    captureMode: text("capture_mode").notNull(),
+    /** open (waiting for a payer) or paid (a payer's authorization was queued). */
+    status: text("status").notNull(),
+    /** PaymentTerms as decimal strings and checksummed addresses; payer is the zero address until paid. */
+    terms: jsonb("terms").notNull(),
+    paymentId: text("payment_id"),
+    payerUserId: uuid("payer_user_id"),
+    payerWalletId: uuid("payer_wallet_id"),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("payment_requests_reference").on(t.merchantUserId, t.reference),
+    uniqueIndex("payment_requests_payment_id").on(t.paymentId),
+    index("payment_requests_merchant").on(t.merchantUserId, t.seq),
+  ],
+);
+
+/** Settlement payout batches: each batch id once (the contract refuses a replay too). */
+export const payoutBatches = pgTable(
+  "payout_batches",
+  {
+    id: uuid("id").primaryKey(),
+    batchId: text("batch_id").notNull(),
+    requestedBy: uuid("requested_by").notNull(),
+    token: text("token").notNull(),
+    total: amount("total").notNull(),
+    items: jsonb("items").notNull(),
+    movementId: uuid("movement_id"),
+    relayId: text("relay_id"),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("payout_batches_batch_id").on(t.batchId)],
+);

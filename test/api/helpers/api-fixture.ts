@@ -134,6 +134,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     contracts,
     keyEncryptionKey: randomBytes(32),
     relay,
+    operator: operator.address,
   });
   await app.ready();
 
@@ -207,6 +208,12 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     }
   };
 
+  /** Advances chain time by `seconds` and mines a block (escrow expiries are judged by chain time). */
+  const increaseTime = async (seconds: number) => {
+    await chain.testClient.increaseTime({ seconds });
+    await chain.testClient.mine({ blocks: 1 });
+  };
+
   const close = async () => {
     await app.close();
     await indexer.stop();
@@ -240,6 +247,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     createUser,
     fund,
     balanceOf,
+    increaseTime,
     close,
   };
 }

@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+
+import { hashTypedData, zeroAddress, type Address, type Hex } from "viem";
+
+import type { PaymentTermsInput } from "../relayer/jobs/relay-request.ts";
+
+/** PaymentEscrow's PaymentTerms as the API stores them (JSON: decimal strings, checksummed addresses). */
+export type StoredPaymentTerms = {
+  operator: Address;
+  payer: Address;
+  merchant: Address;
+  token: Address;
+  maxAmount: string;
+  authorizationExpiry: number;
+  refundExpiry: number;
+  minFeeBps: number;
+  maxFeeBps: number;
+  feeReceiver: Address;
+  salt: string;
+};
+
+export const paymentTermsTypes = {
+  PaymentTerms: [
+    { name: "operator", type: "address" },
+    { name: "payer", type: "address" },
+    { name: "merchant", type: "address" },
+    { name: "token", type: "address" },
+    { name: "maxAmount", type: "uint256" },
+    { name: "authorizationExpiry", type: "uint48" },
+    { name: "refundExpiry", type: "uint48" },
+    { name: "minFeeBps", type: "uint16" },
+    { name: "maxFeeBps", type: "uint16" },
+    { name: "feeReceiver", type: "address" },
+    { name: "salt", type: "uint256" },
+  ],
+} as const;
+
+export type NewPaymentTermsParameters = {
+  operator: Address;
+  merchant: Address;
+  token: Address;
+  amount: bigint;
+  authorizationExpiry: number;
+  refundExpiry: number;
+};
+
+/**
+ * The terms the API fixes for a new payment request: the relayer's operator, the merchant's wallet,
+ * the token, `maxAmount` = the requested amount, the expiries, no fee (bounds zero, no receiver:
+ * no fee configuration exists yet) and a random salt. The payer stays the zero address until paid.
+ */
+export function newPaymentTerms(p: NewPaymentTermsParameters): StoredPaymentTerms {
+  return {
+    operator: p.operator,
+    payer: zeroAddress,
+    merchant: p.merchant,
+    token: p.token,
+    maxAmount: p.amount.toString(),
+    authorizationExpiry: p.authorizationExpiry,
+    refundExpiry: p.refundExpiry,
+    minFeeBps: 0,
+    maxFeeBps: 0,
+    feeReceiver: zeroAddress,
+    salt: BigInt(`0x${randomBytes(32).toString("hex")}`).toString(),
+  };
+}
+
+/**
+ * The escrow's payment id of complete terms: the EIP-712 hash under ("PaymentEscrow", "1", chain, escrow),
+ * exactly `PaymentEscrow.getPaymentId`. Pure.
+ */
+export function paymentIdOf(terms: StoredPaymentTerms, chainId: number, escrow: Address): Hex {
+  return hashTypedData({
+    domain: { name: "PaymentEscrow", version: "1", chainId, verifyingContract: escrow },
+    types: paymentTermsTypes,
+    primaryType: "PaymentTerms",
+    message: { ...terms, maxAmount: BigInt(terms.maxAmount), salt: BigInt(terms.salt) },
+  });
+}
+
+/** The terms as the relay request schema takes them. */
+export function relayTerms(terms: StoredPaymentTerms): PaymentTermsInput {
+  return { ...terms };
+}
+
+/** The terms as the escrow's ABI takes them (bigints). */
+export function abiTerms(terms: StoredPaymentTerms) {
+  return { ...terms, maxAmount: BigInt(terms.maxAmount), salt: BigInt(terms.salt) };
+}

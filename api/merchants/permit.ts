@@ -1,0 +1,54 @@
+import type { Address, Hex, PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import type { TokenDomain } from "../wallets/transfer-authorization.ts";
+
+const permitTypes = {
+  Permit: [
+    { name: "owner", type: "address" },
+    { name: "spender", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+export type SignPermitParameters = {
+  publicClient: PublicClient;
+  domain: TokenDomain;
+  privateKey: Hex;
+  spender: Address;
+  value: bigint;
+  deadline: bigint;
+};
+
+/**
+ * Signs an EIP-2612 permit with a custodial key (the token's current nonce of the owner).
+ * @returns the `token.permit` relay request input
+ */
+export async function signPermit(p: SignPermitParameters) {
+  const account = privateKeyToAccount(p.privateKey);
+  const token = p.domain.verifyingContract;
+  const nonce = await p.publicClient.readContract({
+    address: token,
+    abi: stablecoinAbi,
+    functionName: "nonces",
+    args: [account.address],
+  });
+  const signature = await account.signTypedData({
+    domain: p.domain,
+    types: permitTypes,
+    primaryType: "Permit",
+    message: { owner: account.address, spender: p.spender, value: p.value, nonce, deadline: p.deadline },
+  });
+  return {
+    kind: "token.permit" as const,
+    token,
+    owner: account.address,
+    spender: p.spender,
+    value: p.value.toString(),
+    deadline: p.deadline.toString(),
+    signature,
+  };
+}

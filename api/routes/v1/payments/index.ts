@@ -1,0 +1,282 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Address } from "viem";
+import { z } from "zod";
+
+import { readsEverything } from "../../../auth/principal.ts";
+import { paymentRequests } from "../../../db/schema.ts";
+import { capturePayment, voidPayment } from "../../../merchants/capture-payment.ts";
+import { createPaymentRequest } from "../../../merchants/create-payment-request.ts";
+import { loadPaymentRequest } from "../../../merchants/load-payment-request.ts";
+import { loadPaidPayment } from "../../../merchants/paid-payment.ts";
+import { authorizationWindow, payPaymentRequest, termsForPayer } from "../../../merchants/pay-payment-request.ts";
+import { paymentView } from "../../../merchants/payment-view.ts";
+import type { PaymentRequestRow } from "../../../merchants/load-payment-request.ts";
+import { receiveAuthorizationTypedData } from "../../../merchants/receive-authorization.ts";
+import { reclaimPayment } from "../../../merchants/reclaim-payment.ts";
+import { refundPayment } from "../../../merchants/refund-payment.ts";
+import { PaymentStateError } from "../../../merchants/errors.ts";
+import { decodeSeqCursor, encodeSeqCursor, errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
+import {
+  amountBody,
+  createPaymentRequestBody,
+  emptyBody,
+  payBody,
+  paymentRequestView,
+  payTypedDataQuery,
+  payTypedDataView,
+} from "../../../schemas/payments.ts";
+import { movementView } from "../../../schemas/wallets.ts";
+import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
+
+const params = z.object({ paymentRequestId: idParam });
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
+const moneyErrors = { ...errors, 409: errorResponse, 422: errorResponse, 503: errorResponse };
+const idempotencyHeader = z.object({ "idempotency-key": z.string().optional() }).loose();
+const readers = ["user", "merchant", "operator", "auditor", "admin"] as const;
+
+/**
+ * Payment requests: merchants create them with escrow terms fixed by the API; payers pay them
+ * (authorize or charge); merchants capture, void and refund; payers reclaim after expiry. Every
+ * movement goes through submitMoneyMovement, every money POST needs an Idempotency-Key.
+ */
+export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { services } = app;
+  const { database } = services;
+  const view = async (row: PaymentRequestRow) => (await paymentView(services, row)) as z.input<typeof paymentRequestView>;
+  const movement = (m: { relayId: string | null }) => ({ ...m, transactionHash: null }) as z.input<typeof movementView>;
+
+  app.post(
+    "/",
+    {
+      config: { roles: ["merchant"] },
+      schema: {
+        tags: ["payments"],
+        summary: "Create a payment request (PaymentEscrow terms fixed by the API; the payer is filled in when paid)",
+        body: createPaymentRequestBody,
+        response: { 201: paymentRequestView, 409: errorResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const wallet = await loadOwnedWallet(database, request, request.body.walletId, { write: true });
+      const row = await createPaymentRequest(services, {
+        merchantUserId: request.principal!.userId,
+        wallet,
+        ...request.body,
+      });
+      return reply.status(201).send(await view(row));
+    },
+  );
+
+  app.get(
+    "/",
+    {
+      config: { roles: ["merchant", "operator", "auditor", "admin"] },
+      schema: {
+        tags: ["payments"],
+        summary: "Your payment requests, newest first (staff: everyone's)",
+        querystring: paginationQuery,
+        response: { 200: page(paymentRequestView), ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const principal = request.principal!;
+      const conditions = readsEverything(principal.role) ? [] : [eq(paymentRequests.merchantUserId, principal.userId)];
+      if (cursor) conditions.push(lt(paymentRequests.seq, decodeSeqCursor(cursor)));
+      const rows = await database.db
+        .select()
+        .from(paymentRequests)
+        .where(and(...conditions))
+        .orderBy(desc(paymentRequests.seq))
+        .limit(limit + 1);
+      const items = rows.slice(0, limit) as PaymentRequestRow[];
+      return {
+        items: await Promise.all(items.map(view)),
+        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
+      };
+    },
+  );
+
+  app.get(
+    "/:paymentRequestId",
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["payments"],
+        summary: "A payment request with its escrow payment's ledger state, history and pending movements",
+        params,
+        response: { 200: paymentRequestView, ...errors },
+      },
+    },
+    async (request) => view(await loadPaymentRequest(database, request, request.params.paymentRequestId, "read")),
+  );
+
+  app.get(
+    "/:paymentRequestId/typed-data",
+    {
+      config: { roles: ["user"] },
+      schema: {
+        tags: ["payments"],
+        summary: "EIP-712 ReceiveWithAuthorization typed data a self-custody payer signs (nonce = payment id)",
+        params,
+        querystring: payTypedDataQuery,
+        response: { 200: payTypedDataView, 409: errorResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
+      const wallet = await loadOwnedWallet(database, request, request.query.walletId, { write: true });
+      const { terms, paymentId } = termsForPayer(services, row, wallet.address as Address);
+      const window = await authorizationWindow(services, terms);
+      if (window.now >= BigInt(terms.authorizationExpiry)) {
+        throw new PaymentStateError("PAYMENT_REQUEST_EXPIRED", "This payment request has expired");
+      }
+      const { domain, types, primaryType, message } = receiveAuthorizationTypedData(await services.tokenReads.domain(), {
+        from: wallet.address as Address,
+        to: services.contracts.paymentEscrow,
+        value: BigInt(row.amount),
+        validAfter: window.validAfter,
+        validBefore: window.validBefore,
+        nonce: paymentId,
+      });
+      return {
+        domain,
+        types: { ReceiveWithAuthorization: [...types.ReceiveWithAuthorization] },
+        primaryType,
+        message: {
+          ...message,
+          value: message.value.toString(),
+          validAfter: message.validAfter.toString(),
+          validBefore: message.validBefore.toString(),
+        },
+      };
+    },
+  );
+
+  app.post(
+    "/:paymentRequestId/pay",
+    {
+      config: { roles: ["user"], idempotent: true },
+      schema: {
+        tags: ["payments"],
+        summary:
+          "Pay from your wallet (Idempotency-Key required): authorize or charge per the request's capture mode. Custodial: {walletId}; self-custody: the signed authorization",
+        params,
+        headers: idempotencyHeader,
+        body: payBody,
+        response: { 202: movementView, ...moneyErrors },
+      },
+    },
+    async (request, reply) => {
+      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
+      const wallet = await loadOwnedWallet(database, request, request.body.walletId, { write: true });
+      const body = request.body;
+      const moved = await payPaymentRequest(services, {
+        paymentRequest: row,
+        payerUserId: request.principal!.userId,
+        wallet,
+        signed:
+          "signature" in body
+            ? { validAfter: body.validAfter, validBefore: body.validBefore, signature: body.signature }
+            : undefined,
+        idempotencyKey: String(request.headers["idempotency-key"]),
+      });
+      return reply.status(202).send(movement(moved));
+    },
+  );
+
+  const merchantAction = (
+    path: string,
+    summary: string,
+    body: typeof amountBody | typeof emptyBody,
+    act: (input: {
+      row: PaymentRequestRow;
+      userId: string;
+      amount: bigint | undefined;
+      idempotencyKey: string;
+      wallet: Awaited<ReturnType<typeof loadOwnedWallet>>;
+    }) => Promise<{ relayId: string | null }>,
+  ) =>
+    app.post(
+      `/:paymentRequestId/${path}`,
+      {
+        config: { roles: ["merchant"], idempotent: true },
+        schema: { tags: ["payments"], summary, params, headers: idempotencyHeader, body, response: { 202: movementView, ...moneyErrors } },
+      },
+      async (request, reply) => {
+        const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
+        const wallet = await loadOwnedWallet(database, request, row.merchantWalletId, { write: true });
+        const moved = await act({
+          row,
+          userId: request.principal!.userId,
+          amount: (request.body as { amount?: bigint } | undefined)?.amount,
+          idempotencyKey: String(request.headers["idempotency-key"]),
+          wallet,
+        });
+        return reply.status(202).send(movement(moved));
+      },
+    );
+
+  merchantAction(
+    "captures",
+    "Capture part or all of what the payment holds to your wallet (Idempotency-Key required)",
+    amountBody,
+    async ({ row, userId, amount, idempotencyKey, wallet }) =>
+      capturePayment(services, {
+        payment: await loadPaidPayment(services, row),
+        merchantUserId: userId,
+        wallet,
+        amount: amount!,
+        idempotencyKey,
+      }),
+  );
+  merchantAction(
+    "void",
+    "Void the payment: the operator returns everything held to the payer (Idempotency-Key required)",
+    emptyBody,
+    async ({ row, userId, idempotencyKey, wallet }) =>
+      voidPayment(services, { payment: await loadPaidPayment(services, row), merchantUserId: userId, wallet, idempotencyKey }),
+  );
+  merchantAction(
+    "refunds",
+    "Refund captured funds to the payer from your custodial wallet, before the refund expiry (Idempotency-Key required)",
+    amountBody,
+    async ({ row, userId, amount, idempotencyKey, wallet }) =>
+      refundPayment(services, {
+        payment: await loadPaidPayment(services, row),
+        merchantUserId: userId,
+        wallet,
+        amount: amount!,
+        idempotencyKey,
+      }),
+  );
+
+  app.post(
+    "/:paymentRequestId/reclaim",
+    {
+      config: { roles: ["user"], idempotent: true },
+      schema: {
+        tags: ["payments"],
+        summary:
+          "Payer: take back what the payment holds once its authorization has expired (custodial wallet; Idempotency-Key required)",
+        params,
+        headers: idempotencyHeader,
+        body: emptyBody,
+        response: { 202: movementView, ...moneyErrors },
+      },
+    },
+    async (request, reply) => {
+      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
+      if (!row.payerWalletId) throw new PaymentStateError("PAYMENT_NOT_AUTHORIZED", "Nobody has paid this payment request yet");
+      const wallet = await loadOwnedWallet(database, request, row.payerWalletId, { write: true });
+      const moved = await reclaimPayment(services, {
+        payment: await loadPaidPayment(services, row),
+        payerUserId: request.principal!.userId,
+        wallet,
+        idempotencyKey: String(request.headers["idempotency-key"]),
+      });
+      return reply.status(202).send(movement(moved));
+    },
+  );
+};

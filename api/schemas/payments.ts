@@ -1,0 +1,117 @@
+import { z } from "zod";
+
+import { addressOutput, amountInput, amountOutput, idParam, signatureInput, uintInput } from "./common.ts";
+
+/** Schemas of /v1/payments: payment requests, paying them, and the merchant's actions on them. */
+
+const DAY = 86_400;
+
+export const createPaymentRequestBody = z
+  .object({
+    walletId: idParam.describe("the merchant's wallet that receives captured funds"),
+    amount: amountInput,
+    reference: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe("the merchant's own reference (order number), unique per merchant"),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * DAY)
+      .default(3_600)
+      .describe("seconds from now (chain time) until the request can no longer be paid or captured"),
+    refundWindowSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * DAY)
+      .default(30 * DAY)
+      .describe("seconds after the authorization expiry during which captured funds may be refunded"),
+    captureMode: z
+      .enum(["authorize", "charge"])
+      .default("authorize")
+      .describe("authorize: hold now, capture later; charge: authorize and capture in one call"),
+  })
+  .strict();
+
+export const paymentTermsView = z.object({
+  operator: addressOutput,
+  payer: addressOutput.describe("the zero address until a payer pays"),
+  merchant: addressOutput,
+  token: addressOutput,
+  maxAmount: amountOutput,
+  authorizationExpiry: z.number(),
+  refundExpiry: z.number(),
+  minFeeBps: z.number(),
+  maxFeeBps: z.number(),
+  feeReceiver: addressOutput,
+  salt: z.string(),
+});
+
+const paymentStateView = z.object({
+  event: z.string(),
+  status: z.string(),
+  held: amountOutput,
+  captured: amountOutput,
+  refunded: amountOutput,
+  blockNumber: z.string(),
+  transactionHash: z.string(),
+});
+
+export const paymentRequestView = z.object({
+  id: z.string(),
+  merchantWalletId: z.string(),
+  reference: z.string(),
+  amount: amountOutput,
+  captureMode: z.string(),
+  status: z.string().describe("open | paid"),
+  paymentId: z.string().nullable().describe("PaymentEscrow payment id, once paid"),
+  payerWalletId: z.string().nullable(),
+  expiresAt: z.number().describe("authorizationExpiry, unix seconds (chain time)"),
+  refundExpiresAt: z.number(),
+  terms: paymentTermsView,
+  payment: paymentStateView.nullable().describe("the escrow payment's state from the ledger (indexed)"),
+  history: z.array(paymentStateView),
+  pending: z
+    .array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        amount: amountOutput,
+        status: z.string(),
+        relayId: z.string().nullable(),
+        transactionHash: z.string().nullable(),
+      }),
+    )
+    .describe("movements still in the relayer, not yet in the ledger"),
+  createdAt: z.date(),
+});
+
+export const payBody = z.union([
+  z.object({ walletId: idParam }).strict().describe("custodial wallet: the service signs"),
+  z
+    .object({ walletId: idParam, validAfter: uintInput, validBefore: uintInput, signature: signatureInput })
+    .strict()
+    .describe("self-custody wallet: the ReceiveWithAuthorization typed data from GET …/typed-data, signed"),
+]);
+
+export const payTypedDataQuery = z.object({ walletId: idParam });
+
+export const payTypedDataView = z.object({
+  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
+  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+  primaryType: z.string(),
+  message: z.object({
+    from: addressOutput,
+    to: addressOutput,
+    value: z.string(),
+    validAfter: z.string(),
+    validBefore: z.string(),
+    nonce: z.string(),
+  }),
+});
+
+export const amountBody = z.object({ amount: amountInput }).strict();
+export const emptyBody = z.object({}).strict().optional();
