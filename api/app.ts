@@ -22,6 +22,7 @@ import { healthRoutes } from "./routes/health/index.ts";
 import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
 import { authRoutes } from "./routes/v1/auth/index.ts";
 import { paymentRoutes } from "./routes/v1/payments/index.ts";
+import { payoutRoutes } from "./routes/v1/payouts/index.ts";
 import { relayRoutes } from "./routes/v1/relays/index.ts";
 import { transactionRoutes } from "./routes/v1/transactions/index.ts";
 import { userRoutes } from "./routes/v1/users/index.ts";
@@ -81,5 +82,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(webhookEndpointRoutes, { prefix: "/v1/webhook-endpoints" });
   await app.register(relayRoutes, { prefix: "/v1/relays" });
   await app.register(paymentRoutes, { prefix: "/v1/payments" });
+  await app.register(payoutRoutes, { prefix: "/v1/payouts" });
   return app as unknown as FastifyInstance;
 }

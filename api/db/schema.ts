@@ -81,7 +81,8 @@ export const moneyMovements = pgTable(
   {
     id: uuid("id").primaryKey(),
     userId: uuid("user_id").notNull(),
-    walletId: uuid("wallet_id").notNull(),
+    /** The principal's wallet the movement belongs to; null for treasury payouts (operators hold no wallet). */
+    walletId: uuid("wallet_id"),
     kind: text("kind").notNull(),
     from: text("from_address").notNull(),
     to: text("to_address").notNull(),

@@ -46,8 +46,8 @@ export type MoneyMovementProposal = {
   userId: string;
   /** The principal's account is frozen in the API (an operator's decision). */
   userFrozen: boolean;
-  /** The principal's wallet the movement belongs to (payer, sender or merchant). */
-  walletId: string;
+  /** The principal's wallet the movement belongs to (payer, sender or merchant); null for a treasury payout. */
+  walletId: string | null;
   token: Address;
   from: Address;
   to: Address;

@@ -35,7 +35,7 @@ export const historyItemView = z.object({
 
 export const movementView = z.object({
   id: z.string(),
-  walletId: z.string(),
+  walletId: z.string().nullable().describe("null for a treasury payout"),
   kind: z.string(),
   from: addressOutput,
   to: addressOutput,

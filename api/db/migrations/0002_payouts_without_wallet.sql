@@ -1,0 +1,1 @@
+ALTER TABLE "money_movements" ALTER COLUMN "wallet_id" DROP NOT NULL;
