@@ -24,6 +24,12 @@ const HARDHAT_RELAYER_KEYS = [
 ].join(",");
 const HARDHAT_OPERATOR_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
+/**
+ * Why a ceiling: settleAuthorizations costs ~50k gas per item, so 200 items stay near 10M gas —
+ * well inside a block — and one lost transaction never holds more than 200 transfers.
+ */
+const MAX_BATCH_SIZE = 200;
+
 const addressListField = z
   .string()
   .transform((value) =>
@@ -70,6 +76,16 @@ export const relayerEnv = defineEnvSection(
     RELAYER_LEASE_MS: positiveIntField
       .default(15_000)
       .describe("Lifetime of a worker's Redis lease on a relayer key; renewed at a third of it"),
+    RELAYER_BATCH_SIZE: positiveIntField
+      .max(MAX_BATCH_SIZE)
+      .default(1)
+      .describe(
+        `Most EIP-3009 transfers of one token sent together as one Settlement.settleAuthorizations transaction (1 = no batching; at most ${MAX_BATCH_SIZE}; a batch also holds no more than RELAYER_CONCURRENCY)`,
+      ),
+    RELAYER_BATCH_WAIT_MS: nonNegativeIntField
+      .max(10_000)
+      .default(50)
+      .describe("How long a worker waits for more transfers to fill a batch before sending what it has (milliseconds)"),
   },
   (env) => ({
     relayerKeys: env.RELAYER_PRIVATE_KEYS,
@@ -81,6 +97,8 @@ export const relayerEnv = defineEnvSection(
     allowlist: env.RELAYER_ALLOWLIST,
     lowBalanceWei: env.RELAYER_LOW_BALANCE_WEI,
     leaseMs: env.RELAYER_LEASE_MS,
+    batchSize: env.RELAYER_BATCH_SIZE,
+    batchWaitMs: env.RELAYER_BATCH_WAIT_MS,
   }),
 );
 

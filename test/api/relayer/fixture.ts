@@ -50,6 +50,8 @@ export async function createRelayerFixture(label: string) {
     allowlist: undefined,
     lowBalanceWei: 10n ** 17n,
     leaseMs: 5_000,
+    batchSize: 1,
+    batchWaitMs: 50,
     ...overrides,
   });
 
