@@ -3,7 +3,9 @@
  * Hardhat's in-process EVM against the real contracts (optimizer on, 10,000 runs, as in hardhat.config.ts).
  *
  * Run: `hardhat run bench/gas/gas-table.ts`. Recipients already hold a balance unless the row says "fresh";
- * batch rows divide the transaction's gas (including the 21,000 base) by the item count.
+ * batch rows divide the transaction's gas (including the 21,000 base) by the item count. Gas is deterministic
+ * (the machine's load does not change it); the last column is each row against `Stablecoin.transfer`, the
+ * baseline measured in the same run.
  */
 import { Wallet, id, type ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
@@ -11,6 +13,7 @@ import { network } from "hardhat";
 import { randomNonce, signTransferWithAuthorization } from "../../test/helpers/eip712.ts";
 import { deployEscrow, MAX_UINT } from "../../test/contracts/escrow/escrow-fixture.ts";
 import { ONE } from "../../test/helpers/stablecoin.ts";
+import { printConditions, times } from "../lib/conditions.ts";
 
 const connection = await network.create();
 const { ethers } = connection;
@@ -133,8 +136,13 @@ for (const n of [1, 10, 100]) {
 }
 rows.push(...perItem);
 
+const baseline = Number(rows[0]![1]);
 const width = Math.max(...rows.map(([label]) => label.length));
-console.log(`| ${"operation".padEnd(width)} | gas used |`);
-console.log(`| ${"-".repeat(width)} | -------: |`);
-for (const [label, gas] of rows) console.log(`| ${label.padEnd(width)} | ${gas.toLocaleString("en-US").padStart(8)} |`);
+printConditions("machine");
+console.log(`| ${"operation".padEnd(width)} | gas used | × transfer |`);
+console.log(`| ${"-".repeat(width)} | -------: | ---------: |`);
+for (const [label, gas] of rows)
+  console.log(
+    `| ${label.padEnd(width)} | ${gas.toLocaleString("en-US").padStart(8)} | ${times(Number(gas), baseline).padStart(10)} |`,
+  );
 await connection.close();
