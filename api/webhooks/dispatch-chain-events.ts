@@ -5,12 +5,13 @@
  * crash cannot enqueue a duplicate. Event ids are `evt_<txhash>_<logIndex>`: stable, so receivers
  * deduplicate on them.
  */
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { getAddress, isAddress, type Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { listChainEvents, type ChainEvent } from "../../lib/ledger/queries/list-chain-events.ts";
+import { escrowPaymentStates } from "../../lib/ledger/schema.ts";
 import { wallets, webhookEndpoints } from "../db/schema.ts";
 import type { createWebhookQueue } from "./webhook-queue.ts";
 
@@ -51,7 +52,15 @@ export async function dispatchChainEvents({
   const afterId = BigInt((await redis.get(cursorKey)) ?? "0");
   const events = await listChainEvents(database, { chainId, afterId, limit: batchSize });
   if (events.length === 0) return 0;
-  const addresses = [...new Set(events.flatMap((event) => addressesIn(event.args)))];
+  const paymentParties = await partiesOfPayments(database, chainId, events);
+  const partiesOf = (event: ChainEvent) => {
+    const paymentId = event.args["paymentId"];
+    return [
+      ...addressesIn(event.args),
+      ...(typeof paymentId === "string" ? (paymentParties.get(paymentId) ?? []) : []),
+    ];
+  };
+  const addresses = [...new Set(events.flatMap(partiesOf))];
   const owners = addresses.length
     ? await database.db
         .select({ address: wallets.address, endpointId: webhookEndpoints.id })
@@ -64,9 +73,7 @@ export async function dispatchChainEvents({
     endpointsByAddress.set(address, (endpointsByAddress.get(address) ?? new Set()).add(endpointId));
   const jobs = [];
   for (const event of events) {
-    const endpointIds = new Set(
-      addressesIn(event.args).flatMap((address) => [...(endpointsByAddress.get(address) ?? [])]),
-    );
+    const endpointIds = new Set(partiesOf(event).flatMap((address) => [...(endpointsByAddress.get(address) ?? [])]));
     const id = `evt_${event.transactionHash}_${event.logIndex}`;
     for (const endpointId of endpointIds) {
       jobs.push({
@@ -93,6 +100,30 @@ export async function dispatchChainEvents({
   if (jobs.length) await queue.addBulk(jobs);
   await redis.set(cursorKey, events[events.length - 1]!.id.toString());
   return jobs.length;
+}
+
+/**
+ * The payer and merchant of each escrow payment the events name: PaymentVoided and PaymentReclaimed
+ * carry only the payment id and the payer, yet the merchant must hear of them too.
+ */
+async function partiesOfPayments(database: Database, chainId: number, events: ChainEvent[]) {
+  const paymentIds = [
+    ...new Set(
+      events.flatMap((event) => (typeof event.args["paymentId"] === "string" ? [event.args["paymentId"]] : [])),
+    ),
+  ];
+  const parties = new Map<string, Address[]>();
+  if (paymentIds.length === 0) return parties;
+  const rows = await database.db
+    .selectDistinct({
+      paymentId: escrowPaymentStates.paymentId,
+      payer: escrowPaymentStates.payer,
+      merchant: escrowPaymentStates.merchant,
+    })
+    .from(escrowPaymentStates)
+    .where(and(eq(escrowPaymentStates.chainId, chainId), inArray(escrowPaymentStates.paymentId, paymentIds)));
+  for (const row of rows) parties.set(row.paymentId, [getAddress(row.payer), getAddress(row.merchant)]);
+  return parties;
 }
 
 /** Runs {@link dispatchChainEvents} every `intervalMs` until stopped. */

@@ -9,7 +9,7 @@ import { dispatchChainEvents } from "../../api/webhooks/dispatch-chain-events.ts
 import { signWebhookPayload, verifyWebhookSignature } from "../../api/webhooks/signature.ts";
 import { createWebhookQueue } from "../../api/webhooks/webhook-queue.ts";
 import { createLogger } from "../../lib/logging/logger.ts";
-import { createApiFixture, TEST_REDIS_URL, type ApiFixture } from "./helpers/api-fixture.ts";
+import { createApiFixture, newIdempotencyKey, TEST_REDIS_URL, type ApiFixture } from "./helpers/api-fixture.ts";
 
 describe("verifyWebhookSignature", () => {
   const body = JSON.stringify({ id: "evt_1", type: "stablecoin.transfer" });
@@ -156,5 +156,54 @@ describe("Webhook delivery to merchant endpoints", () => {
     const now = Math.floor(Date.now() / 1000);
     expect(verifyWebhookSignature(received[0]!.header, received[0]!.body, [endpoint.secret], now)).to.equal(true);
     expect(verifyWebhookSignature(received[0]!.header, received[0]!.body, [rotated.body.secret], now)).to.equal(true);
+  });
+
+  it("tells the merchant of every step of an escrow payment, also those whose event names only the payer", async () => {
+    const merchant = await api.createUser("merchant", "escrow merchant");
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const endpoint = (await api.request("POST", "/v1/webhook-endpoints", { key: merchant.key, body: { url } })).body;
+    const merchantWallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body as { id: string };
+    const payer = await api.createUser("user", "escrow payer");
+    const payerWallet = (await api.request("POST", "/v1/wallets", { key: payer.key })).body as {
+      id: string;
+      address: Address;
+    };
+    await api.fund(payerWallet.address, 100n);
+    const paymentRequest = (
+      await api.request("POST", "/v1/payments", {
+        key: merchant.key,
+        body: { walletId: merchantWallet.id, amount: "60", reference: "order-1" },
+      })
+    ).body;
+    for (const [key, path, body] of [
+      [payer.key, "pay", { walletId: payerWallet.id }],
+      [merchant.key, "void", {}],
+    ] as const) {
+      const response = await api.request("POST", `/v1/payments/${paymentRequest.id}/${path}`, {
+        key,
+        body,
+        idempotencyKey: newIdempotencyKey(),
+      });
+      expect(response.status, JSON.stringify(response.body)).to.equal(202);
+      expect((await api.waitForRelay(response.body.relayId)).state).to.equal("confirmed");
+    }
+    received = [];
+    await api.indexer.catchUp();
+    await dispatchChainEvents({
+      database: api.database,
+      redis: api.redis,
+      prefix: api.redisPrefix,
+      chainId: 31337,
+      queue: queue.queue,
+    });
+    const types = () => received.map((delivery) => JSON.parse(delivery.body).type as string);
+    await waitFor(() => types().includes("payment_escrow.payment_voided"));
+    expect(types()).to.include("payment_escrow.payment_authorized");
+    const voided = received.find((delivery) => JSON.parse(delivery.body).type === "payment_escrow.payment_voided")!;
+    const { paymentId } = (await api.request("GET", `/v1/payments/${paymentRequest.id}`, { key: merchant.key })).body;
+    expect(paymentId).to.match(/^0x[0-9a-f]{64}$/);
+    expect(JSON.parse(voided.body).data).to.include({ paymentId, payer: payerWallet.address, amount: "60" });
+    const now = Math.floor(Date.now() / 1000);
+    expect(verifyWebhookSignature(voided.header, voided.body, [endpoint.secret], now)).to.equal(true);
   });
 });
