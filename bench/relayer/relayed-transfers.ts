@@ -1,0 +1,184 @@
+/**
+ * Relayer benchmark: relayed transfers per second sustained on the local chain, against the same
+ * number of transfers sent directly with viem from one key, measured in the same run on the same
+ * chain. Prints figures; asserts nothing about speed (it stops when a transfer does not land,
+ * since a fast wrong figure is worthless).
+ *
+ * Real parts, as the relayer tests set them up (test/api/relayer/fixture.ts): Hardhat's in-process
+ * EVM (automine) with the Stablerail contracts, the relayer migrations in an in-memory PGlite
+ * database, the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
+ * workers of api/relayer/start-relayer-workers.ts with the test settings (3 relayer keys,
+ * concurrency 16 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batch size 1 — BENCH_RELAYER_BATCH_SIZE,
+ * which sends up to that many transfers as one Settlement.settleAuthorizations once the relayer batches).
+ *
+ * Both sides carry the same transfers: EIP-3009 `transferWithAuthorization` of 1 unit from alice
+ * to bob, signed by alice before the clock starts.
+ * - relayed: every authorisation queued with `enqueueRelay` (as the API does), clock stopped when
+ *   the last relay is `confirmed` in the relayer's database;
+ * - direct: one funded key sends them itself with viem's `writeContract` (gas estimated, fees from
+ *   the node, nonce counted locally), one after the other, clock stopped at the last receipt.
+ * A warm-up of each side runs first; sides alternate for BENCH_ROUNDS rounds (median reported).
+ *
+ * The chain, the workers, PGlite and the benchmark share one Node process (and Redis runs beside it) on a
+ * 2-core machine, so the figures are a floor; the ratio to the direct sends of the same run is the figure to read.
+ * The load average is printed at the start and the end.
+ *
+ * Run: `hardhat run bench/relayer/relayed-transfers.ts` (BENCH_TRANSFERS per side per round, default 500).
+ */
+import { randomBytes } from "node:crypto";
+
+import { sql } from "drizzle-orm";
+import { getAddress, type Hash } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import { enqueueRelay } from "../../api/relayer/enqueue-relay.ts";
+import { startRelayerWorkers } from "../../api/relayer/start-relayer-workers.ts";
+import { createRelayerFixture, logger, REDIS_URL } from "../../test/api/relayer/fixture.ts";
+import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
+import { percentile, printConditions } from "../lib/conditions.ts";
+
+const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_RELAYER_CONCURRENCY ?? 16);
+const BATCH_SIZE = Number(process.env.BENCH_RELAYER_BATCH_SIZE ?? 1);
+const WARM_UP = 20;
+
+const f = await createRelayerFixture("bench");
+const workers = await startRelayerWorkers({
+  database: f.database,
+  redisUrl: REDIS_URL,
+  prefix: f.prefix,
+  publicClient: f.chain.publicClient,
+  logger,
+  contracts: f.contracts,
+  settings: f.settings({ concurrency: CONCURRENCY, batchSize: BATCH_SIZE }),
+});
+// Hardhat's account #10: funded with ETH, used by neither the relayer (#0–#3) nor the token's roles (#0–#9).
+const direct = f.chain.wallet(privateKeyToAccount(HARDHAT_PRIVATE_KEYS[10]));
+const runId = randomBytes(4).toString("hex");
+type Signed = Awaited<ReturnType<typeof f.signTransfer>>;
+
+const signMany = (count: number): Promise<Signed[]> =>
+  Promise.all(Array.from({ length: count }, () => f.signTransfer(f.alice, f.bob.address, 1n)));
+
+/** Queues every authorisation as a relay; resolves when all are final. @returns elapsed ms and latencies */
+async function relayAll(label: string, transfers: Signed[]) {
+  const ids: string[] = [];
+  const started = performance.now();
+  for (const [i, request] of transfers.entries()) {
+    const { relayId } = await enqueueRelay(workers.queue, {
+      idempotencyKey: `bench.${runId}.${label}.${i}`,
+      request,
+      requestedBy: "bench",
+    });
+    ids.push(relayId);
+  }
+  const idList = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  for (;;) {
+    const [row] = await f.database.query<{ done: string | number }>(
+      sql`SELECT count(*) AS done FROM relays WHERE relay_id IN (${idList}) AND status IN ('confirmed', 'failed', 'expired', 'cancelled')`,
+    );
+    if (Number(row?.done) === ids.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const ms = performance.now() - started;
+  const statuses = await f.database.query<{ status: string; count: string | number }>(
+    sql`SELECT status, count(*) AS count FROM relays WHERE relay_id IN (${idList}) GROUP BY status`,
+  );
+  const failed = statuses.filter((row) => row.status !== "confirmed");
+  if (failed.length > 0) {
+    const reasons = await f.database.query<{ error_code: string; error_message: string; count: string | number }>(
+      sql`SELECT error_code, left(error_message, 300) AS error_message, count(*) AS count FROM relays
+          WHERE relay_id IN (${idList}) AND status <> 'confirmed' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5`,
+    );
+    throw new Error(`relays did not all confirm: ${JSON.stringify(statuses)}; ${JSON.stringify(reasons)}`);
+  }
+  const latencies = await f.database.query<{ ms: string | number }>(sql`
+    SELECT extract(epoch FROM max(at) FILTER (WHERE status = 'confirmed') - min(at) FILTER (WHERE status = 'queued')) * 1000 AS ms
+    FROM relay_transitions WHERE relay_id IN (${idList}) GROUP BY relay_id`);
+  return { ms, latencies: latencies.map((row) => Number(row.ms)).sort((a, b) => a - b) };
+}
+
+/** Sends every authorisation from one key, one after the other; resolves at the last receipt. */
+async function sendAll(transfers: Signed[]) {
+  let nonce = await f.chain.publicClient.getTransactionCount({ address: direct.account!.address, blockTag: "pending" });
+  const hashes: Hash[] = [];
+  const started = performance.now();
+  for (const t of transfers) {
+    hashes.push(
+      await direct.writeContract({
+        account: direct.account!,
+        chain: direct.chain,
+        address: f.contracts.stablecoin,
+        abi: stablecoinAbi,
+        functionName: "transferWithAuthorization",
+        args: [
+          getAddress(t.from),
+          getAddress(t.to),
+          BigInt(t.value),
+          BigInt(t.validAfter),
+          BigInt(t.validBefore),
+          t.nonce,
+          t.signature,
+        ],
+        nonce: nonce++,
+      }),
+    );
+  }
+  await f.chain.publicClient.waitForTransactionReceipt({ hash: hashes[hashes.length - 1]! });
+  const ms = performance.now() - started;
+  for (const hash of hashes) {
+    const receipt = await f.chain.publicClient.getTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`direct transfer ${hash} reverted`);
+  }
+  return { ms };
+}
+
+const perSecond = (count: number, ms: number) => count / (ms / 1000);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(52)} ${value}\n`);
+
+try {
+  printConditions("start");
+  const bobBefore = (await f.token.balanceOf(f.bob.address)) as bigint;
+  await sendAll(await signMany(WARM_UP));
+  await relayAll("warm-up", await signMany(WARM_UP));
+
+  const directRates: number[] = [];
+  const relayedRates: number[] = [];
+  const latencies: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const [forDirect, forRelay] = [await signMany(TRANSFERS), await signMany(TRANSFERS)];
+    const sent = await sendAll(forDirect);
+    const relayed = await relayAll(`round-${round}`, forRelay);
+    directRates.push(perSecond(TRANSFERS, sent.ms));
+    relayedRates.push(perSecond(TRANSFERS, relayed.ms));
+    latencies.push(...relayed.latencies);
+    line(
+      `round ${round}: ${TRANSFERS} transfers per side`,
+      `direct ${directRates.at(-1)!.toFixed(1)}/s (${(sent.ms / 1000).toFixed(2)} s), ` +
+        `relayed ${relayedRates.at(-1)!.toFixed(1)}/s (${(relayed.ms / 1000).toFixed(2)} s)`,
+    );
+  }
+  const expected = bobBefore + BigInt(2 * (WARM_UP + ROUNDS * TRANSFERS));
+  const bobAfter = (await f.token.balanceOf(f.bob.address)) as bigint;
+  if (bobAfter !== expected) throw new Error(`bob holds ${bobAfter}, expected ${expected}`);
+
+  const [d, r] = [median(directRates), median(relayedRates)];
+  latencies.sort((a, b) => a - b);
+  line("direct with viem, one key (median)", `${d.toFixed(1)} transfers/s`);
+  line(`relayed, 3 keys, concurrency ${CONCURRENCY}, batch ${BATCH_SIZE} (median)`, `${r.toFixed(1)} transfers/s`);
+  line("relayed / direct", `${(r / d).toFixed(2)}×`);
+  line(
+    "relay latency, queued → confirmed",
+    `p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms`,
+  );
+  printConditions("end");
+} finally {
+  await workers.close();
+  await f.close();
+}
