@@ -40,6 +40,7 @@ export async function toRelays(database: Database, rows: RelayRow[]): Promise<Re
     nonce: row.nonce,
     transactionHash: row.transactionHash,
     blockNumber: row.blockNumber === null ? null : BigInt(row.blockNumber),
+    batchIndex: row.batchIndex,
     errorCode: row.errorCode,
     errorMessage: row.errorMessage,
     deadline: row.deadline,

@@ -37,6 +37,8 @@ export type Relay = {
   nonce: number | null;
   transactionHash: string | null;
   blockNumber: bigint | null;
+  /** The relay's item index in its settlement batch transaction; `null` when it was sent alone. */
+  batchIndex: number | null;
   errorCode: string | null;
   errorMessage: string | null;
   deadline: Date | null;

@@ -8,6 +8,7 @@ import type { RelayerSettings } from "../../lib/config/relayer.ts";
 import type { Database } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
+import { createTransferBatching, type TransferBatching } from "./batch/create-transfer-batching.ts";
 import type { RelayContracts } from "./build-call.ts";
 import { relayerMigrations } from "./db/migration-set.ts";
 import { RelayerKeyUnavailableError } from "./errors.ts";
@@ -94,11 +95,12 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
   };
 
   const workers: Worker[] = [];
-  const startWorker = (name: string, pickKey: () => RelayerKey) => {
+  const startWorker = (name: string, pickKey: () => RelayerKey, batching?: TransferBatching) => {
     const worker = new Worker(
       name,
       async (job) => {
         try {
+          if (batching?.handles(job)) return await batching.process(job);
           return await processRelay(job, { ...dependencies, pickKey });
         } catch (error) {
           if (error instanceof UnrecoverableError || isRetryable(error)) throw error;
@@ -114,11 +116,23 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
     workers.push(worker);
   };
   if (relayerKeys.length > 0) {
-    startWorker(TRANSFER_QUEUE, () => {
+    const pickKey = () => {
       const key = relayerKeys[turn++ % relayerKeys.length];
       if (!key) throw new RelayerKeyUnavailableError("This worker holds no relayer key");
       return key;
+    };
+    if (p.settings.batchSize > p.settings.concurrency)
+      logger.warn(
+        { batchSize: p.settings.batchSize, concurrency: p.settings.concurrency },
+        "a batch holds at most RELAYER_CONCURRENCY transfers; raise it to fill batches of RELAYER_BATCH_SIZE",
+      );
+    const batching = createTransferBatching({
+      ...dependencies,
+      pickKey,
+      batchSize: p.settings.batchSize,
+      batchWaitMs: p.settings.batchWaitMs,
     });
+    startWorker(TRANSFER_QUEUE, pickKey, batching);
   }
   if (operatorKey) startWorker(OPERATOR_QUEUE, () => operatorKey);
 
