@@ -44,6 +44,7 @@ import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { createTestDatabase, type TestEngine } from "../../test/helpers/database.ts";
 import { compileTestToken, deployTestToken } from "../../test/indexer/fixtures/test-token.ts";
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
+import { printConditions } from "../lib/conditions.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PER_TX = 250;
@@ -62,6 +63,7 @@ const rate = (events: number, ms: number) =>
 const ratio = (ms: number, baselineMs: number) => `takes ${(ms / baselineMs).toFixed(1)}× the bare fetch's time`;
 
 async function main() {
+  printConditions("start");
   const node = await startHardhatNode();
   try {
     const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
@@ -147,6 +149,7 @@ async function main() {
         await live.drop();
       }
     }
+    printConditions("end");
   } catch (error) {
     process.stderr.write(`hardhat node exit code ${node.process.exitCode}; its stderr:\n${node.stderr()}\n`);
     throw error;
