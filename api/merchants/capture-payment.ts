@@ -16,7 +16,13 @@ import { pendingTotal } from "./pending-movements.ts";
  */
 export async function capturePayment(
   services: AppServices,
-  p: { payment: PaidPayment; merchantUserId: string; wallet: typeof wallets.$inferSelect; amount: bigint; idempotencyKey: string },
+  p: {
+    payment: PaidPayment;
+    merchantUserId: string;
+    wallet: typeof wallets.$inferSelect;
+    amount: bigint;
+    idempotencyKey: string;
+  },
 ): Promise<MoneyMovement> {
   const { payment } = p;
   return submitMoneyMovement(services, {

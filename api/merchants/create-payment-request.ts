@@ -33,7 +33,9 @@ export async function createPaymentRequest(
   const [taken] = await db
     .select({ id: paymentRequests.id })
     .from(paymentRequests)
-    .where(and(eq(paymentRequests.merchantUserId, input.merchantUserId), eq(paymentRequests.reference, input.reference)));
+    .where(
+      and(eq(paymentRequests.merchantUserId, input.merchantUserId), eq(paymentRequests.reference, input.reference)),
+    );
   if (taken) {
     throw new ConflictError("PAYMENT_REFERENCE_TAKEN", "You already have a payment request with this reference", {
       details: { paymentRequestId: taken.id },

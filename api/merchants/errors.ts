@@ -23,9 +23,13 @@ export class PaymentStateError extends ConflictError {
 export class CaptureExceedsHeldError extends ConflictError {
   override name = "CaptureExceedsHeldError";
   constructor(held: bigint, amount: bigint) {
-    super("CAPTURE_EXCEEDS_HELD", `The payment holds ${held} (pending captures deducted); ${amount} cannot be captured`, {
-      details: { held: held.toString(), amount: amount.toString() },
-    });
+    super(
+      "CAPTURE_EXCEEDS_HELD",
+      `The payment holds ${held} (pending captures deducted); ${amount} cannot be captured`,
+      {
+        details: { held: held.toString(), amount: amount.toString() },
+      },
+    );
   }
 }
 

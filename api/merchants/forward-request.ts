@@ -2,19 +2,7 @@ import { type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablerailForwarderAbi } from "../../lib/chain/abis/stablerailForwarder.ts";
-
-/** OpenZeppelin ERC2771Forwarder's ForwardRequest type (the signed struct includes the nonce). */
-export const forwardRequestTypes = {
-  ForwardRequest: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "gas", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint48" },
-    { name: "data", type: "bytes" },
-  ],
-} as const;
+import { forwardRequestTypes } from "../../lib/chain/typed-data.ts";
 
 /** Gas the forwarded escrow call may use (refund or reclaim: a state update and one token transfer). */
 export const FORWARDED_ESCROW_CALL_GAS = 300_000n;
@@ -71,4 +59,3 @@ export async function signForwardRequest(p: SignForwardRequestParameters) {
     },
   };
 }
-

@@ -54,10 +54,7 @@ export async function authorizationWindow(
  * nonce unused; balance by the door's policy) for a self-custody one. The request is marked paid
  * by this payer only after every check passed.
  */
-export async function payPaymentRequest(
-  services: AppServices,
-  input: PayPaymentRequestInput,
-): Promise<MoneyMovement> {
+export async function payPaymentRequest(services: AppServices, input: PayPaymentRequestInput): Promise<MoneyMovement> {
   const { paymentRequest, wallet } = input;
   const payer = wallet.address as Address;
   if (paymentRequest.status !== "open" && paymentRequest.payerWalletId !== wallet.id) {
@@ -133,7 +130,13 @@ export async function payPaymentRequest(
       };
       return {
         request: charge
-          ? { kind: "escrow.charge" as const, terms: relayTerms(terms), amount: amount.toString(), feeBps: terms.minFeeBps, funding }
+          ? {
+              kind: "escrow.charge" as const,
+              terms: relayTerms(terms),
+              amount: amount.toString(),
+              feeBps: terms.minFeeBps,
+              funding,
+            }
           : { kind: "escrow.authorize" as const, terms: relayTerms(terms), amount: amount.toString(), funding },
         reference: paymentId,
         deadline: new Date(Number(authorization.validBefore) * 1000),

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import { hashTypedData, zeroAddress, type Address, type Hex } from "viem";
 
+import { paymentTermsTypes } from "../../lib/chain/typed-data.ts";
 import type { PaymentTermsInput } from "../relayer/jobs/relay-request.ts";
 
 /** PaymentEscrow's PaymentTerms as the API stores them (JSON: decimal strings, checksummed addresses). */
@@ -18,22 +19,6 @@ export type StoredPaymentTerms = {
   feeReceiver: Address;
   salt: string;
 };
-
-export const paymentTermsTypes = {
-  PaymentTerms: [
-    { name: "operator", type: "address" },
-    { name: "payer", type: "address" },
-    { name: "merchant", type: "address" },
-    { name: "token", type: "address" },
-    { name: "maxAmount", type: "uint256" },
-    { name: "authorizationExpiry", type: "uint48" },
-    { name: "refundExpiry", type: "uint48" },
-    { name: "minFeeBps", type: "uint16" },
-    { name: "maxFeeBps", type: "uint16" },
-    { name: "feeReceiver", type: "address" },
-    { name: "salt", type: "uint256" },
-  ],
-} as const;
 
 export type NewPaymentTermsParameters = {
   operator: Address;

@@ -2,17 +2,8 @@ import type { Address, Hex, PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import { permitTypes } from "../../lib/chain/typed-data.ts";
 import type { TokenDomain } from "../wallets/transfer-authorization.ts";
-
-const permitTypes = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
 
 export type SignPermitParameters = {
   publicClient: PublicClient;

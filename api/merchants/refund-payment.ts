@@ -48,7 +48,11 @@ export async function refundPayment(services: AppServices, p: RefundPaymentParam
   }
   const refundable = payment.state.captured - payment.state.refunded - pendingTotal(payment.pending, "payment.refund");
   if (p.amount > refundable) throw new RefundExceedsCapturedError(refundable < 0n ? 0n : refundable, p.amount);
-  await assertNoRefundInFlight(services, wallet.id, relayIdFor(`payment.refund.${p.merchantUserId}.${p.idempotencyKey}`));
+  await assertNoRefundInFlight(
+    services,
+    wallet.id,
+    relayIdFor(`payment.refund.${p.merchantUserId}.${p.idempotencyKey}`),
+  );
 
   const common = {
     kind: "payment.refund" as const,
@@ -142,7 +146,10 @@ async function waitForRelay(services: AppServices, relayId: string): Promise<voi
     const relay = await services.relay.getRelay(relayId);
     if (relay?.state === "confirmed") return;
     if (relay && (relay.state === "failed" || relay.state === "dead")) {
-      throw new PaymentStateError("REFUND_ALLOWANCE_FAILED", `The refund allowance (permit) failed: ${relay.error ?? ""}`);
+      throw new PaymentStateError(
+        "REFUND_ALLOWANCE_FAILED",
+        `The refund allowance (permit) failed: ${relay.error ?? ""}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -1,12 +1,12 @@
 import { and, eq, ne } from "drizzle-orm";
-import { getAddress, recoverTypedDataAddress, type Hex } from "viem";
+import type { Hex } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { moneyMovements } from "../db/schema.ts";
 
-import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { ConflictError } from "../errors/api-errors.ts";
+import { checkAuthorizationSignature } from "./check-authorization-signature.ts";
 import { transferAuthorizationTypedData, type TransferAuthorization } from "../wallets/transfer-authorization.ts";
 
 /**
@@ -22,45 +22,12 @@ export async function verifyTransferAuthorization(
   authorization: TransferAuthorization,
   signature: Hex,
 ): Promise<void> {
-  const typedData = transferAuthorizationTypedData(await token.domain(), authorization);
-  let signer: string;
-  try {
-    signer = await recoverTypedDataAddress({ ...typedData, signature });
-  } catch (error) {
-    throw new ValidationError(
-      "SIGNATURE_INVALID",
-      "The signature is not a valid 65-byte ECDSA signature of the typed data",
-      { cause: error },
-    );
-  }
-  if (getAddress(signer) !== getAddress(authorization.from)) {
-    throw new StablerailError(
-      "SIGNER_MISMATCH",
-      "The typed data was signed by another key than `from`; sign the exact typed data GET …/typed-data returned",
-      {
-        details: { expected: authorization.from, recovered: getAddress(signer) },
-      },
-    );
-  }
-  const now = await token.chainTime();
-  if (authorization.validAfter >= now) {
-    throw new StablerailError(
-      "AUTHORIZATION_NOT_YET_VALID",
-      `The authorization is valid only after ${authorization.validAfter}; chain time is ${now}`,
-    );
-  }
-  if (authorization.validBefore <= now) {
-    throw new StablerailError(
-      "AUTHORIZATION_EXPIRED",
-      `The authorization expired at ${authorization.validBefore}; chain time is ${now}; sign a new one`,
-    );
-  }
-  if (await token.isAuthorizationUsed(authorization.from, authorization.nonce)) {
-    throw new ConflictError(
-      "AUTHORIZATION_NONCE_USED",
-      "This authorization nonce is already used on chain; sign with a fresh nonce",
-    );
-  }
+  await checkAuthorizationSignature(
+    token,
+    transferAuthorizationTypedData(await token.domain(), authorization),
+    authorization,
+    signature,
+  );
   // Queued but not yet mined: the chain does not know the nonce yet, our movements do.
   const [pending] = await database.db
     .select({ id: moneyMovements.id })

@@ -2,19 +2,9 @@ import { randomBytes } from "node:crypto";
 
 import type { Address, Hex } from "viem";
 
-export type TokenDomain = { name: string; version: string; chainId: number; verifyingContract: Address };
+import { transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
 
-/** EIP-3009 TransferWithAuthorization, exactly as the Stablecoin (and USDC) hash it. */
-export const transferWithAuthorizationTypes = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
+export type TokenDomain = { name: string; version: string; chainId: number; verifyingContract: Address };
 
 export type TransferAuthorization = {
   from: Address;

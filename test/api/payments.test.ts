@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createSiweMessage } from "viem/siwe";
 
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { ONE } from "../helpers/stablecoin.ts";
@@ -76,21 +75,7 @@ describe("/v1/payments", () => {
     payer = await api.createUser("user", "erin");
     merchantWallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body;
     payerWallet = (await api.request("POST", "/v1/wallets", { key: payer.key })).body;
-    const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-    const message = createSiweMessage({
-      address: carol.address,
-      chainId: 31337,
-      domain,
-      nonce,
-      uri: "http://localhost/",
-      version: "1",
-    });
-    selfCustody = (
-      await api.request("POST", "/v1/wallets/self-custody", {
-        key: payer.key,
-        body: { message, signature: await carol.signMessage({ message }) },
-      })
-    ).body;
+    selfCustody = await api.registerSelfCustody(payer.key, carol);
     await api.fund(payerWallet.address, 500n * ONE);
     await api.fund(selfCustody.address, 100n * ONE);
   });

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createSiweMessage } from "viem/siwe";
 
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { ONE } from "../helpers/stablecoin.ts";
@@ -72,21 +71,7 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     api = await createApiFixture("transfers");
     user = await api.createUser("user", "dana");
     custodial = (await api.request("POST", "/v1/wallets", { key: user.key })).body;
-    const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-    const message = createSiweMessage({
-      address: carol.address,
-      chainId: 31337,
-      domain,
-      nonce,
-      uri: "http://localhost/",
-      version: "1",
-    });
-    selfCustody = (
-      await api.request("POST", "/v1/wallets/self-custody", {
-        key: user.key,
-        body: { message, signature: await carol.signMessage({ message }) },
-      })
-    ).body;
+    selfCustody = await api.registerSelfCustody(user.key, carol);
     await api.fund(custodial.address, 100n * ONE);
     await api.fund(selfCustody.address, 100n * ONE);
   });

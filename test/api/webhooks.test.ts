@@ -74,6 +74,16 @@ describe("Webhook delivery to merchant endpoints", () => {
     await api.close();
   });
 
+  /** One pass of the real dispatcher: indexed events → delivery jobs. */
+  const dispatch = () =>
+    dispatchChainEvents({
+      database: api.database,
+      redis: api.redis,
+      prefix: api.redisPrefix,
+      chainId: 31337,
+      queue: queue.queue,
+    });
+
   const waitFor = async (predicate: () => boolean) => {
     while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 25));
   };
@@ -92,25 +102,9 @@ describe("Webhook delivery to merchant endpoints", () => {
     failNext = 1;
     await api.fund(wallet.address, 1234n);
     await api.indexer.catchUp();
-    expect(
-      await dispatchChainEvents({
-        database: api.database,
-        redis: api.redis,
-        prefix: api.redisPrefix,
-        chainId: 31337,
-        queue: queue.queue,
-      }),
-    ).to.equal(1);
+    expect(await dispatch()).to.equal(1);
     // A second pass finds nothing new (cursor advanced), so nothing is delivered twice.
-    expect(
-      await dispatchChainEvents({
-        database: api.database,
-        redis: api.redis,
-        prefix: api.redisPrefix,
-        chainId: 31337,
-        queue: queue.queue,
-      }),
-    ).to.equal(0);
+    expect(await dispatch()).to.equal(0);
 
     await waitFor(() => received.length === 1);
     const [delivery] = received;
@@ -145,13 +139,7 @@ describe("Webhook delivery to merchant endpoints", () => {
     received = [];
     await api.fund(wallet.address, 1n);
     await api.indexer.catchUp();
-    await dispatchChainEvents({
-      database: api.database,
-      redis: api.redis,
-      prefix: api.redisPrefix,
-      chainId: 31337,
-      queue: queue.queue,
-    });
+    await dispatch();
     await waitFor(() => received.length === 1);
     const now = Math.floor(Date.now() / 1000);
     expect(verifyWebhookSignature(received[0]!.header, received[0]!.body, [endpoint.secret], now)).to.equal(true);
@@ -189,13 +177,7 @@ describe("Webhook delivery to merchant endpoints", () => {
     }
     received = [];
     await api.indexer.catchUp();
-    await dispatchChainEvents({
-      database: api.database,
-      redis: api.redis,
-      prefix: api.redisPrefix,
-      chainId: 31337,
-      queue: queue.queue,
-    });
+    await dispatch();
     const types = () => received.map((delivery) => JSON.parse(delivery.body).type as string);
     await waitFor(() => types().includes("payment_escrow.payment_voided"));
     expect(types()).to.include("payment_escrow.payment_authorized");

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import hre from "hardhat";
 import { keccak256, maxUint256, toHex, type Abi, type Account, type Address, type Hex, type PublicClient } from "viem";
 
+import { transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
 import { escrowAccount } from "../../lib/ledger/accounts.ts";
 import { getBalance } from "../../lib/ledger/queries/get-balance.ts";
 import { getPayment } from "../../lib/ledger/queries/get-payment.ts";
@@ -305,16 +306,7 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
             };
             const signature = await from.signTypedData!({
               domain: { name: "Stablerail USD", version: "1", chainId: 31337, verifyingContract: contracts.token },
-              types: {
-                TransferWithAuthorization: [
-                  { name: "from", type: "address" },
-                  { name: "to", type: "address" },
-                  { name: "value", type: "uint256" },
-                  { name: "validAfter", type: "uint256" },
-                  { name: "validBefore", type: "uint256" },
-                  { name: "nonce", type: "bytes32" },
-                ],
-              },
+              types: transferWithAuthorizationTypes,
               primaryType: "TransferWithAuthorization",
               message,
             });

@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 
 import type { FastifyInstance } from "fastify";
 import { notInArray } from "drizzle-orm";
-import { parseAbi, type Address, type Hex } from "viem";
+import { parseAbi, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import { createSiweMessage } from "viem/siwe";
 
 import { buildApp } from "../../../api/app.ts";
 import { ensureBootstrapAdmin } from "../../../api/auth/bootstrap-admin.ts";
@@ -168,6 +169,25 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   };
 
   /** Funds an address with tokens from alice (through the token's public transfer). */
+  /** Registers `account` as a self-custody wallet of the principal holding `key`, proved by a SIWE signature. */
+  const registerSelfCustody = async (key: string, account: PrivateKeyAccount) => {
+    const { nonce, domain } = (await request("GET", "/v1/auth/siwe/nonce")).body;
+    const message = createSiweMessage({
+      address: account.address,
+      chainId: 31337,
+      domain,
+      nonce,
+      uri: "http://localhost/",
+      version: "1",
+    });
+    const response = await request("POST", "/v1/wallets/self-custody", {
+      key,
+      body: { message, signature: await account.signMessage({ message }) },
+    });
+    if (response.status !== 201) throw new Error(`self-custody registration failed: ${JSON.stringify(response.body)}`);
+    return response.body as { id: string; address: Address };
+  };
+
   const fund = async (to: Address, amount: bigint) => {
     await (await roles.token.connect(roles.alice).transfer(to, amount)).wait();
   };
@@ -245,6 +265,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     settleRelays,
     request,
     createUser,
+    registerSelfCustody,
     fund,
     balanceOf,
     increaseTime,
