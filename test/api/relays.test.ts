@@ -37,7 +37,12 @@ describe("GET /v1/relays: where a relay's time went, and the operators' dead let
     expect(await api.waitForRelay(relayId)).to.include({ state: "confirmed" });
     const response = await api.request("GET", `/v1/relays/${relayId}`, { key: user.key });
     expect(response.status).to.equal(200);
-    expect(response.body).to.include({ relayId, kind: "token.transferWithAuthorization", status: "confirmed" });
+    expect(response.body).to.include({
+      relayId,
+      kind: "token.transferWithAuthorization",
+      status: "confirmed",
+      batchIndex: null,
+    });
     const statuses = response.body.transitions.map((t: { status: string }) => t.status);
     expect(statuses).to.deep.equal(["queued", "signed", "submitted", "mined", "confirmed"]);
     const times = response.body.transitions.map((t: { at: string }) => Date.parse(t.at));

@@ -24,6 +24,7 @@ const relayView = z.object({
   relayer: z.string().nullable(),
   nonce: z.number().nullable(),
   transactionHash: z.string().nullable(),
+  batchIndex: z.number().nullable().describe("the relay's item in a Settlement.settleAuthorizations batch, if batched"),
   blockNumber: z.string().nullable(),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
