@@ -130,8 +130,8 @@ for (const batchSize of [1, 8]) {
     before(async () => {
       f = await createRelayerFixture("concurrency");
       database = await createTestDatabase("postgres", "relayer_concurrency");
-      // Migrated up front: runMigrations takes no lock, so two processes migrating one fresh schema at
-      // the same instant can race on CREATE TABLE. (The child's webhook dispatcher reads chain_events.)
+      // Migrated up front so the child starts on a ready schema (runMigrations would serialise the two
+      // under its advisory lock anyway). The child's webhook dispatcher reads chain_events.
       await runMigrations(database, [ledgerMigrations, relayerMigrations]);
       rpc = await serveJsonRpc(f.chain.provider);
       deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-concurrency-"));
