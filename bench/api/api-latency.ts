@@ -1,13 +1,22 @@
 /**
- * API benchmark (printed, not asserted), on real parts: in-process Hardhat chain, PostgreSQL,
- * Redis, the relayer's real queue (no worker — the submit path ends when the job is queued).
+ * API submit benchmark (printed, not asserted): latency p50 / p99 and throughput of custodial transfer
+ * submissions (POST /v1/wallets/:id/transfers, each with its own Idempotency-Key) under 200 concurrent
+ * clients, against two baselines measured in the same run with the same clients: GET /health (Fastify,
+ * no auth, no database) and GET /v1/wallets/:id (the same API-key auth and wallet lookup as the submit,
+ * one row read, nothing written).
  *
- * 1. Submit latency: 200 concurrent clients POST custodial transfers (each with its own
- *    Idempotency-Key) for a fixed duration — p50 / p99 / throughput.
- * 2. Read latency with one million ledger rows: postings for one wallet plus 999,999 for other
- *    accounts are generated in SQL, then GET balances and GET history are hammered — p99.
+ * Real parts (test/api/helpers/api-fixture.ts with relay "queue"): in-process Hardhat chain, PGlite in
+ * memory or the PostgreSQL at 127.0.0.1:5432/test, Redis, the relayer's real BullMQ queue with no worker —
+ * the submit path is the money door up to the queued relay: auth, idempotency record, policies (balance
+ * and pending movements), custodial key decrypted and EIP-3009 signed, movement row, job queued. Every
+ * accepted submission is checked afterwards: one movement row and one queued relay each.
  *
- * Run: STABLERAIL_HARDHAT_BUILD_DIR=/work/main/.hardhat-builds/api hardhat run bench/api/api-latency.ts
+ * The whole API, the chain and the clients share one Node process on a 2-core machine also running other
+ * engineers' work: read the ratios to the baselines, and the load printed with them.
+ *
+ * Run: `hardhat run bench/api/api-latency.ts` (BENCH_DURATION_SECONDS per endpoint, default 10;
+ * BENCH_CONNECTIONS, default 200; BENCH_ENGINES, default "postgres,pglite").
+ * The balance and history reads over a million ledger rows are bench/api/ledger-reads.ts.
  */
 import { randomBytes } from "node:crypto";
 
@@ -16,96 +25,121 @@ import { sql } from "drizzle-orm";
 
 import { createApiFixture } from "../../test/api/helpers/api-fixture.ts";
 import { ONE } from "../../test/helpers/stablecoin.ts";
+import { printConditions, times } from "../lib/conditions.ts";
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
-const CONNECTIONS = 200;
-const LEDGER_ROWS = Number(process.env.BENCH_LEDGER_ROWS ?? 1_000_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
+const ENGINES = (process.env.BENCH_ENGINES ?? "postgres,pglite").split(",") as ("pglite" | "postgres")[];
 
-function report(title: string, result: autocannon.Result): void {
-  const { latency, requests, non2xx, errors } = result;
-  process.stdout.write(
-    `${title}: p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms, ${requests.average} req/s, ` +
-      `${result.requests.total} requests, non-2xx ${non2xx}, errors ${errors}\n`,
-  );
-}
+type Row = { name: string; result: autocannon.Result };
 
-async function main(): Promise<void> {
-  const api = await createApiFixture("bench", { engine: "postgres", relay: "queue", rateLimitPerMinute: 100_000_000 });
+const line = (text: string) => process.stdout.write(`${text}\n`);
+
+async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
+  const api = await createApiFixture(`bench_submit_${engine}`, { engine, relay: "queue", rateLimitPerMinute: 1e9 });
   try {
     const user = await api.createUser("user", "bench");
-    const wallet = (await api.request("POST", "/v1/wallets", { key: user.key })).body as {
-      id: string;
+    const wallet = (await api.request("POST", "/v1/wallets", { key: user.key })).body as { id: string };
+    const { address } = (await api.request("GET", `/v1/wallets/${wallet.id}`, { key: user.key })).body as {
       address: `0x${string}`;
     };
-    await api.fund(wallet.address, 500n * ONE);
+    await api.fund(address, 500n * ONE);
     const url = await api.app.listen({ host: "127.0.0.1", port: 0 });
+    const auth = { authorization: `Bearer ${user.key}` };
+    const run = (options: Omit<autocannon.Options, "connections" | "duration">) =>
+      autocannon({ connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
 
-    const submit = await autocannon({
+    const rows: Row[] = [];
+    // A short warm-up of each endpoint (JIT, connection pools, plans), not reported.
+    const warm = async (options: Omit<autocannon.Options, "connections" | "duration">) =>
+      autocannon({ connections: 20, duration: 1, ...options });
+    const health = { url: `${url}/health` };
+    const read = { url: `${url}/v1/wallets/${wallet.id}`, headers: auth };
+    const submit = {
       url: `${url}/v1/wallets/${wallet.id}/transfers`,
       method: "POST",
-      connections: CONNECTIONS,
-      duration: DURATION_SECONDS,
-      headers: { authorization: `Bearer ${user.key}`, "content-type": "application/json" },
       body: JSON.stringify({ to: "0x000000000000000000000000000000000000bEEF", amount: "1" }),
-      setupClient: (client) => {
-        client.on("response", () =>
+      setupClient: (client: autocannon.Client) => {
+        const renew = () =>
           client.setHeaders({
-            authorization: `Bearer ${user.key}`,
+            ...auth,
             "content-type": "application/json",
             "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
-          }),
-        );
-        client.setHeaders({
-          authorization: `Bearer ${user.key}`,
-          "content-type": "application/json",
-          "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
-        });
+          });
+        client.on("response", renew);
+        renew();
       },
-    });
-    report(`POST transfers (${CONNECTIONS} clients, ${DURATION_SECONDS}s)`, submit);
+    };
+    await warm(health);
+    await warm(read);
+    const movementsBefore = await countMovements(api);
+    const relaysBefore = await api.relayCount();
+    await warm(submit);
+    await settle(api);
+    const warmedMovements = (await countMovements(api)) - movementsBefore;
+    const warmedRelays = (await api.relayCount()) - relaysBefore;
 
-    const started = Date.now();
-    const holder = `holder:${wallet.address}`;
-    const token = api.token;
-    // One million postings: 1,000 on the benchmarked wallet, the rest spread over 10,000 other accounts.
-    await api.database.query(sql`
-      INSERT INTO journal_entries (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event)
-      SELECT 31337, 1000000 + g, 0, '0x' || md5(g::text) || md5(g::text), 1700000000 + g, '0x' || md5((g + 1)::text) || md5(g::text), ${token}, 'transfer', NULL, '{}'::jsonb
-      FROM generate_series(1, ${LEDGER_ROWS}) AS g`);
-    await api.database.query(sql`
-      INSERT INTO postings (chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp)
-      SELECT 31337, 1000000 + g, 0, 0,
-             CASE WHEN g % 1000 = 0 THEN ${holder} ELSE 'holder:0x' || lpad(to_hex(g % 10000), 40, '0') END,
-             'issuance:' || ${token}, ${token}, 1, g, 'transfer', 1700000000 + g
-      FROM generate_series(1, ${LEDGER_ROWS}) AS g`);
-    await api.database.query(sql`ANALYZE postings`);
-    await api.database.query(sql`ANALYZE journal_entries`);
-    process.stdout.write(
-      `generated ${LEDGER_ROWS} ledger postings in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-    );
+    rows.push({ name: "GET /health (no auth, no database)", result: await run(health) });
+    rows.push({ name: "GET /v1/wallets/:id (auth + 1 row)", result: await run(read) });
+    const movements = await countMovements(api);
+    const relays = await api.relayCount();
+    const submitted = await run(submit);
+    rows.push({ name: "POST /v1/wallets/:id/transfers", result: submitted });
 
-    const headers = { authorization: `Bearer ${user.key}` };
-    report(
-      `GET balances (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`,
-      await autocannon({
-        url: `${url}/v1/wallets/${wallet.id}/balances`,
-        connections: CONNECTIONS,
-        duration: DURATION_SECONDS,
-        headers,
-      }),
+    // Every accepted submission is one movement and one queued relay (a fast wrong figure is worthless).
+    // Requests still in flight when autocannon stops complete on the server without being counted as 2xx.
+    await settle(api);
+    const [newMovements, newRelays] = [(await countMovements(api)) - movements, (await api.relayCount()) - relays];
+    if (
+      newRelays !== newMovements ||
+      newMovements < submitted["2xx"] ||
+      newMovements > submitted["2xx"] + CONNECTIONS ||
+      warmedMovements !== warmedRelays
+    )
+      throw new Error(
+        `${submitted["2xx"]} submissions accepted, but ${newMovements} movements and ${newRelays} relays were recorded`,
+      );
+
+    const [, baseline] = rows as [Row, Row, Row];
+    line("");
+    line(`${engine}: ${CONNECTIONS} concurrent clients, ${DURATION_SECONDS} s per endpoint (autocannon, loopback)`);
+    line(
+      "| endpoint | req/s | p50 ms | p99 ms | max ms | 2xx | non-2xx | errors | p50 ÷ GET wallet | p99 ÷ GET wallet |",
     );
-    report(
-      `GET history limit=50 (${LEDGER_ROWS} rows, ${CONNECTIONS} clients)`,
-      await autocannon({
-        url: `${url}/v1/wallets/${wallet.id}/history?limit=50`,
-        connections: CONNECTIONS,
-        duration: DURATION_SECONDS,
-        headers,
-      }),
+    line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const { name, result } of rows)
+      line(
+        `| ${name} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ` +
+          `${result.latency.max} | ${result["2xx"]} | ${result.non2xx} | ${result.errors} | ` +
+          `${times(result.latency.p50, baseline.result.latency.p50)} | ${times(result.latency.p99, baseline.result.latency.p99)} |`,
+      );
+    line(
+      `(${newMovements} transfers recorded and queued as relays, ${submitted["2xx"]} of them answered before the clock ` +
+        `stopped; every movement has its relay)`,
     );
+    printConditions(`${engine}, done`);
   } finally {
     await api.close();
   }
 }
 
-await main();
+/** Waits until the movement count has not changed for half a second (requests in flight have finished). */
+async function settle(api: Awaited<ReturnType<typeof createApiFixture>>): Promise<void> {
+  let last = -1;
+  for (;;) {
+    const count = await countMovements(api);
+    if (count === last) return;
+    last = count;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function countMovements(api: Awaited<ReturnType<typeof createApiFixture>>): Promise<number> {
+  const [row] = await api.database.query<{ count: string | number }>(
+    sql`SELECT count(*) AS count FROM money_movements`,
+  );
+  return Number(row?.count);
+}
+
+printConditions("start");
+for (const engine of ENGINES) await measureEngine(engine);

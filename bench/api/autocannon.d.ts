@@ -2,7 +2,13 @@
 declare module "autocannon" {
   namespace autocannon {
     type Histogram = { p50: number; p99: number; max: number; average: number };
-    type Result = { latency: Histogram; requests: Histogram & { total: number }; non2xx: number; errors: number };
+    type Result = {
+      latency: Histogram;
+      requests: Histogram & { total: number };
+      "2xx": number;
+      non2xx: number;
+      errors: number;
+    };
     type Client = {
       on: (event: "response", listener: () => void) => void;
       setHeaders: (headers: Record<string, string>) => void;

@@ -23,8 +23,8 @@
  * the machine's load hits both alike: GET /v1/wallets/:id (the same auth and wallet lookup, no ledger
  * read: the HTTP baseline), GET balances, GET balances?block= (a balance in the middle of the history),
  * GET history (first page of 50), the next page by cursor, and history filtered by counterparty and by
- * time. Then, over a real socket, autocannon with BENCH_CONNECTIONS clients for BENCH_DURATION_SECONDS on
- * balances and history: throughput and latency under load.
+ * time. Then, over a real socket, autocannon with BENCH_CONNECTIONS clients on balances and history of each
+ * ledger (two runs of BENCH_DURATION_SECONDS each, in A-B-B-A order): throughput and latency under load.
  *
  * The result of every read is checked against the rows generated (a fast wrong figure is worthless).
  *
@@ -340,23 +340,33 @@ async function measureConcurrent(engine: string, ledgers: Ledger[]): Promise<voi
   if (DURATION_SECONDS <= 0) return;
   line("");
   line(
-    `${engine} — autocannon, ${CONNECTIONS} clients over a socket, ${DURATION_SECONDS} s per read, wallet "typical"`,
+    `${engine} — autocannon, ${CONNECTIONS} clients over a socket, wallet "typical": two runs of ${DURATION_SECONDS} s ` +
+      `per read and ledger in A-B-B-A order after a warm-up (mean of the two)`,
   );
   line("| read | ledger | req/s | p50 ms | p99 ms | non-2xx | errors |");
   line("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
   const urls = await Promise.all(ledgers.map((ledger) => ledger.api.app.listen({ host: "127.0.0.1", port: 0 })));
-  for (const path of ["balances", "history?limit=50"])
+  const hit = (i: number, path: string, duration: number, connections: number) =>
+    autocannon({
+      url: `${urls[i]}/v1/wallets/${ledgers[i]!.wallets.typical.id}/${path}`,
+      connections,
+      duration,
+      headers: { authorization: `Bearer ${ledgers[i]!.key}` },
+    });
+  for (const path of ["balances", "history?limit=50"]) {
+    for (const i of ledgers.keys()) await hit(i, path, 1, 20);
+    const results: autocannon.Result[][] = ledgers.map(() => []);
+    for (const i of [0, 1, 1, 0]) results[i]!.push(await hit(i, path, DURATION_SECONDS, CONNECTIONS));
     for (const [i, ledger] of ledgers.entries()) {
-      const result = await autocannon({
-        url: `${urls[i]}/v1/wallets/${ledger.wallets.typical.id}/${path}`,
-        connections: CONNECTIONS,
-        duration: DURATION_SECONDS,
-        headers: { authorization: `Bearer ${ledger.key}` },
-      });
+      const runs = results[i]!;
+      const mean = (pick: (r: autocannon.Result) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
       line(
-        `| GET ${path} | ${ledger.label} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.non2xx} | ${result.errors} |`,
+        `| GET ${path} | ${ledger.label} | ${Math.round(mean((r) => r.requests.average))} | ` +
+          `${Math.round(mean((r) => r.latency.p50))} | ${Math.round(mean((r) => r.latency.p99))} | ` +
+          `${runs.reduce((sum, r) => sum + r.non2xx, 0)} | ${runs.reduce((sum, r) => sum + r.errors, 0)} |`,
       );
     }
+  }
 }
 
 function sizeLabel(rows: number): string {
