@@ -3,7 +3,8 @@
  * submissions (POST /v1/wallets/:id/transfers, each with its own Idempotency-Key) under 200 concurrent
  * clients, against two baselines measured in the same run with the same clients: GET /health (Fastify,
  * no auth, no database) and GET /v1/wallets/:id (the same API-key auth and wallet lookup as the submit,
- * one row read, nothing written).
+ * one row read, nothing written). The three are then run again with one client: each request's own
+ * service time, without queueing behind the others.
  *
  * Real parts (test/api/helpers/api-fixture.ts with relay "queue"): in-process Hardhat chain, PGlite in
  * memory or the PostgreSQL at 127.0.0.1:5432/test, Redis, the relayer's real BullMQ queue with no worker —
@@ -46,8 +47,8 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
     await api.fund(address, 500n * ONE);
     const url = await api.app.listen({ host: "127.0.0.1", port: 0 });
     const auth = { authorization: `Bearer ${user.key}` };
-    const run = (options: Omit<autocannon.Options, "connections" | "duration">) =>
-      autocannon({ connections: CONNECTIONS, duration: DURATION_SECONDS, ...options });
+    const run = (options: Omit<autocannon.Options, "connections" | "duration">, connections = CONNECTIONS) =>
+      autocannon({ connections, duration: DURATION_SECONDS, ...options });
 
     const rows: Row[] = [];
     // A short warm-up of each endpoint (JIT, connection pools, plans), not reported.
@@ -72,55 +73,65 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
     };
     await warm(health);
     await warm(read);
-    const movementsBefore = await countMovements(api);
-    const relaysBefore = await api.relayCount();
     await warm(submit);
-    await settle(api);
-    const warmedMovements = (await countMovements(api)) - movementsBefore;
-    const warmedRelays = (await api.relayCount()) - relaysBefore;
 
     rows.push({ name: "GET /health (no auth, no database)", result: await run(health) });
     rows.push({ name: "GET /v1/wallets/:id (auth + 1 row)", result: await run(read) });
-    const movements = await countMovements(api);
-    const relays = await api.relayCount();
-    const submitted = await run(submit);
-    rows.push({ name: "POST /v1/wallets/:id/transfers", result: submitted });
-
-    // Every accepted submission is one movement and one queued relay (a fast wrong figure is worthless).
-    // Requests still in flight when autocannon stops complete on the server without being counted as 2xx.
-    await settle(api);
-    const [newMovements, newRelays] = [(await countMovements(api)) - movements, (await api.relayCount()) - relays];
-    if (
-      newRelays !== newMovements ||
-      newMovements < submitted["2xx"] ||
-      newMovements > submitted["2xx"] + CONNECTIONS ||
-      warmedMovements !== warmedRelays
-    )
-      throw new Error(
-        `${submitted["2xx"]} submissions accepted, but ${newMovements} movements and ${newRelays} relays were recorded`,
-      );
-
-    const [, baseline] = rows as [Row, Row, Row];
-    line("");
-    line(`${engine}: ${CONNECTIONS} concurrent clients, ${DURATION_SECONDS} s per endpoint (autocannon, loopback)`);
-    line(
-      "| endpoint | req/s | p50 ms | p99 ms | max ms | 2xx | non-2xx | errors | p50 ÷ GET wallet | p99 ÷ GET wallet |",
+    rows.push({ name: "POST /v1/wallets/:id/transfers", result: await checkedSubmit(api, submit, CONNECTIONS) });
+    table(
+      `${engine}: ${CONNECTIONS} concurrent clients, ${DURATION_SECONDS} s per endpoint (autocannon, loopback)`,
+      rows,
     );
-    line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const { name, result } of rows)
-      line(
-        `| ${name} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ` +
-          `${result.latency.max} | ${result["2xx"]} | ${result.non2xx} | ${result.errors} | ` +
-          `${times(result.latency.p50, baseline.result.latency.p50)} | ${times(result.latency.p99, baseline.result.latency.p99)} |`,
-      );
-    line(
-      `(${newMovements} transfers recorded and queued as relays, ${submitted["2xx"]} of them answered before the clock ` +
-        `stopped; every movement has its relay)`,
-    );
+
+    // The same with one client: each request alone, its own service time (no queueing behind others).
+    const alone: Row[] = [];
+    alone.push({ name: "GET /health (no auth, no database)", result: await run(health, 1) });
+    alone.push({ name: "GET /v1/wallets/:id (auth + 1 row)", result: await run(read, 1) });
+    alone.push({ name: "POST /v1/wallets/:id/transfers", result: await checkedSubmit(api, submit, 1) });
+    table(`${engine}: 1 client, ${DURATION_SECONDS} s per endpoint`, alone);
     printConditions(`${engine}, done`);
   } finally {
     await api.close();
   }
+}
+
+/**
+ * Runs the submissions and checks that every accepted one is one movement and one queued relay (a fast
+ * wrong figure is worthless). Requests still in flight when autocannon stops complete on the server
+ * without being counted as 2xx, so up to `connections` more movements than 2xx answers are expected.
+ */
+async function checkedSubmit(
+  api: Awaited<ReturnType<typeof createApiFixture>>,
+  submit: Omit<autocannon.Options, "connections" | "duration">,
+  connections: number,
+): Promise<autocannon.Result> {
+  await settle(api);
+  const [movements, relays] = [await countMovements(api), await api.relayCount()];
+  const result = await autocannon({ connections, duration: DURATION_SECONDS, ...submit });
+  await settle(api);
+  const [newMovements, newRelays] = [(await countMovements(api)) - movements, (await api.relayCount()) - relays];
+  if (newRelays !== newMovements || newMovements < result["2xx"] || newMovements > result["2xx"] + connections)
+    throw new Error(
+      `${result["2xx"]} submissions accepted, but ${newMovements} movements and ${newRelays} relays were recorded`,
+    );
+  return result;
+}
+
+/** Prints the rows with their ratios to the second row (GET wallet: the same auth, nothing written). */
+function table(title: string, rows: Row[]): void {
+  const baseline = rows[1]!.result.latency;
+  line("");
+  line(title);
+  line(
+    "| endpoint | req/s | p50 ms | p99 ms | max ms | 2xx | non-2xx | errors | p50 ÷ GET wallet | p99 ÷ GET wallet |",
+  );
+  line("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const { name, result } of rows)
+    line(
+      `| ${name} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ` +
+        `${result.latency.max} | ${result["2xx"]} | ${result.non2xx} | ${result.errors} | ` +
+        `${times(result.latency.p50, baseline.p50)} | ${times(result.latency.p99, baseline.p99)} |`,
+    );
 }
 
 /** Waits until the movement count has not changed for half a second (requests in flight have finished). */
