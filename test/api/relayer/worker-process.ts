@@ -11,6 +11,8 @@ export type WorkerProcess = {
   exitCode: () => number | null;
   /** SIGTERM (graceful: the workers finish running jobs and release their leases); resolves on exit. */
   stop: () => Promise<void>;
+  /** SIGKILL (a crash: nothing released, leases left to expire); resolves on exit. */
+  kill: () => Promise<void>;
 };
 
 /**
@@ -59,6 +61,10 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
     exitCode: () => child.exitCode,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
     },
   };

@@ -1,0 +1,155 @@
+/**
+ * A worker process that dies holding relayer keys must not strand them: once its Redis leases
+ * expire, another worker takes the keys over, re-synchronises their nonces from the chain and the
+ * recorded transactions, and carries on relaying from them.
+ *
+ * The dying worker is the real `npm run worker` process (api/worker.ts), killed with SIGKILL so it
+ * releases nothing; it reaches the in-process Hardhat chain over HTTP JSON-RPC and shares the
+ * PostgreSQL schema (PGlite cannot be shared between processes) and the Redis prefix with the
+ * survivor, which runs in this process with the same key list and starts after it, so it holds no
+ * key until the other is gone.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { eq } from "drizzle-orm";
+import { getAddress, type Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { writeDeployment } from "../../../lib/chain/deployments.ts";
+import { runMigrations } from "../../../lib/db/migrate.ts";
+import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
+import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
+import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
+import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
+import { getRelay } from "../../../api/relayer/get-relay.ts";
+import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
+import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
+import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { spawnWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+
+const [OPERATOR_KEY, RELAYER_KEY] = [HARDHAT_PRIVATE_KEYS[0], HARDHAT_PRIVATE_KEYS[1]];
+const RELAYER = privateKeyToAccount(RELAYER_KEY).address;
+const LEASE_MS = 1_000;
+
+describe("Relayer keys of a crashed worker process", function () {
+  this.timeout(120_000);
+  let f: RelayerFixture;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let rpc: JsonRpcServer;
+  let deploymentsDir: string;
+  let child: WorkerProcess | undefined;
+  let survivor: RelayerWorkers | undefined;
+
+  before(async () => {
+    f = await createRelayerFixture("takeover");
+    database = await createTestDatabase("postgres", "relayer_takeover");
+    await runMigrations(database, [ledgerMigrations, relayerMigrations]);
+    rpc = await serveJsonRpc(f.chain.provider);
+    deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-takeover-"));
+    const genesis = await f.chain.publicClient.getBlock({ blockNumber: 0n });
+    const at = (address: Address) => ({ address, blockNumber: 0 });
+    await writeDeployment(deploymentsDir, {
+      chainId: 31337,
+      genesisHash: genesis.hash,
+      startBlock: 0,
+      deployedAt: new Date().toISOString(),
+      contracts: {
+        Stablecoin: at(f.contracts.stablecoin),
+        StablerailForwarder: at(f.contracts.forwarder),
+        PaymentEscrow: at(f.contracts.paymentEscrow),
+        Settlement: at(f.contracts.settlement),
+      },
+    });
+  });
+  after(async () => {
+    await child?.kill();
+    await survivor?.close();
+    await rpc?.close();
+    await rm(deploymentsDir, { recursive: true, force: true });
+    await database?.drop();
+    await f?.close();
+  });
+
+  /** Polls the shared PostgreSQL relayer tables (not the fixture's PGlite) until the relay ended. */
+  const waitForRelay = async (relayId: string) => {
+    for (;;) {
+      const relay = await getRelay(database, relayId);
+      if (relay && ["confirmed", "failed", "expired", "cancelled"].includes(relay.status)) return relay;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const relayTransfers = async (label: string, count: number) => {
+    const relayIds = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const request = await f.signTransfer(f.alice, f.bob.address, BigInt(1 + i));
+        const queue = survivor!.queue;
+        return (await enqueueRelay(queue, { idempotencyKey: `${label}.${i}`, request, requestedBy: "takeover" }))
+          .relayId;
+      }),
+    );
+    return Promise.all(relayIds.map((relayId) => waitForRelay(relayId)));
+  };
+
+  it("are taken over by a surviving worker once their leases expire, with contiguous nonces", async () => {
+    const startNonce = await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "pending" });
+    const bobBefore = await f.token.balanceOf(f.bob.address);
+    child = spawnWorkerProcess({
+      LOG_LEVEL: "info",
+      DATA_DIR: deploymentsDir,
+      RPC_URL: rpc.url,
+      CHAIN_ID: "31337",
+      DEPLOYMENTS_DIR: deploymentsDir,
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_SCHEMA: database.schema,
+      DATABASE_POOL_SIZE: "5",
+      REDIS_URL,
+      REDIS_PREFIX: f.prefix,
+      RELAYER_PRIVATE_KEYS: RELAYER_KEY,
+      RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+      RELAYER_CONFIRMATIONS: "0",
+      RELAYER_LEASE_MS: String(LEASE_MS),
+    });
+    expect(await child.started).to.deep.equal({
+      relayers: [RELAYER],
+      operator: privateKeyToAccount(OPERATOR_KEY).address,
+    });
+    survivor = await startRelayerWorkers({
+      database,
+      redisUrl: REDIS_URL,
+      prefix: f.prefix,
+      publicClient: f.chain.publicClient,
+      logger,
+      contracts: f.contracts,
+      settings: f.settings({ relayerKeys: [RELAYER_KEY], operatorKey: OPERATOR_KEY, leaseMs: LEASE_MS }),
+    });
+    expect(survivor.keys).to.deep.equal([]);
+
+    // While the first process lives, it relays (the survivor holds no key and consumes nothing).
+    const before = await relayTransfers("alive", 5);
+    expect(before.map((relay) => relay.status)).to.deep.equal(Array(5).fill("confirmed"));
+
+    await child.kill();
+    const after = await relayTransfers("after-crash", 10);
+    expect(after.map((relay) => relay.status)).to.deep.equal(Array(10).fill("confirmed"));
+    expect(survivor.keys.map((key) => getAddress(key.address))).to.have.members([
+      RELAYER,
+      privateKeyToAccount(OPERATOR_KEY).address,
+    ]);
+
+    // One key, two processes, one nonce sequence: no gap, no reuse.
+    const rows = await database.db.select().from(relayerTransactions).where(eq(relayerTransactions.relayer, RELAYER));
+    const nonces = [...new Set(rows.map((row) => row.nonce))].sort((a, b) => a - b);
+    expect(nonces).to.deep.equal(Array.from({ length: 15 }, (_, i) => startNonce + i));
+    expect(await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "latest" })).to.equal(
+      startNonce + 15,
+    );
+    const sum = (n: number) => (BigInt(n) * BigInt(n + 1)) / 2n;
+    expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore + sum(5) + sum(10));
+  });
+});
