@@ -36,6 +36,18 @@ export class RelayExpiredError extends StablerailError {
   }
 }
 
+/** Another transaction of the relayer key was mined at the relay's nonce: its own can never be mined. */
+export class RelayNonceTakenError extends StablerailError {
+  override name = "RelayNonceTakenError";
+  constructor(relayer: string, nonce: number) {
+    super(
+      "RELAY_NONCE_TAKEN",
+      `Nonce ${nonce} of relayer key ${relayer} was used by another transaction; this relay was not executed — submit it again`,
+      { retryable: false, details: { relayer, nonce } },
+    );
+  }
+}
+
 /** This worker holds no lease on a key that may send the job; another worker (or later) will. */
 export class RelayerKeyUnavailableError extends StablerailError {
   override name = "RelayerKeyUnavailableError";

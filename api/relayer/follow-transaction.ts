@@ -1,10 +1,11 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
+import { RelayNonceTakenError } from "./errors.ts";
 import { bumpFees, estimateFees } from "./fees.ts";
 import { recordTransition } from "./record-transition.ts";
 import type { RelayerKey, SentTransaction } from "./relayer-key.ts";
@@ -29,13 +30,14 @@ export type FollowTransactionParameters = {
  * `replaceAfterMs`, signs a replacement at the same nonce with fees raised by ≥ 10% (within the
  * cap) and records `replaced` → `submitted`. Whichever version mines is the one reported.
  * @returns the receipt of the mined version
+ * @throws RelayNonceTakenError when another transaction of the key was mined at this nonce
  */
 export async function followTransaction(p: FollowTransactionParameters): Promise<TransactionReceipt> {
   const hashes = [...p.hashes];
   let current = p.sent;
   let sentAt = Date.now();
   const pollMs = p.pollMs ?? 100;
-  for (;;) {
+  const findMined = async () => {
     for (const hash of [...hashes].reverse()) {
       const receipt = await p.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
       if (receipt) {
@@ -45,6 +47,25 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
           .where(eq(relayerTransactions.hash, hash));
         return receipt;
       }
+    }
+    return undefined;
+  };
+  for (;;) {
+    const receipt = await findMined();
+    if (receipt) return receipt;
+    // The key's nonce moved past ours and none of our versions mined: another transaction took the
+    // nonce (a key used outside the relayer, a lost lease). Ours can never be mined now — waiting
+    // would be for ever, and failing cannot double-spend. One more look first: a version may have
+    // mined between the two reads.
+    const minedNonce = await p.publicClient.getTransactionCount({ address: p.key.address, blockTag: "latest" });
+    if (minedNonce > current.nonce) {
+      const late = await findMined();
+      if (late) return late;
+      await p.database.db
+        .update(relayerTransactions)
+        .set({ status: "dropped" })
+        .where(inArray(relayerTransactions.hash, hashes));
+      throw new RelayNonceTakenError(p.key.address, current.nonce);
     }
     if (Date.now() - sentAt >= p.replaceAfterMs) {
       const fees = bumpFees(current.fees, await estimateFees(p.publicClient));

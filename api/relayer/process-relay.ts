@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import { and, desc, sql } from "drizzle-orm";
-import type { Hex, PublicClient } from "viem";
+import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { isStablerailError } from "../../lib/errors/base.ts";
@@ -8,7 +8,7 @@ import type { Logger } from "../../lib/logging/logger.ts";
 import { buildRelayCall, type RelayContracts } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
 import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
-import { RelayExpiredError, RelayRevertedError } from "./errors.ts";
+import { RelayExpiredError, RelayNonceTakenError, RelayRevertedError } from "./errors.ts";
 import { estimateFees } from "./fees.ts";
 import { followTransaction, waitForConfirmations } from "./follow-transaction.ts";
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
@@ -136,18 +136,24 @@ export async function processRelay(
     hashes = [sent.hash];
   }
 
-  const receipt = await followTransaction({
-    publicClient,
-    database,
-    logger: deps.logger,
-    key,
-    call,
-    relayIds: [relay.relayId],
-    sent,
-    hashes,
-    replaceAfterMs: deps.settings.replaceAfterMs,
-    maxFeePerGasCap: deps.settings.maxFeePerGasCap,
-  });
+  let receipt: TransactionReceipt;
+  try {
+    receipt = await followTransaction({
+      publicClient,
+      database,
+      logger: deps.logger,
+      key,
+      call,
+      relayIds: [relay.relayId],
+      sent,
+      hashes,
+      replaceAfterMs: deps.settings.replaceAfterMs,
+      maxFeePerGasCap: deps.settings.maxFeePerGasCap,
+    });
+  } catch (error) {
+    if (error instanceof RelayNonceTakenError) return fail("failed", error);
+    throw error;
+  }
   await recordTransition(database, [relay.relayId], "mined", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,

@@ -5,7 +5,7 @@ import { parseTransaction, type Hex } from "viem";
 import { stablecoinAbi } from "../../../lib/chain/abis/stablecoin.ts";
 import { relayerTransactions } from "../db/schema.ts";
 import { decodeRevertData } from "../decode-revert.ts";
-import { RelayExpiredError, RelayRevertedError, RelayerKeyUnavailableError } from "../errors.ts";
+import { RelayExpiredError, RelayNonceTakenError, RelayRevertedError, RelayerKeyUnavailableError } from "../errors.ts";
 import { relayJobSchema } from "../jobs/relay-job.ts";
 import { checkAllowlist } from "../policies.ts";
 import { processRelay, type ProcessRelayDependencies } from "../process-relay.ts";
@@ -122,7 +122,16 @@ async function settleBatchedRelay(
   deps: ProcessBatchedRelayDependencies,
 ): Promise<RelayResult> {
   const { relay } = entry;
-  const { receipt, confirmed } = await deps.follower.follow(ticket);
+  let followed: Awaited<ReturnType<typeof deps.follower.follow>>;
+  try {
+    followed = await deps.follower.follow(ticket);
+  } catch (error) {
+    // Another transaction took the batch's nonce: the batch never ran, so nothing of it moved.
+    if (error instanceof RelayNonceTakenError)
+      return releaseOrFail(entry, ticket, ticket.sent.hash, error.shortMessage, deps);
+    throw error;
+  }
+  const { receipt, confirmed } = followed;
   await recordTransition(deps.database, [relay.relayId], "mined", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,

@@ -176,4 +176,55 @@ describe("Replacement of a stuck transaction", function () {
       await workers.close();
     }
   });
+
+  it("fails a relay whose nonce another transaction of the key took, instead of waiting for ever", async () => {
+    const relayer = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[1]);
+    const workers = await startRelayerWorkers({
+      database: f.database,
+      redisUrl: REDIS_URL,
+      prefix: f.prefix,
+      publicClient: f.chain.publicClient,
+      logger,
+      contracts: f.contracts,
+      settings: f.settings({ replaceAfterMs: 60_000, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] }),
+    });
+    try {
+      const bobBefore = await f.token.balanceOf(f.bob.address);
+      await f.chain.testClient.setAutomine(false);
+      const request = await f.signTransfer(f.alice, f.bob.address, 13n);
+      const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "taken", request, requestedBy: "u1" });
+      let row: typeof relayerTransactions.$inferSelect | undefined;
+      while (row?.status !== "sent") {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        [row] = (await f.database.db.select().from(relayerTransactions)).filter((r) =>
+          (r.relayIds as string[]).includes(relayId),
+        );
+      }
+      // The same key, used outside the relayer, replaces the relay's transaction in the mempool.
+      await f.chain.wallet(relayer).sendTransaction({
+        account: relayer,
+        chain: f.chain.publicClient.chain,
+        to: relayer.address,
+        value: 0n,
+        nonce: row.nonce,
+        maxFeePerGas: BigInt(row.maxFeePerGas) * 2n,
+        maxPriorityFeePerGas: BigInt(row.maxPriorityFeePerGas) * 2n,
+      });
+      await f.chain.testClient.setAutomine(true);
+      await f.chain.testClient.mine({ blocks: 1 });
+
+      const relay = await f.waitForRelay(relayId);
+      expect(relay).to.include({ status: "failed", errorCode: "RELAY_NONCE_TAKEN" });
+      expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore);
+      expect(await f.token.authorizationState(request.from, request.nonce)).to.equal(false);
+      const [dropped] = await f.database.db
+        .select()
+        .from(relayerTransactions)
+        .where(eq(relayerTransactions.hash, row.hash));
+      expect(dropped?.status).to.equal("dropped");
+    } finally {
+      await f.chain.testClient.setAutomine(true);
+      await workers.close();
+    }
+  });
 });
