@@ -10,11 +10,7 @@ export const createPaymentRequestBody = z
   .object({
     walletId: idParam.describe("the merchant's wallet that receives captured funds"),
     amount: amountInput,
-    reference: z
-      .string()
-      .min(1)
-      .max(200)
-      .describe("the merchant's own reference (order number), unique per merchant"),
+    reference: z.string().min(1).max(200).describe("the merchant's own reference (order number), unique per merchant"),
     expiresInSeconds: z
       .number()
       .int()
@@ -115,3 +111,28 @@ export const payTypedDataView = z.object({
 
 export const amountBody = z.object({ amount: amountInput }).strict();
 export const emptyBody = z.object({}).strict().optional();
+
+export const reclaimBody = z
+  .union([
+    z.object({}).strict().describe("custodial wallet: the service signs"),
+    z
+      .object({ deadline: z.number().int().positive(), signature: signatureInput })
+      .strict()
+      .describe("self-custody wallet: the ForwardRequest typed data from GET …/reclaim/typed-data, signed"),
+  ])
+  .optional();
+
+export const forwardRequestTypedDataView = z.object({
+  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
+  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+  primaryType: z.string(),
+  message: z.object({
+    from: addressOutput,
+    to: addressOutput,
+    value: z.string(),
+    gas: z.string(),
+    nonce: z.string(),
+    deadline: z.number(),
+    data: z.string(),
+  }),
+});

@@ -409,6 +409,34 @@ describe("/v1/payments", () => {
 
   // Last: it moves chain time past the request's expiry.
   describe("reclaim after expiry", () => {
+    let selfCustodyPaid: { id: string };
+
+    /** Pays a request from carol's self-custody wallet with the typed data the API hands out. */
+    const paySelfCustody = async (amount: bigint, extra: Record<string, unknown>) => {
+      const request = await createRequest(amount, extra);
+      const typed = (await get(`/${request.id}/typed-data?walletId=${selfCustody.id}`, payer.key)).body;
+      const { validAfter, validBefore } = typed.message;
+      const signature = await carol.signTypedData({
+        domain: typed.domain,
+        types: typed.types,
+        primaryType: "ReceiveWithAuthorization",
+        message: {
+          ...typed.message,
+          value: BigInt(typed.message.value),
+          validAfter: BigInt(validAfter),
+          validBefore: BigInt(validBefore),
+        },
+      });
+      await settled(
+        await post(`/${request.id}/pay`, payer.key, { walletId: selfCustody.id, validAfter, validBefore, signature }),
+      );
+      return request;
+    };
+
+    before(async () => {
+      selfCustodyPaid = await paySelfCustody(3n * ONE, { expiresInSeconds: 120 });
+    });
+
     it("refuses a reclaim before the expiry and a capture after it; the payer takes back what is held", async () => {
       const request = await pay(5n * ONE, { expiresInSeconds: 120 });
       await settled(await post(`/${request.id}/captures`, merchant.key, { amount: (1n * ONE).toString() }));
@@ -441,6 +469,56 @@ describe("/v1/payments", () => {
       expect(await api.balanceOf(api.contracts.paymentEscrow)).to.equal(escrowBefore - 4n * ONE);
       const view = (await get(`/${request.id}`, payer.key)).body;
       expect(view.payment).to.include({ status: "reclaimed", held: "0", captured: (1n * ONE).toString() });
+    });
+
+    it("reclaims to a self-custody wallet with the forward request it signed; refuses another signer and a past deadline", async () => {
+      await api.increaseTime(180);
+      const typed = await get(`/${selfCustodyPaid.id}/reclaim/typed-data`, payer.key);
+      expect(typed.status, JSON.stringify(typed.body)).to.equal(200);
+      expect(typed.body.message).to.include({ from: carol.address, to: api.contracts.paymentEscrow, value: "0" });
+      const sign = (signer: typeof carol, deadline: number = typed.body.message.deadline) =>
+        signer.signTypedData({
+          domain: typed.body.domain,
+          types: typed.body.types,
+          primaryType: "ForwardRequest",
+          message: {
+            ...typed.body.message,
+            value: BigInt(typed.body.message.value),
+            gas: BigInt(typed.body.message.gas),
+            nonce: BigInt(typed.body.message.nonce),
+            deadline,
+          },
+        });
+      const carolBefore = await api.balanceOf(carol.address);
+      escrowBefore = await api.balanceOf(api.contracts.paymentEscrow);
+
+      const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[9]);
+      const deadline = typed.body.message.deadline as number;
+      await expectRefused(
+        await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, { deadline, signature: await sign(mallory) }),
+        422,
+        "SIGNER_MISMATCH",
+      );
+      await expectRefused(
+        await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, { deadline: 1, signature: await sign(carol, 1) }),
+        422,
+        "FORWARD_REQUEST_EXPIRED",
+      );
+      await expectRefused(await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, {}), 400, "WALLET_NOT_CUSTODIAL");
+      expect(await api.balanceOf(carol.address)).to.equal(carolBefore);
+
+      const reclaimed = await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, {
+        deadline,
+        signature: await sign(carol),
+      });
+      expect(reclaimed.body).to.include({ kind: "payment.reclaim", amount: (3n * ONE).toString() });
+      await settled(reclaimed);
+      expect(await api.balanceOf(carol.address)).to.equal(carolBefore + 3n * ONE);
+      expect(await api.balanceOf(api.contracts.paymentEscrow)).to.equal(escrowBefore - 3n * ONE);
+      expect((await get(`/${selfCustodyPaid.id}`, payer.key)).body.payment).to.include({
+        status: "reclaimed",
+        held: "0",
+      });
     });
   });
 

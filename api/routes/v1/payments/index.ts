@@ -1,4 +1,5 @@
 import { and, desc, eq, lt } from "drizzle-orm";
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Address } from "viem";
 import { z } from "zod";
@@ -13,18 +14,27 @@ import { authorizationWindow, payPaymentRequest, termsForPayer } from "../../../
 import { paymentView } from "../../../merchants/payment-view.ts";
 import type { PaymentRequestRow } from "../../../merchants/load-payment-request.ts";
 import { receiveAuthorizationTypedData } from "../../../merchants/receive-authorization.ts";
-import { reclaimPayment } from "../../../merchants/reclaim-payment.ts";
+import { reclaimPayment, reclaimTypedData } from "../../../merchants/reclaim-payment.ts";
 import { refundPayment } from "../../../merchants/refund-payment.ts";
 import { PaymentStateError } from "../../../merchants/errors.ts";
-import { decodeSeqCursor, encodeSeqCursor, errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
+import {
+  decodeSeqCursor,
+  encodeSeqCursor,
+  errorResponse,
+  idParam,
+  page,
+  paginationQuery,
+} from "../../../schemas/common.ts";
 import {
   amountBody,
   createPaymentRequestBody,
   emptyBody,
+  forwardRequestTypedDataView,
   payBody,
   paymentRequestView,
   payTypedDataQuery,
   payTypedDataView,
+  reclaimBody,
 } from "../../../schemas/payments.ts";
 import { movementView } from "../../../schemas/wallets.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
@@ -43,7 +53,8 @@ const readers = ["user", "merchant", "operator", "auditor", "admin"] as const;
 export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
   const { services } = app;
   const { database } = services;
-  const view = async (row: PaymentRequestRow) => (await paymentView(services, row)) as z.input<typeof paymentRequestView>;
+  const view = async (row: PaymentRequestRow) =>
+    (await paymentView(services, row)) as z.input<typeof paymentRequestView>;
   const movement = (m: { relayId: string | null }) => ({ ...m, transactionHash: null }) as z.input<typeof movementView>;
 
   app.post(
@@ -132,14 +143,17 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       if (window.now >= BigInt(terms.authorizationExpiry)) {
         throw new PaymentStateError("PAYMENT_REQUEST_EXPIRED", "This payment request has expired");
       }
-      const { domain, types, primaryType, message } = receiveAuthorizationTypedData(await services.tokenReads.domain(), {
-        from: wallet.address as Address,
-        to: services.contracts.paymentEscrow,
-        value: BigInt(row.amount),
-        validAfter: window.validAfter,
-        validBefore: window.validBefore,
-        nonce: paymentId,
-      });
+      const { domain, types, primaryType, message } = receiveAuthorizationTypedData(
+        await services.tokenReads.domain(),
+        {
+          from: wallet.address as Address,
+          to: services.contracts.paymentEscrow,
+          value: BigInt(row.amount),
+          validAfter: window.validAfter,
+          validBefore: window.validBefore,
+          nonce: paymentId,
+        },
+      );
       return {
         domain,
         types: { ReceiveWithAuthorization: [...types.ReceiveWithAuthorization] },
@@ -202,7 +216,14 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       `/:paymentRequestId/${path}`,
       {
         config: { roles: ["merchant"], idempotent: true },
-        schema: { tags: ["payments"], summary, params, headers: idempotencyHeader, body, response: { 202: movementView, ...moneyErrors } },
+        schema: {
+          tags: ["payments"],
+          summary,
+          params,
+          headers: idempotencyHeader,
+          body,
+          response: { 202: movementView, ...moneyErrors },
+        },
       },
       async (request, reply) => {
         const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
@@ -236,7 +257,12 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     "Void the payment: the operator returns everything held to the payer (Idempotency-Key required)",
     emptyBody,
     async ({ row, userId, idempotencyKey, wallet }) =>
-      voidPayment(services, { payment: await loadPaidPayment(services, row), merchantUserId: userId, wallet, idempotencyKey }),
+      voidPayment(services, {
+        payment: await loadPaidPayment(services, row),
+        merchantUserId: userId,
+        wallet,
+        idempotencyKey,
+      }),
   );
   merchantAction(
     "refunds",
@@ -252,6 +278,47 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       }),
   );
 
+  /** The payer's wallet of a paid request, for the payer's own actions on it. */
+  const payerWallet = async (request: FastifyRequest, row: PaymentRequestRow) => {
+    if (!row.payerWalletId)
+      throw new PaymentStateError("PAYMENT_NOT_AUTHORIZED", "Nobody has paid this payment request yet");
+    return loadOwnedWallet(database, request, row.payerWalletId, { write: true });
+  };
+
+  app.get(
+    "/:paymentRequestId/reclaim/typed-data",
+    {
+      config: { roles: ["user"] },
+      schema: {
+        tags: ["payments"],
+        summary:
+          "EIP-712 ForwardRequest a self-custody payer signs to reclaim after the expiry (PaymentEscrow.reclaim)",
+        params,
+        response: { 200: forwardRequestTypedDataView, 409: errorResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
+      const wallet = await payerWallet(request, row);
+      const { domain, types, primaryType, message } = await reclaimTypedData(
+        services,
+        await loadPaidPayment(services, row),
+        wallet,
+      );
+      return {
+        domain,
+        types: { ForwardRequest: [...types.ForwardRequest] },
+        primaryType,
+        message: {
+          ...message,
+          value: message.value.toString(),
+          gas: message.gas.toString(),
+          nonce: message.nonce.toString(),
+        },
+      };
+    },
+  );
+
   app.post(
     "/:paymentRequestId/reclaim",
     {
@@ -259,21 +326,22 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["payments"],
         summary:
-          "Payer: take back what the payment holds once its authorization has expired (custodial wallet; Idempotency-Key required)",
+          "Payer: take back what the payment holds once its authorization has expired (Idempotency-Key required). Custodial: {}; self-custody: the signed forward request",
         params,
         headers: idempotencyHeader,
-        body: emptyBody,
+        body: reclaimBody,
         response: { 202: movementView, ...moneyErrors },
       },
     },
     async (request, reply) => {
       const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
-      if (!row.payerWalletId) throw new PaymentStateError("PAYMENT_NOT_AUTHORIZED", "Nobody has paid this payment request yet");
-      const wallet = await loadOwnedWallet(database, request, row.payerWalletId, { write: true });
+      const wallet = await payerWallet(request, row);
+      const body = request.body;
       const moved = await reclaimPayment(services, {
         payment: await loadPaidPayment(services, row),
         payerUserId: request.principal!.userId,
         wallet,
+        signed: body && "signature" in body ? { deadline: body.deadline, signature: body.signature } : undefined,
         idempotencyKey: String(request.headers["idempotency-key"]),
       });
       return reply.status(202).send(movement(moved));
