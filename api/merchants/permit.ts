@@ -1,45 +1,83 @@
-import type { Address, Hex, PublicClient } from "viem";
+import { getAddress, recoverTypedDataAddress, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { permitTypes } from "../../lib/chain/typed-data.ts";
+import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
 import type { TokenDomain } from "../wallets/transfer-authorization.ts";
 
-export type SignPermitParameters = {
+export type PermitParameters = {
   publicClient: PublicClient;
   domain: TokenDomain;
-  privateKey: Hex;
+  owner: Address;
   spender: Address;
   value: bigint;
   deadline: bigint;
 };
 
-/**
- * Signs an EIP-2612 permit with a custodial key (the token's current nonce of the owner).
- * @returns the `token.permit` relay request input
- */
-export async function signPermit(p: SignPermitParameters) {
-  const account = privateKeyToAccount(p.privateKey);
-  const token = p.domain.verifyingContract;
+/** The EIP-2612 permit `owner` signs (the token's current nonce of the owner). */
+export async function permitTypedData(p: PermitParameters) {
   const nonce = await p.publicClient.readContract({
-    address: token,
+    address: p.domain.verifyingContract,
     abi: stablecoinAbi,
     functionName: "nonces",
-    args: [account.address],
-  });
-  const signature = await account.signTypedData({
-    domain: p.domain,
-    types: permitTypes,
-    primaryType: "Permit",
-    message: { owner: account.address, spender: p.spender, value: p.value, nonce, deadline: p.deadline },
+    args: [p.owner],
   });
   return {
+    domain: p.domain,
+    types: permitTypes,
+    primaryType: "Permit" as const,
+    message: { owner: p.owner, spender: p.spender, value: p.value, nonce, deadline: p.deadline },
+  };
+}
+
+/** The `token.permit` relay request input of a signed permit. */
+function permitRelayRequest({ domain, message }: Awaited<ReturnType<typeof permitTypedData>>, signature: Hex) {
+  return {
     kind: "token.permit" as const,
-    token,
-    owner: account.address,
-    spender: p.spender,
-    value: p.value.toString(),
-    deadline: p.deadline.toString(),
+    token: domain.verifyingContract,
+    owner: message.owner,
+    spender: message.spender,
+    value: message.value.toString(),
+    deadline: message.deadline.toString(),
     signature,
   };
+}
+
+/** Signs the permit with a custodial key. @returns the `token.permit` relay request input */
+export async function signPermit(p: Omit<PermitParameters, "owner"> & { privateKey: Hex }) {
+  const account = privateKeyToAccount(p.privateKey);
+  const typedData = await permitTypedData({ ...p, owner: account.address });
+  return permitRelayRequest(typedData, await account.signTypedData(typedData));
+}
+
+/**
+ * Checks a self-custody wallet's signature of the permit rebuilt here (the token's current nonce):
+ * PERMIT_EXPIRED (deadline not after chain time), SIGNATURE_INVALID, SIGNER_MISMATCH.
+ * @returns the `token.permit` relay request input
+ */
+export async function verifyPermit(p: PermitParameters & { signature: Hex; chainTime: bigint }) {
+  if (p.deadline <= p.chainTime) {
+    throw new StablerailError(
+      "PERMIT_EXPIRED",
+      `The permit's deadline ${p.deadline} is not after chain time ${p.chainTime}; sign new typed data`,
+    );
+  }
+  const typedData = await permitTypedData(p);
+  let signer: Address;
+  try {
+    signer = await recoverTypedDataAddress({ ...typedData, signature: p.signature });
+  } catch (error) {
+    throw new ValidationError("SIGNATURE_INVALID", "The permit signature is not a valid signature of the typed data", {
+      cause: error,
+    });
+  }
+  if (getAddress(signer) !== getAddress(p.owner)) {
+    throw new StablerailError(
+      "SIGNER_MISMATCH",
+      "The permit is not the wallet's signature of this permit (another key, or stale typed data: fetch it again)",
+      { details: { expected: getAddress(p.owner), recovered: getAddress(signer) } },
+    );
+  }
+  return permitRelayRequest(typedData, p.signature);
 }

@@ -136,3 +136,40 @@ export const forwardRequestTypedDataView = z.object({
     data: z.string(),
   }),
 });
+
+export const refundBody = z.union([
+  z.object({ amount: amountInput }).strict().describe("custodial wallet: the service signs"),
+  z
+    .object({
+      amount: amountInput,
+      permit: z
+        .object({ deadline: uintInput, signature: signatureInput })
+        .strict()
+        .optional()
+        .describe("the permit from GET …/refunds/typed-data, signed (when it returned one)"),
+      forwardRequest: z.object({ deadline: z.number().int().positive(), signature: signatureInput }).strict(),
+    })
+    .strict()
+    .describe("self-custody wallet: the typed data from GET …/refunds/typed-data, signed"),
+]);
+
+export const refundTypedDataQuery = z.object({ amount: amountInput });
+
+export const refundTypedDataView = z.object({
+  permit: z
+    .object({
+      domain: payTypedDataView.shape.domain,
+      types: payTypedDataView.shape.types,
+      primaryType: z.string(),
+      message: z.object({
+        owner: addressOutput,
+        spender: addressOutput,
+        value: z.string(),
+        nonce: z.string(),
+        deadline: z.string(),
+      }),
+    })
+    .nullable()
+    .describe("null when the wallet's allowance to the escrow already covers the refund"),
+  forwardRequest: forwardRequestTypedDataView,
+});

@@ -407,6 +407,93 @@ describe("/v1/payments", () => {
     });
   });
 
+  describe("a self-custody merchant", () => {
+    it("refunds with the permit and forward request it signed; a bad signature or a missing permit moves nothing", async () => {
+      const shopKeeper = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[14]);
+      const shop = await api.createUser("merchant", "self-custody shop");
+      const shopWallet = await api.registerSelfCustody(shop.key, shopKeeper);
+      const created = await post(
+        "/",
+        shop.key,
+        { walletId: shopWallet.id, amount: (5n * ONE).toString(), reference: "sc-1" },
+        null,
+      );
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const id = created.body.id as string;
+      await settled(await post(`/${id}/pay`, payer.key, { walletId: payerWallet.id }));
+      await settled(await post(`/${id}/captures`, shop.key, { amount: (5n * ONE).toString() }));
+      expect(await api.balanceOf(shopWallet.address)).to.equal(5n * ONE);
+      await api.settleRelays();
+      relayedBefore = await api.relayCount();
+      payerBefore = await api.balanceOf(payerWallet.address);
+      escrowBefore = await api.balanceOf(api.contracts.paymentEscrow);
+
+      const typed = await api.request("GET", `/v1/payments/${id}/refunds/typed-data?amount=${2n * ONE}`, {
+        key: shop.key,
+      });
+      expect(typed.status, JSON.stringify(typed.body)).to.equal(200);
+      const { permit, forwardRequest } = typed.body;
+      expect(permit.message).to.include({
+        owner: shopWallet.address,
+        spender: api.contracts.paymentEscrow,
+        value: (2n * ONE).toString(),
+      });
+      expect(forwardRequest.message).to.include({ from: shopWallet.address, to: api.contracts.paymentEscrow });
+      const signPermit = (signer: typeof carol) =>
+        signer.signTypedData({
+          domain: permit.domain,
+          types: permit.types,
+          primaryType: "Permit",
+          message: {
+            ...permit.message,
+            value: BigInt(permit.message.value),
+            nonce: BigInt(permit.message.nonce),
+            deadline: BigInt(permit.message.deadline),
+          },
+        });
+      const signForward = (signer: typeof carol) =>
+        signer.signTypedData({
+          domain: forwardRequest.domain,
+          types: forwardRequest.types,
+          primaryType: "ForwardRequest",
+          message: {
+            ...forwardRequest.message,
+            value: BigInt(forwardRequest.message.value),
+            gas: BigInt(forwardRequest.message.gas),
+            nonce: BigInt(forwardRequest.message.nonce),
+          },
+        });
+      const body = async (forwardSigner: typeof carol, permitSigner: typeof carol | null = shopKeeper) => ({
+        amount: (2n * ONE).toString(),
+        ...(permitSigner
+          ? { permit: { deadline: permit.message.deadline, signature: await signPermit(permitSigner) } }
+          : {}),
+        forwardRequest: { deadline: forwardRequest.message.deadline, signature: await signForward(forwardSigner) },
+      });
+      const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[9]);
+      await expectRefused(await post(`/${id}/refunds`, shop.key, await body(mallory)), 422, "SIGNER_MISMATCH");
+      await expectRefused(
+        await post(`/${id}/refunds`, shop.key, await body(shopKeeper, mallory)),
+        422,
+        "SIGNER_MISMATCH",
+      );
+      await expectRefused(await post(`/${id}/refunds`, shop.key, await body(shopKeeper, null)), 422, "PERMIT_REQUIRED");
+      await expectRefused(
+        await post(`/${id}/refunds`, shop.key, { amount: (2n * ONE).toString() }),
+        400,
+        "WALLET_NOT_CUSTODIAL",
+      );
+      expect(await api.balanceOf(shopWallet.address)).to.equal(5n * ONE);
+
+      const refunded = await post(`/${id}/refunds`, shop.key, await body(shopKeeper));
+      await settled(refunded);
+      expect(await api.balanceOf(shopWallet.address)).to.equal(3n * ONE);
+      expect(await api.balanceOf(payerWallet.address)).to.equal(payerBefore + 2n * ONE);
+      const view = (await get(`/${id}`, shop.key)).body;
+      expect(view.payment).to.include({ captured: (5n * ONE).toString(), refunded: (2n * ONE).toString() });
+    });
+  });
+
   // Last: it moves chain time past the request's expiry.
   describe("reclaim after expiry", () => {
     let selfCustodyPaid: { id: string };

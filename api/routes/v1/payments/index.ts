@@ -15,7 +15,8 @@ import { paymentView } from "../../../merchants/payment-view.ts";
 import type { PaymentRequestRow } from "../../../merchants/load-payment-request.ts";
 import { receiveAuthorizationTypedData } from "../../../merchants/receive-authorization.ts";
 import { reclaimPayment, reclaimTypedData } from "../../../merchants/reclaim-payment.ts";
-import { refundPayment } from "../../../merchants/refund-payment.ts";
+import { refundPayment, refundTypedData } from "../../../merchants/refund-payment.ts";
+import type { forwardRequestTypedData } from "../../../merchants/forward-request.ts";
 import { PaymentStateError } from "../../../merchants/errors.ts";
 import {
   decodeSeqCursor,
@@ -35,6 +36,9 @@ import {
   payTypedDataQuery,
   payTypedDataView,
   reclaimBody,
+  refundBody,
+  refundTypedDataQuery,
+  refundTypedDataView,
 } from "../../../schemas/payments.ts";
 import { movementView } from "../../../schemas/wallets.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
@@ -44,6 +48,26 @@ const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404
 const moneyErrors = { ...errors, 409: errorResponse, 422: errorResponse, 503: errorResponse };
 const idempotencyHeader = z.object({ "idempotency-key": z.string().optional() }).loose();
 const readers = ["user", "merchant", "operator", "auditor", "admin"] as const;
+
+/** A forward request's typed data as JSON (uint256 as decimal strings). */
+function forwardRequestView({
+  domain,
+  types,
+  primaryType,
+  message,
+}: Awaited<ReturnType<typeof forwardRequestTypedData>>) {
+  return {
+    domain,
+    types: { ForwardRequest: [...types.ForwardRequest] },
+    primaryType,
+    message: {
+      ...message,
+      value: message.value.toString(),
+      gas: message.gas.toString(),
+      nonce: message.nonce.toString(),
+    },
+  };
+}
 
 /**
  * Payment requests: merchants create them with escrow terms fixed by the API; payers pay them
@@ -200,14 +224,14 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  const merchantAction = (
+  const merchantAction = <Body extends z.ZodType>(
     path: string,
     summary: string,
-    body: typeof amountBody | typeof emptyBody,
+    body: Body,
     act: (input: {
       row: PaymentRequestRow;
       userId: string;
-      amount: bigint | undefined;
+      body: z.output<Body>;
       idempotencyKey: string;
       wallet: Awaited<ReturnType<typeof loadOwnedWallet>>;
     }) => Promise<{ relayId: string | null }>,
@@ -231,7 +255,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         const moved = await act({
           row,
           userId: request.principal!.userId,
-          amount: (request.body as { amount?: bigint } | undefined)?.amount,
+          body: request.body as z.output<Body>,
           idempotencyKey: String(request.headers["idempotency-key"]),
           wallet,
         });
@@ -243,12 +267,12 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     "captures",
     "Capture part or all of what the payment holds to your wallet (Idempotency-Key required)",
     amountBody,
-    async ({ row, userId, amount, idempotencyKey, wallet }) =>
+    async ({ row, userId, body, idempotencyKey, wallet }) =>
       capturePayment(services, {
         payment: await loadPaidPayment(services, row),
         merchantUserId: userId,
         wallet,
-        amount: amount!,
+        amount: body.amount,
         idempotencyKey,
       }),
   );
@@ -266,16 +290,56 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
   );
   merchantAction(
     "refunds",
-    "Refund captured funds to the payer from your custodial wallet, before the refund expiry (Idempotency-Key required)",
-    amountBody,
-    async ({ row, userId, amount, idempotencyKey, wallet }) =>
+    "Refund captured funds to the payer from your wallet, before the refund expiry (Idempotency-Key required). Custodial: {amount}; self-custody: the signed typed data of GET …/refunds/typed-data",
+    refundBody,
+    async ({ row, userId, body, idempotencyKey, wallet }) =>
       refundPayment(services, {
         payment: await loadPaidPayment(services, row),
         merchantUserId: userId,
         wallet,
-        amount: amount!,
+        amount: body.amount,
+        signed: "forwardRequest" in body ? { permit: body.permit, forwardRequest: body.forwardRequest } : undefined,
         idempotencyKey,
       }),
+  );
+
+  app.get(
+    "/:paymentRequestId/refunds/typed-data",
+    {
+      config: { roles: ["merchant"] },
+      schema: {
+        tags: ["payments"],
+        summary:
+          "What a self-custody merchant signs to refund ?amount=: a permit to the escrow when the allowance is short, and the forward request calling PaymentEscrow.refund",
+        params,
+        querystring: refundTypedDataQuery,
+        response: { 200: refundTypedDataView, 409: errorResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
+      const wallet = await loadOwnedWallet(database, request, row.merchantWalletId, { write: true });
+      const { permit, forwardRequest } = await refundTypedData(
+        services,
+        await loadPaidPayment(services, row),
+        wallet,
+        request.query.amount,
+      );
+      return {
+        permit: permit && {
+          domain: permit.domain,
+          types: { Permit: [...permit.types.Permit] },
+          primaryType: permit.primaryType,
+          message: {
+            ...permit.message,
+            value: permit.message.value.toString(),
+            nonce: permit.message.nonce.toString(),
+            deadline: permit.message.deadline.toString(),
+          },
+        },
+        forwardRequest: forwardRequestView(forwardRequest),
+      };
+    },
   );
 
   /** The payer's wallet of a paid request, for the payer's own actions on it. */
