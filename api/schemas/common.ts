@@ -65,3 +65,22 @@ export function decodeSeqCursor(cursor: string): bigint {
     );
   return BigInt(match[1]!);
 }
+
+/** EIP-712 typed data as JSON for a wallet to sign (uint256 fields as decimal strings). */
+export const typedDataView = <Message extends z.ZodRawShape>(message: Message) =>
+  z.object({
+    domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
+    types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+    primaryType: z.string(),
+    message: z.object(message),
+  });
+
+/** EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization typed data. */
+export const authorizationTypedDataView = typedDataView({
+  from: addressOutput,
+  to: addressOutput,
+  value: z.string(),
+  validAfter: z.string(),
+  validBefore: z.string(),
+  nonce: z.string(),
+});

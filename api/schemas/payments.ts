@@ -1,6 +1,15 @@
 import { z } from "zod";
 
-import { addressOutput, amountInput, amountOutput, idParam, signatureInput, uintInput } from "./common.ts";
+import {
+  addressOutput,
+  amountInput,
+  amountOutput,
+  authorizationTypedDataView,
+  idParam,
+  signatureInput,
+  typedDataView,
+  uintInput,
+} from "./common.ts";
 
 /** Schemas of /v1/payments: payment requests, paying them, and the merchant's actions on them. */
 
@@ -95,19 +104,7 @@ export const payBody = z.union([
 
 export const payTypedDataQuery = z.object({ walletId: idParam });
 
-export const payTypedDataView = z.object({
-  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
-  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-  primaryType: z.string(),
-  message: z.object({
-    from: addressOutput,
-    to: addressOutput,
-    value: z.string(),
-    validAfter: z.string(),
-    validBefore: z.string(),
-    nonce: z.string(),
-  }),
-});
+export const payTypedDataView = authorizationTypedDataView;
 
 export const amountBody = z.object({ amount: amountInput }).strict();
 export const emptyBody = z.object({}).strict().optional();
@@ -122,19 +119,14 @@ export const reclaimBody = z
   ])
   .optional();
 
-export const forwardRequestTypedDataView = z.object({
-  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
-  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-  primaryType: z.string(),
-  message: z.object({
-    from: addressOutput,
-    to: addressOutput,
-    value: z.string(),
-    gas: z.string(),
-    nonce: z.string(),
-    deadline: z.number(),
-    data: z.string(),
-  }),
+export const forwardRequestTypedDataView = typedDataView({
+  from: addressOutput,
+  to: addressOutput,
+  value: z.string(),
+  gas: z.string(),
+  nonce: z.string(),
+  deadline: z.number(),
+  data: z.string(),
 });
 
 export const refundBody = z.union([
@@ -156,19 +148,13 @@ export const refundBody = z.union([
 export const refundTypedDataQuery = z.object({ amount: amountInput });
 
 export const refundTypedDataView = z.object({
-  permit: z
-    .object({
-      domain: payTypedDataView.shape.domain,
-      types: payTypedDataView.shape.types,
-      primaryType: z.string(),
-      message: z.object({
-        owner: addressOutput,
-        spender: addressOutput,
-        value: z.string(),
-        nonce: z.string(),
-        deadline: z.string(),
-      }),
-    })
+  permit: typedDataView({
+    owner: addressOutput,
+    spender: addressOutput,
+    value: z.string(),
+    nonce: z.string(),
+    deadline: z.string(),
+  })
     .nullable()
     .describe("null when the wallet's allowance to the escrow already covers the refund"),
   forwardRequest: forwardRequestTypedDataView,

@@ -5,6 +5,7 @@ import {
   addressOutput,
   amountInput,
   amountOutput,
+  authorizationTypedDataView,
   bytes32,
   signatureInput,
   uintInput,
@@ -74,16 +75,4 @@ export const typedDataQuery = z.object({
   validBefore: uintInput.optional(),
 });
 
-export const typedDataView = z.object({
-  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number(), verifyingContract: addressOutput }),
-  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
-  primaryType: z.string(),
-  message: z.object({
-    from: addressOutput,
-    to: addressOutput,
-    value: z.string(),
-    validAfter: z.string(),
-    validBefore: z.string(),
-    nonce: z.string(),
-  }),
-});
+export const typedDataView = authorizationTypedDataView;

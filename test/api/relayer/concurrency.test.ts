@@ -36,7 +36,6 @@ import { getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../../lib/chain/abis/stablecoin.ts";
-import { writeDeployment } from "../../../lib/chain/deployments.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
 import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
@@ -48,7 +47,7 @@ import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
 import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const TRANSFERS = 500;
 const RETRIED = 10;
@@ -135,20 +134,7 @@ for (const batchSize of [1, 8]) {
       await runMigrations(database, [ledgerMigrations, relayerMigrations]);
       rpc = await serveJsonRpc(f.chain.provider);
       deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-concurrency-"));
-      const genesis = await f.chain.publicClient.getBlock({ blockNumber: 0n });
-      const at = (address: Address) => ({ address, blockNumber: 0 });
-      await writeDeployment(deploymentsDir, {
-        chainId: 31337,
-        genesisHash: genesis.hash,
-        startBlock: 0,
-        deployedAt: new Date().toISOString(),
-        contracts: {
-          Stablecoin: at(f.contracts.stablecoin),
-          StablerailForwarder: at(f.contracts.forwarder),
-          PaymentEscrow: at(f.contracts.paymentEscrow),
-          Settlement: at(f.contracts.settlement),
-        },
-      });
+      await writeFixtureDeployment(f, deploymentsDir);
 
       // A third payer, funded by alice through the token's public transfer.
       const dave = f.chain.accounts[13]!;

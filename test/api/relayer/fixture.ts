@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { getAddress, toHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
 
+import { transferWithAuthorizationTypes } from "../../../lib/chain/typed-data.ts";
 import type { RelayerSettings } from "../../../lib/config/relayer.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { createLogger } from "../../../lib/logging/logger.ts";
@@ -65,16 +66,7 @@ export async function createRelayerFixture(label: string) {
     const validBefore = BigInt(Math.floor(Date.now() / 1000) + 3600);
     const signature = await from.signTypedData({
       domain: { name: "Stablerail USD", version: "1", chainId: 31337, verifyingContract: contracts.stablecoin },
-      types: {
-        TransferWithAuthorization: [
-          { name: "from", type: "address" },
-          { name: "to", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "validAfter", type: "uint256" },
-          { name: "validBefore", type: "uint256" },
-          { name: "nonce", type: "bytes32" },
-        ],
-      },
+      types: transferWithAuthorizationTypes,
       primaryType: "TransferWithAuthorization",
       message: { from: from.address, to, value, validAfter: 0n, validBefore, nonce },
     });

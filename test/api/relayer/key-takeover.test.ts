@@ -15,10 +15,9 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 import { eq } from "drizzle-orm";
-import { getAddress, type Address } from "viem";
+import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { writeDeployment } from "../../../lib/chain/deployments.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
 import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
@@ -30,7 +29,7 @@ import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
 import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, type WorkerProcess } from "./worker-process.ts";
+import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const [OPERATOR_KEY, RELAYER_KEY] = [HARDHAT_PRIVATE_KEYS[0], HARDHAT_PRIVATE_KEYS[1]];
 const RELAYER = privateKeyToAccount(RELAYER_KEY).address;
@@ -51,20 +50,7 @@ describe("Relayer keys of a crashed worker process", function () {
     await runMigrations(database, [ledgerMigrations, relayerMigrations]);
     rpc = await serveJsonRpc(f.chain.provider);
     deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-takeover-"));
-    const genesis = await f.chain.publicClient.getBlock({ blockNumber: 0n });
-    const at = (address: Address) => ({ address, blockNumber: 0 });
-    await writeDeployment(deploymentsDir, {
-      chainId: 31337,
-      genesisHash: genesis.hash,
-      startBlock: 0,
-      deployedAt: new Date().toISOString(),
-      contracts: {
-        Stablecoin: at(f.contracts.stablecoin),
-        StablerailForwarder: at(f.contracts.forwarder),
-        PaymentEscrow: at(f.contracts.paymentEscrow),
-        Settlement: at(f.contracts.settlement),
-      },
-    });
+    await writeFixtureDeployment(f, deploymentsDir);
   });
   after(async () => {
     await child?.kill();

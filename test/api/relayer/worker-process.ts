@@ -2,6 +2,9 @@ import { spawn } from "node:child_process";
 
 import { getAddress, type Address } from "viem";
 
+import { writeDeployment } from "../../../lib/chain/deployments.ts";
+import type { RelayerFixture } from "./fixture.ts";
+
 export type WorkerProcess = {
   /** Relayer keys and operator key the process leased, from its "relay workers started" log line. */
   started: Promise<{ relayers: Address[]; operator: Address | undefined }>;
@@ -76,4 +79,22 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Writes the fixture's contracts as `<dir>/31337.json`, the deployment file a worker process reads. */
+export async function writeFixtureDeployment(f: RelayerFixture, dir: string): Promise<void> {
+  const genesis = await f.chain.publicClient.getBlock({ blockNumber: 0n });
+  const at = (address: Address) => ({ address, blockNumber: 0 });
+  await writeDeployment(dir, {
+    chainId: 31337,
+    genesisHash: genesis.hash,
+    startBlock: 0,
+    deployedAt: new Date().toISOString(),
+    contracts: {
+      Stablecoin: at(f.contracts.stablecoin),
+      StablerailForwarder: at(f.contracts.forwarder),
+      PaymentEscrow: at(f.contracts.paymentEscrow),
+      Settlement: at(f.contracts.settlement),
+    },
+  });
 }

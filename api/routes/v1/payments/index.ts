@@ -1,4 +1,5 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { seqPage } from "../../../db/seq-page.ts";
+import { eq } from "drizzle-orm";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Address } from "viem";
@@ -18,14 +19,7 @@ import { reclaimPayment, reclaimTypedData } from "../../../merchants/reclaim-pay
 import { refundPayment, refundTypedData } from "../../../merchants/refund-payment.ts";
 import type { forwardRequestTypedData } from "../../../merchants/forward-request.ts";
 import { PaymentStateError } from "../../../merchants/errors.ts";
-import {
-  decodeSeqCursor,
-  encodeSeqCursor,
-  errorResponse,
-  idParam,
-  page,
-  paginationQuery,
-} from "../../../schemas/common.ts";
+import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 import {
   amountBody,
   createPaymentRequestBody,
@@ -115,21 +109,15 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
       const principal = request.principal!;
       const conditions = readsEverything(principal.role) ? [] : [eq(paymentRequests.merchantUserId, principal.userId)];
-      if (cursor) conditions.push(lt(paymentRequests.seq, decodeSeqCursor(cursor)));
-      const rows = await database.db
-        .select()
-        .from(paymentRequests)
-        .where(and(...conditions))
-        .orderBy(desc(paymentRequests.seq))
-        .limit(limit + 1);
-      const items = rows.slice(0, limit) as PaymentRequestRow[];
-      return {
-        items: await Promise.all(items.map(view)),
-        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
-      };
+      const { items, nextCursor } = await seqPage(
+        paymentRequests.seq,
+        conditions,
+        request.query,
+        (where, order, rows) => database.db.select().from(paymentRequests).where(where).orderBy(order).limit(rows),
+      );
+      return { items: await Promise.all((items as PaymentRequestRow[]).map(view)), nextCursor };
     },
   );
 

@@ -1,4 +1,5 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { seqPage } from "../../../db/seq-page.ts";
+import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
@@ -7,14 +8,7 @@ import { payoutBatches } from "../../../db/schema.ts";
 import { payoutView as showPayout } from "../../../merchants/payout-view.ts";
 import { submitPayout, type PayoutBatchRow } from "../../../merchants/submit-payout.ts";
 import { createPayoutBody, payoutView } from "../../../schemas/payouts.ts";
-import {
-  decodeSeqCursor,
-  encodeSeqCursor,
-  errorResponse,
-  idParam,
-  page,
-  paginationQuery,
-} from "../../../schemas/common.ts";
+import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
 const staff = ["operator", "auditor", "admin"] as const;
@@ -64,18 +58,10 @@ export const payoutRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
-      const rows = await database.db
-        .select()
-        .from(payoutBatches)
-        .where(and(...(cursor ? [lt(payoutBatches.seq, decodeSeqCursor(cursor))] : [])))
-        .orderBy(desc(payoutBatches.seq))
-        .limit(limit + 1);
-      const items = rows.slice(0, limit) as PayoutBatchRow[];
-      return {
-        items: await Promise.all(items.map(view)),
-        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
-      };
+      const { items, nextCursor } = await seqPage(payoutBatches.seq, [], request.query, (where, order, rows) =>
+        database.db.select().from(payoutBatches).where(where).orderBy(order).limit(rows),
+      );
+      return { items: await Promise.all((items as PayoutBatchRow[]).map(view)), nextCursor };
     },
   );
 

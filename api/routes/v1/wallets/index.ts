@@ -1,4 +1,5 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { seqPage } from "../../../db/seq-page.ts";
+import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Address } from "viem";
 import { z } from "zod";
@@ -17,8 +18,6 @@ import { verifyTransferAuthorization } from "../../../money/verify-transfer-auth
 import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
 import {
   addressInput,
-  decodeSeqCursor,
-  encodeSeqCursor,
   errorResponse,
   idParam,
   page,
@@ -114,20 +113,13 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query;
-      const conditions = [eq(wallets.userId, request.principal!.userId)];
-      if (cursor) conditions.push(lt(wallets.seq, decodeSeqCursor(cursor)));
-      const rows = await db
-        .select()
-        .from(wallets)
-        .where(and(...conditions))
-        .orderBy(desc(wallets.seq))
-        .limit(limit + 1);
-      const items = rows.slice(0, limit);
-      return {
-        items: items as z.input<typeof walletView>[],
-        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
-      };
+      const { items, nextCursor } = await seqPage(
+        wallets.seq,
+        [eq(wallets.userId, request.principal!.userId)],
+        request.query,
+        (where, order, rows) => db.select().from(wallets).where(where).orderBy(order).limit(rows),
+      );
+      return { items: items as z.input<typeof walletView>[], nextCursor };
     },
   );
 
@@ -376,16 +368,12 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId);
-      const { limit, cursor } = request.query;
-      const conditions = [eq(moneyMovements.walletId, wallet.id)];
-      if (cursor) conditions.push(lt(moneyMovements.seq, decodeSeqCursor(cursor)));
-      const rows = await db
-        .select()
-        .from(moneyMovements)
-        .where(and(...conditions))
-        .orderBy(desc(moneyMovements.seq))
-        .limit(limit + 1);
-      const items = rows.slice(0, limit);
+      const { items, nextCursor } = await seqPage(
+        moneyMovements.seq,
+        [eq(moneyMovements.walletId, wallet.id)],
+        request.query,
+        (where, order, rows) => db.select().from(moneyMovements).where(where).orderBy(order).limit(rows),
+      );
       const withStatus = await Promise.all(
         items.map(async (m) => {
           const relay = m.relayId ? await services.relay.getRelay(m.relayId) : undefined;
@@ -394,7 +382,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       );
       return {
         items: withStatus,
-        nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null,
+        nextCursor,
       };
     },
   );

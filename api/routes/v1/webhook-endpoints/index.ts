@@ -1,20 +1,14 @@
+import { seqPage } from "../../../db/seq-page.ts";
 import { randomBytes, randomUUID } from "node:crypto";
 
-import { and, desc, eq, lt } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../db/schema.ts";
 import { assertOwner } from "../../../plugins/auth.ts";
-import {
-  decodeSeqCursor,
-  encodeSeqCursor,
-  errorResponse,
-  idParam,
-  page,
-  paginationQuery,
-} from "../../../schemas/common.ts";
+import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 
 const endpointView = z.object({ id: z.string(), url: z.string(), createdAt: z.date() });
 const deliveryView = z.object({
@@ -100,17 +94,12 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const endpoint = await loadEndpoint(request, request.params.endpointId);
-      const { limit, cursor } = request.query;
-      const conditions = [eq(webhookDeliveries.endpointId, endpoint.id)];
-      if (cursor) conditions.push(lt(webhookDeliveries.seq, decodeSeqCursor(cursor)));
-      const rows = await db
-        .select()
-        .from(webhookDeliveries)
-        .where(and(...conditions))
-        .orderBy(desc(webhookDeliveries.seq))
-        .limit(limit + 1);
-      const items = rows.slice(0, limit);
-      return { items, nextCursor: rows.length > limit ? encodeSeqCursor(items[items.length - 1]!.seq) : null };
+      return seqPage(
+        webhookDeliveries.seq,
+        [eq(webhookDeliveries.endpointId, endpoint.id)],
+        request.query,
+        (where, order, rows) => db.select().from(webhookDeliveries).where(where).orderBy(order).limit(rows),
+      );
     },
   );
 };
