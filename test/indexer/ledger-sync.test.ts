@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { parseUnits, type Abi, type Account, type Address, type PublicClient } from "viem";
+import { getAddress, parseUnits, type Abi, type Account, type Address, type PublicClient } from "viem";
 
 import { getBalance } from "../../lib/ledger/queries/get-balance.ts";
+import { getBalances } from "../../lib/ledger/queries/get-balances.ts";
 import { getHistory } from "../../lib/ledger/queries/get-history.ts";
 import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
 import { getStatementCsv } from "../../lib/ledger/queries/get-statement-csv.ts";
@@ -69,6 +70,13 @@ describeEachEngine("Indexer ledger against the chain", (engine) => {
     expect(await getBalance(database, { chainId: 31337, account: holder, token, blockNumber: before })).to.equal(
       now + 1n,
     );
+    // Every token at once: the same balance at that block, and nothing before the account held any.
+    const past = await getBalances(database, { chainId: 31337, account: holder, blockNumber: before });
+    expect(past.map(({ token, balance }) => ({ token, balance }))).to.deep.equal([
+      { token: getAddress(token), balance: now + 1n },
+    ]);
+    expect(past[0]!.lastChangeBlock <= before).to.equal(true);
+    expect(await getBalances(database, { chainId: 31337, account: holder, blockNumber: 0n })).to.deep.equal([]);
 
     const first = await getHistory(database, { chainId: 31337, account: holder, limit: 1 });
     expect(first.items[0]!.transactionHash).to.equal(receipt.transactionHash);

@@ -28,10 +28,18 @@ export async function getBalances(
       ? await database.query<{ token: string; balance: string; block_number: string }>(
           sql`SELECT token, balance, block_number FROM account_balances WHERE chain_id = ${chainId} AND account = ${name} ORDER BY token`,
         )
-      : await database.query<{ token: string; balance: string; block_number: string }>(sql`
-          SELECT DISTINCT ON (token) token, balance_after AS balance, block_number FROM postings
-          WHERE chain_id = ${chainId} AND account = ${name} AND block_number <= ${blockNumber}
-          ORDER BY token, block_number DESC, log_index DESC, leg DESC`);
+      : // One index probe per token the account ever held (its latest posting at or before the
+        // block), so the cost does not grow with the account's history; a token first held after
+        // the block has no posting there and no row.
+        await database.query<{ token: string; balance: string; block_number: string }>(sql`
+          SELECT b.token, p.balance_after AS balance, p.block_number
+          FROM account_balances b CROSS JOIN LATERAL (
+            SELECT balance_after, block_number FROM postings p
+            WHERE p.chain_id = b.chain_id AND p.account = b.account AND p.token = b.token
+              AND p.block_number <= ${blockNumber}
+            ORDER BY p.block_number DESC, p.log_index DESC, p.leg DESC LIMIT 1) p
+          WHERE b.chain_id = ${chainId} AND b.account = ${name}
+          ORDER BY b.token`);
   return rows.map((row) => ({
     token: getAddress(row.token),
     balance: BigInt(row.balance),
