@@ -33,8 +33,8 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { enqueueRelay } from "../../api/relayer/enqueue-relay.ts";
-import { startRelayerWorkers } from "../../api/relayer/start-relayer-workers.ts";
-import { createRelayerFixture, logger, REDIS_URL } from "../../test/api/relayer/fixture.ts";
+
+import { createRelayerFixture } from "../../test/api/relayer/fixture.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { percentile, printConditions } from "../lib/conditions.ts";
 
@@ -45,15 +45,7 @@ const BATCH_SIZE = Number(process.env.BENCH_RELAYER_BATCH_SIZE ?? 1);
 const WARM_UP = 20;
 
 const f = await createRelayerFixture("bench");
-const workers = await startRelayerWorkers({
-  database: f.database,
-  redisUrl: REDIS_URL,
-  prefix: f.prefix,
-  publicClient: f.chain.publicClient,
-  logger,
-  contracts: f.contracts,
-  settings: f.settings({ concurrency: CONCURRENCY, batchSize: BATCH_SIZE }),
-});
+const workers = await f.startWorkers({ concurrency: CONCURRENCY, batchSize: BATCH_SIZE });
 // Hardhat's account #10: funded with ETH, used by neither the relayer (#0–#3) nor the token's roles (#0–#9).
 const direct = f.chain.wallet(privateKeyToAccount(HARDHAT_PRIVATE_KEYS[10]));
 const runId = randomBytes(4).toString("hex");

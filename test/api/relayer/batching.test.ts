@@ -10,9 +10,9 @@ import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay, relayIdFor } from "../../../api/relayer/enqueue-relay.ts";
 import { estimateFees } from "../../../api/relayer/fees.ts";
 import type { Relay } from "../../../api/relayer/relay-status.ts";
-import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { createRelayerFixture, type RelayerFixture } from "./fixture.ts";
 
 type Transfer = Awaited<ReturnType<RelayerFixture["signTransfer"]>>;
 
@@ -69,16 +69,8 @@ describe("createBatchCollector", () => {
 
 /** Starts workers on the fixture's chain with batching settings. */
 const startWorkers = (f: RelayerFixture, overrides: Parameters<RelayerFixture["settings"]>[0]) =>
-  startRelayerWorkers({
-    database: f.database,
-    redisUrl: REDIS_URL,
-    prefix: f.prefix,
-    publicClient: f.chain.publicClient,
-    logger,
-    contracts: f.contracts,
-    // Account #3 is the token's freezer: the tests send from it, so no relayer key uses it.
-    settings: f.settings({ relayerKeys: [HARDHAT_PRIVATE_KEYS[1], HARDHAT_PRIVATE_KEYS[2]], ...overrides }),
-  });
+  // Account #3 is the token's freezer: the tests send from it, so no relayer key uses it.
+  f.startWorkers({ relayerKeys: [HARDHAT_PRIVATE_KEYS[1], HARDHAT_PRIVATE_KEYS[2]], ...overrides });
 
 const enqueueAll = (workers: RelayerWorkers, label: string, transfers: Transfer[]) =>
   Promise.all(

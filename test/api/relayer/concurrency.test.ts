@@ -42,11 +42,11 @@ import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { createRelayQueue, type RelayQueue } from "../../../api/relayer/queue.ts";
-import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { createRelayerFixture, REDIS_URL, type RelayerFixture } from "./fixture.ts";
 import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const TRANSFERS = 500;
@@ -178,14 +178,8 @@ for (const batchSize of [1, 8]) {
         RELAYER_BATCH_SIZE: String(batchSize),
         RELAYER_BATCH_WAIT_MS: "50",
       });
-      local = await startRelayerWorkers({
-        database,
-        redisUrl: REDIS_URL,
-        prefix: f.prefix,
-        publicClient: f.chain.publicClient,
-        logger,
-        contracts: f.contracts,
-        settings: f.settings({
+      local = await f.startWorkers(
+        {
           relayerKeys: [KEY_1, KEY_2],
           operatorKey: OPERATOR_KEY,
           concurrency: 16,
@@ -193,8 +187,9 @@ for (const batchSize of [1, 8]) {
           leaseMs: 15_000,
           batchSize,
           batchWaitMs: 50,
-        }),
-      });
+        },
+        database,
+      );
       childKeys = await child.started;
       otherProducer = createRelayQueue({ redis: REDIS_URL, prefix: f.prefix });
 

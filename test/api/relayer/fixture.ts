@@ -10,11 +10,13 @@ import { getAddress, toHex, type Address, type Hex, type PrivateKeyAccount } fro
 
 import { transferWithAuthorizationTypes } from "../../../lib/chain/typed-data.ts";
 import type { RelayerSettings } from "../../../lib/config/relayer.ts";
+import type { Database } from "../../../lib/db/database.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { createLogger } from "../../../lib/logging/logger.ts";
 import type { RelayContracts } from "../../../api/relayer/build-call.ts";
 import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { getRelay } from "../../../api/relayer/get-relay.ts";
+import { startRelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import type { Relay } from "../../../api/relayer/relay-status.ts";
 import { createTestChain, HARDHAT_PRIVATE_KEYS, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase } from "../../helpers/database.ts";
@@ -83,6 +85,18 @@ export async function createRelayerFixture(label: string) {
     };
   };
 
+  /** Starts this process's relay workers on the fixture's chain and contracts (its PGlite database unless another is given). */
+  const startWorkers = (overrides: Partial<RelayerSettings> = {}, on: Database = database) =>
+    startRelayerWorkers({
+      database: on,
+      redisUrl: REDIS_URL,
+      prefix,
+      publicClient: chain.publicClient,
+      logger,
+      contracts,
+      settings: settings(overrides),
+    });
+
   /** Polls until the relay reaches one of `statuses`. */
   const waitForRelay = async (
     relayId: string,
@@ -109,6 +123,7 @@ export async function createRelayerFixture(label: string) {
     database,
     prefix,
     settings,
+    startWorkers,
     signTransfer,
     waitForRelay,
     accountOf,

@@ -24,11 +24,11 @@ import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { getRelay } from "../../../api/relayer/get-relay.ts";
-import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { createRelayerFixture, REDIS_URL, type RelayerFixture } from "./fixture.ts";
 import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const [OPERATOR_KEY, RELAYER_KEY] = [HARDHAT_PRIVATE_KEYS[0], HARDHAT_PRIVATE_KEYS[1]];
@@ -105,15 +105,10 @@ describe("Relayer keys of a crashed worker process", function () {
       relayers: [RELAYER],
       operator: privateKeyToAccount(OPERATOR_KEY).address,
     });
-    survivor = await startRelayerWorkers({
+    survivor = await f.startWorkers(
+      { relayerKeys: [RELAYER_KEY], operatorKey: OPERATOR_KEY, leaseMs: LEASE_MS },
       database,
-      redisUrl: REDIS_URL,
-      prefix: f.prefix,
-      publicClient: f.chain.publicClient,
-      logger,
-      contracts: f.contracts,
-      settings: f.settings({ relayerKeys: [RELAYER_KEY], operatorKey: OPERATOR_KEY, leaseMs: LEASE_MS }),
-    });
+    );
     expect(survivor.keys).to.deep.equal([]);
 
     // While the first process lives, it relays (the survivor holds no key and consumes nothing).

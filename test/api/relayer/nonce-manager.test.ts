@@ -8,7 +8,7 @@ import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { acquireKeyLease } from "../../../api/relayer/key-lease.ts";
 import { RelayerKey } from "../../../api/relayer/relayer-key.ts";
-import { startRelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
 
@@ -136,15 +136,7 @@ describe("Replacement of a stuck transaction", function () {
   after(async () => f.close());
 
   it("replaces a transaction not mined in time at the same nonce with fees raised by at least 10%", async () => {
-    const workers = await startRelayerWorkers({
-      database: f.database,
-      redisUrl: REDIS_URL,
-      prefix: f.prefix,
-      publicClient: f.chain.publicClient,
-      logger,
-      contracts: f.contracts,
-      settings: f.settings({ replaceAfterMs: 300, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] }),
-    });
+    const workers = await f.startWorkers({ replaceAfterMs: 300, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
     try {
       await f.chain.testClient.setAutomine(false);
       const request = await f.signTransfer(f.alice, f.bob.address, 11n);
@@ -179,15 +171,7 @@ describe("Replacement of a stuck transaction", function () {
 
   it("fails a relay whose nonce another transaction of the key took, instead of waiting for ever", async () => {
     const relayer = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[1]);
-    const workers = await startRelayerWorkers({
-      database: f.database,
-      redisUrl: REDIS_URL,
-      prefix: f.prefix,
-      publicClient: f.chain.publicClient,
-      logger,
-      contracts: f.contracts,
-      settings: f.settings({ replaceAfterMs: 60_000, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] }),
-    });
+    const workers = await f.startWorkers({ replaceAfterMs: 60_000, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
     try {
       const bobBefore = await f.token.balanceOf(f.bob.address);
       await f.chain.testClient.setAutomine(false);

@@ -4,8 +4,8 @@ import { encodeFunctionData, toHex } from "viem";
 import { stablecoinAbi } from "../../../lib/chain/abis/stablecoin.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { listDeadLetters } from "../../../api/relayer/list-relays.ts";
-import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import { createRelayerFixture, type RelayerFixture } from "./fixture.ts";
 
 describe("Relay workers", function () {
   this.timeout(120_000);
@@ -14,15 +14,7 @@ describe("Relay workers", function () {
 
   before(async () => {
     f = await createRelayerFixture("worker");
-    workers = await startRelayerWorkers({
-      database: f.database,
-      redisUrl: REDIS_URL,
-      prefix: f.prefix,
-      publicClient: f.chain.publicClient,
-      logger,
-      contracts: f.contracts,
-      settings: f.settings({ allowlist: undefined }),
-    });
+    workers = await f.startWorkers({ allowlist: undefined });
   });
   after(async () => {
     await workers.close();
@@ -100,15 +92,7 @@ describe("Relay policies", function () {
 
   before(async () => {
     f = await createRelayerFixture("policy");
-    workers = await startRelayerWorkers({
-      database: f.database,
-      redisUrl: REDIS_URL,
-      prefix: f.prefix,
-      publicClient: f.chain.publicClient,
-      logger,
-      contracts: f.contracts,
-      settings: f.settings({ allowlist: [f.bob.address] }),
-    });
+    workers = await f.startWorkers({ allowlist: [f.bob.address] });
   });
   after(async () => {
     await workers.close();
