@@ -69,17 +69,31 @@ export async function deployStablerail({
   fresh: boolean;
 }): Promise<Deployment> {
   const deploymentId = `stablerail-${chainId}`;
-  if (fresh) await rm(join(process.cwd(), "ignition", "deployments", deploymentId), { recursive: true, force: true });
+  const journal = join(process.cwd(), "ignition", "deployments", deploymentId);
+  if (fresh) await rm(journal, { recursive: true, force: true });
   // Compile first (incremental): a fresh clone has no artifacts yet.
   await hre.tasks.getTask("build").run({ quiet: true });
   const startBlock = Number(await publicClient.getBlockNumber()) + 1;
   const connection = await network.create("localhost");
   try {
-    const deployed = (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<
-      string,
-      { getAddress: () => Promise<string> }
-    >;
-    const addresses = await contractAddresses(deployed);
+    const deploy = async () =>
+      contractAddresses(
+        (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<
+          string,
+          { getAddress: () => Promise<string> }
+        >,
+      );
+    let addresses = await deploy();
+    // Ignition trusts its journal: one left by another chain instance (an earlier local chain, a
+    // `hardhat node` since stopped) reports contracts that are not on this chain. Then the journal
+    // is dropped and the module deployed for real.
+    const missing = await Promise.all(
+      Object.values(addresses).map(async (address) => !(await hasCode(publicClient, address))),
+    );
+    if (missing.some(Boolean)) {
+      await rm(journal, { recursive: true, force: true });
+      addresses = await deploy();
+    }
     const blocks = await creationBlocks(publicClient, startBlock);
     const contracts = {} as Deployment["contracts"];
     for (const name of contractNames) {

@@ -49,6 +49,16 @@ async function waitForReady(started: Started, timeoutMs = 150_000): Promise<void
   }
 }
 
+/** The code at `address` on the chain at `rpcUrl` ("0x" when there is none). */
+async function codeAt(rpcUrl: string, address: string): Promise<string> {
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getCode", params: [address, "latest"] }),
+  });
+  return ((await response.json()) as { result: string }).result;
+}
+
 async function stop(started: Started): Promise<number | null> {
   started.child.kill("SIGINT");
   return started.exited;
@@ -95,6 +105,7 @@ describe("npm start (the local stack)", function () {
       contracts: { Stablecoin: { address: string } };
     };
     expect(output).to.contain(deployment.contracts.Stablecoin.address);
+    expect(await codeAt(env.RPC_URL!, deployment.contracts.Stablecoin.address)).not.to.equal("0x");
 
     const ready = await fetch(`http://127.0.0.1:${env.API_PORT}/ready`);
     expect(ready.status).to.equal(200);
@@ -114,9 +125,19 @@ describe("npm start (the local stack)", function () {
   });
 
   it("reuses the data on a second start: the user created before still authenticates", async () => {
+    // The local chain is new at each start. With the deployment file gone, Ignition's journal of the
+    // first start (it stays in ignition/deployments/) still describes the old chain: the contracts
+    // must be deployed for real, not taken from the journal.
+    await rm(join(dataDir, "deployments"), { recursive: true, force: true });
     const second = startStack(env);
     running.push(second);
     await waitForReady(second);
+    const deployment = JSON.parse(await readFile(join(dataDir, "deployments", "31337.json"), "utf8")) as {
+      contracts: Record<string, { address: string }>;
+    };
+    for (const { address } of Object.values(deployment.contracts)) {
+      expect(await codeAt(env.RPC_URL!, address), address).not.to.equal("0x");
+    }
     expect(second.output(), "no new admin key on a reused database").not.to.match(/^admin key /m);
     const me = await fetch(`http://127.0.0.1:${env.API_PORT}/v1/users/me`, {
       headers: { authorization: `Bearer ${env.TEST_USER_KEY}` },
