@@ -14,6 +14,7 @@ import { AuthenticationError, ConflictError, PermissionError } from "../errors/a
 const statusByCode: Record<string, number> = {
   VALIDATION_FAILED: 400,
   IDEMPOTENCY_KEY_MISSING: 400,
+  IDEMPOTENCY_KEY_INVALID: 400,
   LEDGER_CURSOR_INVALID: 400,
   CURSOR_INVALID: 400,
   RELAY_NOT_CANCELLABLE: 409,

@@ -60,10 +60,16 @@ export const idempotencyPlugin = fp(
     app.addHook("preHandler", async (request, reply) => {
       if (!request.routeOptions.config.idempotent) return;
       const key = request.headers["idempotency-key"];
-      if (typeof key !== "string" || !KEY_PATTERN.test(key)) {
+      if (typeof key !== "string") {
         throw new ValidationError(
           "IDEMPOTENCY_KEY_MISSING",
           "This request moves money: send an Idempotency-Key header (8-255 of A-Z a-z 0-9 _ : . -)",
+        );
+      }
+      if (!KEY_PATTERN.test(key)) {
+        throw new ValidationError(
+          "IDEMPOTENCY_KEY_INVALID",
+          "The Idempotency-Key must be 8-255 characters of A-Z a-z 0-9 _ : . - (a UUID is a good choice)",
         );
       }
       const owner = request.principal?.userId ?? "anonymous";

@@ -221,12 +221,19 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     expect((await send(otherWallet.id, { to: recipient, amount: "1" }, key, other.key)).status).to.equal(202);
   });
 
-  it("answers 400 IDEMPOTENCY_KEY_MISSING when a money POST has no Idempotency-Key", async () => {
+  it("answers 400 IDEMPOTENCY_KEY_MISSING without an Idempotency-Key, IDEMPOTENCY_KEY_INVALID with a malformed one", async () => {
     await expectNothingMoved(
       await send(custodial.id, { to: recipient, amount: "1" }, null),
       400,
       "IDEMPOTENCY_KEY_MISSING",
     );
+    for (const malformed of ["k1", "has space in it", "x".repeat(256)]) {
+      await expectNothingMoved(
+        await send(custodial.id, { to: recipient, amount: "1" }, malformed),
+        400,
+        "IDEMPOTENCY_KEY_INVALID",
+      );
+    }
   });
 
   for (const [title, body] of [
