@@ -105,6 +105,17 @@ export class RelayerKey {
   send(call: RelayCall, gas: bigint, fees: Fees, relayIds: string[]): Promise<SentTransaction> {
     return this.exclusive(async () => {
       if (!(await this.lease.stillHeld())) throw new RelayerLeaseLostError(this.address);
+      // The chain may know more of this key's transactions than we do: the key used outside the
+      // relayer (a script with the deployer's key on a local chain). Those nonces are spent, so we
+      // move past them — never below our own count, which would reuse a nonce of ours.
+      const onChain = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+      if (onChain > this.nextNonce) {
+        this.logger.warn(
+          { relayer: this.address, expected: this.nextNonce, onChain },
+          "the key sent transactions outside the relayer; continuing after them",
+        );
+        this.nextNonce = onChain;
+      }
       const nonce = this.nextNonce;
       const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, () => {
         this.nextNonce = nonce + 1;

@@ -211,4 +211,38 @@ describe("Replacement of a stuck transaction", function () {
       await workers.close();
     }
   });
+
+  it("continues after transactions the key sent outside the relayer instead of colliding with them", async () => {
+    const relayer = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[1]);
+    const workers = await f.startWorkers({ relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
+    try {
+      const warmUp = await enqueueRelay(workers.queue, {
+        idempotencyKey: "outside.warm",
+        request: await f.signTransfer(f.alice, f.bob.address, 1n),
+        requestedBy: "u1",
+      });
+      expect((await f.waitForRelay(warmUp.relayId)).status).to.equal("confirmed");
+      // Two transactions from the relayer's key that the relayer knows nothing of.
+      for (let i = 0; i < 2; i++) {
+        const hash = await f.chain.wallet(relayer).sendTransaction({
+          account: relayer,
+          chain: f.chain.publicClient.chain,
+          to: relayer.address,
+          value: 0n,
+        });
+        await f.chain.publicClient.waitForTransactionReceipt({ hash });
+      }
+      const after = await enqueueRelay(workers.queue, {
+        idempotencyKey: "outside.after",
+        request: await f.signTransfer(f.alice, f.bob.address, 2n),
+        requestedBy: "u1",
+      });
+      const relay = await f.waitForRelay(after.relayId);
+      expect(relay.status, relay.errorMessage ?? "").to.equal("confirmed");
+      const count = await f.chain.publicClient.getTransactionCount({ address: relayer.address });
+      expect(relay.nonce).to.equal(count - 1);
+    } finally {
+      await workers.close();
+    }
+  });
 });
