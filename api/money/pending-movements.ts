@@ -35,6 +35,11 @@ export async function listPendingMovements(services: AppServices, walletId: stri
       await settle(services, movement.id, relay.state);
       continue;
     }
+    // A refund's allowance step (a permit) is confirmed on chain but writes no journal entry: done.
+    if (relay?.state === "confirmed" && (movement.details as { step?: string } | null)?.step === "allowance") {
+      await settle(services, movement.id, "confirmed");
+      continue;
+    }
     if (relay?.state === "confirmed" && relay.transactionHash) {
       const entries = await getTransaction(database, {
         chainId: services.chainId,
@@ -54,6 +59,10 @@ export async function listPendingMovements(services: AppServices, walletId: stri
   return pending;
 }
 
-async function settle(services: AppServices, id: string, status: "failed" | "dead" | "indexed"): Promise<void> {
+async function settle(
+  services: AppServices,
+  id: string,
+  status: "failed" | "dead" | "indexed" | "confirmed",
+): Promise<void> {
   await services.database.db.update(moneyMovements).set({ status }).where(eq(moneyMovements.id, id));
 }

@@ -189,6 +189,11 @@ describe("/v1/payments", () => {
       view = (await get(`/${request.id}`, payer.key)).body;
       expect(view.payment).to.include({ captured: (5n * ONE).toString(), refunded: (3n * ONE).toString() });
       expect(view.pending).to.deep.equal([]);
+      // Nothing stays pending in the merchant's wallet either: the permit step writes no ledger entry.
+      const merchantBalances = await api.request("GET", `/v1/wallets/${merchantWallet.id}/balances`, {
+        key: merchant.key,
+      });
+      expect(merchantBalances.body.pending).to.deep.equal([]);
 
       // The payer's wallet history shows the authorization and the refund from the ledger.
       const history = (await api.request("GET", `/v1/wallets/${payerWallet.id}/history`, { key: payer.key })).body;
