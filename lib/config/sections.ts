@@ -19,7 +19,9 @@ export const commonEnv = defineEnvSection(
     DATA_DIR: z
       .string()
       .default(".stablerail")
-      .describe("Folder for local state: embedded database, deployments, Redis data (git-ignored)"),
+      .describe(
+        "Folder for local state: the Redis data of a redis-server started by npm start and the generated key-encryption key (git-ignored; PGLITE_DIR and DEPLOYMENTS_DIR are set on their own)",
+      ),
   },
   (env) => ({ logLevel: env.LOG_LEVEL, dataDir: resolve(env.DATA_DIR) }),
 );
