@@ -26,7 +26,7 @@ export type CreatePaymentRequestInput = {
  * @throws ConflictError PAYMENT_REFERENCE_TAKEN when the merchant already used the reference
  */
 export async function createPaymentRequest(
-  services: Pick<AppServices, "database" | "tokenReads" | "contracts" | "operator">,
+  services: Pick<AppServices, "database" | "tokenReads" | "contracts" | "operator" | "settings">,
   input: CreatePaymentRequestInput,
 ): Promise<PaymentRequestRow> {
   const db = services.database.db;
@@ -50,6 +50,7 @@ export async function createPaymentRequest(
     amount: input.amount,
     authorizationExpiry,
     refundExpiry: authorizationExpiry + input.refundWindowSeconds,
+    fee: services.settings.paymentFee,
   });
   const [row] = await db
     .insert(paymentRequests)

@@ -27,12 +27,15 @@ export type NewPaymentTermsParameters = {
   amount: bigint;
   authorizationExpiry: number;
   refundExpiry: number;
+  /** The platform fee (API_PAYMENT_FEE_BPS) taken from every capture; none when absent. */
+  fee?: { bps: number; receiver: Address } | undefined;
 };
 
 /**
  * The terms the API fixes for a new payment request: the relayer's operator, the merchant's wallet,
- * the token, `maxAmount` = the requested amount, the expiries, no fee (bounds zero, no receiver:
- * no fee configuration exists yet) and a random salt. The payer stays the zero address until paid.
+ * the token, `maxAmount` = the requested amount, the expiries, the platform fee as both fee bounds
+ * (so every capture takes exactly it; none when unset) and a random salt. The payer stays the zero
+ * address until paid.
  */
 export function newPaymentTerms(p: NewPaymentTermsParameters): StoredPaymentTerms {
   return {
@@ -43,9 +46,9 @@ export function newPaymentTerms(p: NewPaymentTermsParameters): StoredPaymentTerm
     maxAmount: p.amount.toString(),
     authorizationExpiry: p.authorizationExpiry,
     refundExpiry: p.refundExpiry,
-    minFeeBps: 0,
-    maxFeeBps: 0,
-    feeReceiver: zeroAddress,
+    minFeeBps: p.fee?.bps ?? 0,
+    maxFeeBps: p.fee?.bps ?? 0,
+    feeReceiver: p.fee?.receiver ?? zeroAddress,
     salt: BigInt(`0x${randomBytes(32).toString("hex")}`).toString(),
   };
 }

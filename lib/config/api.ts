@@ -1,7 +1,9 @@
+import type { Address } from "viem";
 import { z } from "zod";
 
+import { ConfigError } from "../errors/config-error.ts";
 import { defineEnvSection } from "./env-section.ts";
-import { positiveIntField, portField } from "./fields.ts";
+import { addressField, nonNegativeIntField, positiveIntField, portField } from "./fields.ts";
 
 const hex32 = z
   .string()
@@ -37,6 +39,15 @@ export const apiEnv = defineEnvSection(
       .default(86_400)
       .describe("How long Idempotency-Key results are kept (at least 24 hours)"),
     API_SIWE_DOMAIN: z.string().default("localhost").describe("Domain that Sign-In with Ethereum messages must name"),
+    API_PAYMENT_FEE_BPS: nonNegativeIntField
+      .max(10_000, "must be at most 10000 (100 %)")
+      .default(0)
+      .describe(
+        "Platform fee on every captured escrow payment, in basis points (0 = none); fixed in each payment's terms",
+      ),
+    API_PAYMENT_FEE_RECEIVER: addressField
+      .optional()
+      .describe("Address that receives the platform fee; required when API_PAYMENT_FEE_BPS is above 0"),
   },
   (env) => ({
     host: env.API_HOST,
@@ -48,7 +59,19 @@ export const apiEnv = defineEnvSection(
     rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     idempotencyTtlSeconds: Math.max(env.API_IDEMPOTENCY_TTL_SECONDS, 86_400),
     siweDomain: env.API_SIWE_DOMAIN,
+    paymentFee: paymentFeeOf(env.API_PAYMENT_FEE_BPS, env.API_PAYMENT_FEE_RECEIVER),
   }),
 );
+
+/** The platform fee, or undefined for none. @throws ConfigError when a fee has no receiver */
+function paymentFeeOf(bps: number, receiver: Address | undefined): { bps: number; receiver: Address } | undefined {
+  if (bps === 0) return undefined;
+  if (!receiver) {
+    throw new ConfigError([
+      { variable: "API_PAYMENT_FEE_RECEIVER", problem: `required when API_PAYMENT_FEE_BPS is ${bps}` },
+    ]);
+  }
+  return { bps, receiver };
+}
 
 export type ApiSettings = ReturnType<typeof apiEnv.toSettings>;

@@ -2,6 +2,9 @@ import { readFile } from "node:fs/promises";
 
 import { expect } from "chai";
 
+import { getAddress } from "viem";
+
+import { apiEnv } from "../../lib/config/api.ts";
 import { loadConfig } from "../../lib/config/env-section.ts";
 import { chainEnv, commonEnv, databaseEnv, redisEnv } from "../../lib/config/sections.ts";
 import { ConfigError } from "../../lib/errors/config-error.ts";
@@ -47,6 +50,30 @@ describe("loadConfig", () => {
     expect(error.code).to.equal("CONFIG_INVALID");
     expect(error.issues.map((issue) => issue.variable).sort()).to.deep.equal(["CHAIN_ID", "DATABASE_URL", "LOG_LEVEL"]);
     expect(error.message).to.contain("DATABASE_URL: must be a postgres:// or postgresql:// URL");
+  });
+
+  it("takes a platform fee only with a receiver, and none by default", () => {
+    expect(loadConfig({ api: apiEnv }, {}).api.paymentFee).to.equal(undefined);
+    const receiver = "0x000000000000000000000000000000000000fEE5";
+    expect(
+      loadConfig({ api: apiEnv }, { API_PAYMENT_FEE_BPS: "250", API_PAYMENT_FEE_RECEIVER: receiver.toLowerCase() }).api
+        .paymentFee,
+    ).to.deep.equal({ bps: 250, receiver: getAddress(receiver) });
+    for (const [env, variable] of [
+      [{ API_PAYMENT_FEE_BPS: "250" }, "API_PAYMENT_FEE_RECEIVER"],
+      [{ API_PAYMENT_FEE_BPS: "10001", API_PAYMENT_FEE_RECEIVER: receiver }, "API_PAYMENT_FEE_BPS"],
+      [{ API_PAYMENT_FEE_BPS: "2.5", API_PAYMENT_FEE_RECEIVER: receiver }, "API_PAYMENT_FEE_BPS"],
+      [{ API_PAYMENT_FEE_BPS: "1", API_PAYMENT_FEE_RECEIVER: "0x1234" }, "API_PAYMENT_FEE_RECEIVER"],
+    ] as const) {
+      let caught: unknown;
+      try {
+        loadConfig({ api: apiEnv }, env);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, JSON.stringify(env)).to.be.instanceOf(ConfigError);
+      expect((caught as ConfigError).issues.map((issue) => issue.variable)).to.deep.equal([variable]);
+    }
   });
 });
 

@@ -51,6 +51,8 @@ export type ApiFixtureOptions = {
   engine?: "pglite" | "postgres";
   /** "workers" (default): the real relayer workers send each relay; "queue": relays are only queued (no worker). */
   relay?: "workers" | "queue";
+  /** API_PAYMENT_FEE_BPS and API_PAYMENT_FEE_RECEIVER (no platform fee when absent). */
+  paymentFee?: { bps: number; receiver: Address };
 };
 
 export async function createApiFixture(label: string, overrides: ApiFixtureOptions = {}) {
@@ -87,7 +89,15 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   // loadConfig's section typing rejects concrete sections under tsc (reported to the lead); parse each directly.
   const config = {
     api: apiEnv.toSettings(
-      z.object(apiEnv.shape).parse({ API_RATE_LIMIT_PER_MINUTE: String(overrides.rateLimitPerMinute ?? 10_000) }),
+      z.object(apiEnv.shape).parse({
+        API_RATE_LIMIT_PER_MINUTE: String(overrides.rateLimitPerMinute ?? 10_000),
+        ...(overrides.paymentFee
+          ? {
+              API_PAYMENT_FEE_BPS: String(overrides.paymentFee.bps),
+              API_PAYMENT_FEE_RECEIVER: overrides.paymentFee.receiver,
+            }
+          : {}),
+      }),
     ),
     indexer: indexerEnv.toSettings(z.object(indexerEnv.shape).parse({})),
   };
