@@ -17,7 +17,6 @@ import type { PaymentRequestRow } from "../../../merchants/load-payment-request.
 import { receiveAuthorizationTypedData } from "../../../merchants/receive-authorization.ts";
 import { reclaimPayment, reclaimTypedData } from "../../../merchants/reclaim-payment.ts";
 import { refundPayment, refundTypedData } from "../../../merchants/refund-payment.ts";
-import type { forwardRequestTypedData } from "../../../merchants/forward-request.ts";
 import { PaymentStateError } from "../../../merchants/errors.ts";
 import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 import {
@@ -34,6 +33,7 @@ import {
   refundTypedDataQuery,
   refundTypedDataView,
 } from "../../../schemas/payments.ts";
+import { typedDataJson } from "../../../schemas/typed-data-json.ts";
 import { movementView } from "../../../schemas/wallets.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
 
@@ -42,26 +42,6 @@ const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404
 const moneyErrors = { ...errors, 409: errorResponse, 422: errorResponse, 503: errorResponse };
 const idempotencyHeader = z.object({ "idempotency-key": z.string().optional() }).loose();
 const readers = ["user", "merchant", "operator", "auditor", "admin"] as const;
-
-/** A forward request's typed data as JSON (uint256 as decimal strings). */
-function forwardRequestView({
-  domain,
-  types,
-  primaryType,
-  message,
-}: Awaited<ReturnType<typeof forwardRequestTypedData>>) {
-  return {
-    domain,
-    types: { ForwardRequest: [...types.ForwardRequest] },
-    primaryType,
-    message: {
-      ...message,
-      value: message.value.toString(),
-      gas: message.gas.toString(),
-      nonce: message.nonce.toString(),
-    },
-  };
-}
 
 /**
  * Payment requests: merchants create them with escrow terms fixed by the API; payers pay them
@@ -155,28 +135,16 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       if (window.now >= BigInt(terms.authorizationExpiry)) {
         throw new PaymentStateError("PAYMENT_REQUEST_EXPIRED", "This payment request has expired");
       }
-      const { domain, types, primaryType, message } = receiveAuthorizationTypedData(
-        await services.tokenReads.domain(),
-        {
+      return typedDataJson(
+        receiveAuthorizationTypedData(await services.tokenReads.domain(), {
           from: wallet.address as Address,
           to: services.contracts.paymentEscrow,
           value: BigInt(row.amount),
           validAfter: window.validAfter,
           validBefore: window.validBefore,
           nonce: paymentId,
-        },
-      );
-      return {
-        domain,
-        types: { ReceiveWithAuthorization: [...types.ReceiveWithAuthorization] },
-        primaryType,
-        message: {
-          ...message,
-          value: message.value.toString(),
-          validAfter: message.validAfter.toString(),
-          validBefore: message.validBefore.toString(),
-        },
-      };
+        }),
+      ) as z.input<typeof payTypedDataView>;
     },
   );
 
@@ -314,19 +282,9 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         request.query.amount,
       );
       return {
-        permit: permit && {
-          domain: permit.domain,
-          types: { Permit: [...permit.types.Permit] },
-          primaryType: permit.primaryType,
-          message: {
-            ...permit.message,
-            value: permit.message.value.toString(),
-            nonce: permit.message.nonce.toString(),
-            deadline: permit.message.deadline.toString(),
-          },
-        },
-        forwardRequest: forwardRequestView(forwardRequest),
-      };
+        permit: permit && typedDataJson(permit),
+        forwardRequest: typedDataJson(forwardRequest),
+      } as z.input<typeof refundTypedDataView>;
     },
   );
 
@@ -352,22 +310,9 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
       const wallet = await payerWallet(request, row);
-      const { domain, types, primaryType, message } = await reclaimTypedData(
-        services,
-        await loadPaidPayment(services, row),
-        wallet,
-      );
-      return {
-        domain,
-        types: { ForwardRequest: [...types.ForwardRequest] },
-        primaryType,
-        message: {
-          ...message,
-          value: message.value.toString(),
-          gas: message.gas.toString(),
-          nonce: message.nonce.toString(),
-        },
-      };
+      return typedDataJson(await reclaimTypedData(services, await loadPaidPayment(services, row), wallet)) as z.input<
+        typeof forwardRequestTypedDataView
+      >;
     },
   );
 

@@ -34,6 +34,7 @@ import {
   typedDataView,
   walletView,
 } from "../../../schemas/wallets.ts";
+import { typedDataJson } from "../../../schemas/typed-data-json.ts";
 import { createCustodialWallet } from "../../../wallets/create-custodial-wallet.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
 import { signCustodialTransfer } from "../../../wallets/sign-custodial-transfer.ts";
@@ -253,28 +254,16 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
       const now = await services.tokenReads.chainTime();
-      const { domain, types, primaryType, message } = transferAuthorizationTypedData(
-        await services.tokenReads.domain(),
-        {
+      return typedDataJson(
+        transferAuthorizationTypedData(await services.tokenReads.domain(), {
           from: wallet.address as `0x${string}`,
           to: request.query.to,
           value: request.query.amount,
           validAfter: request.query.validAfter ?? 0n,
           validBefore: request.query.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds),
           nonce: randomAuthorizationNonce(),
-        },
-      );
-      return {
-        domain,
-        types: { TransferWithAuthorization: [...types.TransferWithAuthorization] },
-        primaryType,
-        message: {
-          ...message,
-          value: message.value.toString(),
-          validAfter: message.validAfter.toString(),
-          validBefore: message.validBefore.toString(),
-        },
-      };
+        }),
+      ) as z.input<typeof typedDataView>;
     },
   );
 
