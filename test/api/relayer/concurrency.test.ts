@@ -44,10 +44,10 @@ import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { createRelayQueue, type RelayQueue } from "../../../api/relayer/queue.ts";
 import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
-import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { createTestDatabase } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
 import { createRelayerFixture, REDIS_URL, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
+import { spawnWorkerProcess, workerProcessEnv, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const TRANSFERS = 500;
 const RETRIED = 10;
@@ -158,26 +158,22 @@ for (const batchSize of [1, 8]) {
       startBlock = await f.chain.publicClient.getBlockNumber({ cacheTime: 0 });
 
       // Both instances start at once and race for the leases on key #2 and the operator key.
-      child = spawnWorkerProcess({
-        LOG_LEVEL: "info",
-        DATA_DIR: deploymentsDir,
-        RPC_URL: rpc.url,
-        CHAIN_ID: "31337",
-        DEPLOYMENTS_DIR: deploymentsDir,
-        DATABASE_URL: TEST_POSTGRES_URL,
-        DATABASE_SCHEMA: database.schema,
-        DATABASE_POOL_SIZE: "5",
-        REDIS_URL,
-        REDIS_PREFIX: f.prefix,
-        RELAYER_PRIVATE_KEYS: [KEY_2, KEY_3].join(","),
-        RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
-        RELAYER_CONCURRENCY: "16",
-        RELAYER_CONFIRMATIONS: "0",
-        RELAYER_REPLACE_AFTER_MS: "60000",
-        RELAYER_LEASE_MS: "15000",
-        RELAYER_BATCH_SIZE: String(batchSize),
-        RELAYER_BATCH_WAIT_MS: "50",
-      });
+      child = spawnWorkerProcess(
+        workerProcessEnv(f, {
+          rpcUrl: rpc.url,
+          dir: deploymentsDir,
+          schema: database.schema,
+          relayer: {
+            RELAYER_PRIVATE_KEYS: [KEY_2, KEY_3].join(","),
+            RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+            RELAYER_CONCURRENCY: "16",
+            RELAYER_REPLACE_AFTER_MS: "60000",
+            RELAYER_LEASE_MS: "15000",
+            RELAYER_BATCH_SIZE: String(batchSize),
+            RELAYER_BATCH_WAIT_MS: "50",
+          },
+        }),
+      );
       local = await f.startWorkers(
         {
           relayerKeys: [KEY_1, KEY_2],

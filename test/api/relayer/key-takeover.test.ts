@@ -26,10 +26,10 @@ import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { getRelay } from "../../../api/relayer/get-relay.ts";
 import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
-import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { createTestDatabase } from "../../helpers/database.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
-import { createRelayerFixture, REDIS_URL, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
+import { createRelayerFixture, type RelayerFixture } from "./fixture.ts";
+import { spawnWorkerProcess, workerProcessEnv, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
 
 const [OPERATOR_KEY, RELAYER_KEY] = [HARDHAT_PRIVATE_KEYS[0], HARDHAT_PRIVATE_KEYS[1]];
 const RELAYER = privateKeyToAccount(RELAYER_KEY).address;
@@ -85,22 +85,18 @@ describe("Relayer keys of a crashed worker process", function () {
   it("are taken over by a surviving worker once their leases expire, with contiguous nonces", async () => {
     const startNonce = await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "pending" });
     const bobBefore = await f.token.balanceOf(f.bob.address);
-    child = spawnWorkerProcess({
-      LOG_LEVEL: "info",
-      DATA_DIR: deploymentsDir,
-      RPC_URL: rpc.url,
-      CHAIN_ID: "31337",
-      DEPLOYMENTS_DIR: deploymentsDir,
-      DATABASE_URL: TEST_POSTGRES_URL,
-      DATABASE_SCHEMA: database.schema,
-      DATABASE_POOL_SIZE: "5",
-      REDIS_URL,
-      REDIS_PREFIX: f.prefix,
-      RELAYER_PRIVATE_KEYS: RELAYER_KEY,
-      RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
-      RELAYER_CONFIRMATIONS: "0",
-      RELAYER_LEASE_MS: String(LEASE_MS),
-    });
+    child = spawnWorkerProcess(
+      workerProcessEnv(f, {
+        rpcUrl: rpc.url,
+        dir: deploymentsDir,
+        schema: database.schema,
+        relayer: {
+          RELAYER_PRIVATE_KEYS: RELAYER_KEY,
+          RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+          RELAYER_LEASE_MS: String(LEASE_MS),
+        },
+      }),
+    );
     expect(await child.started).to.deep.equal({
       relayers: [RELAYER],
       operator: privateKeyToAccount(OPERATOR_KEY).address,

@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { getAddress, type Address } from "viem";
 
 import { writeDeployment } from "../../../lib/chain/deployments.ts";
-import type { RelayerFixture } from "./fixture.ts";
+import { TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { REDIS_URL, type RelayerFixture } from "./fixture.ts";
 
 export type WorkerProcess = {
   /** Relayer keys and operator key the process leased, from its "relay workers started" log line. */
@@ -79,6 +80,31 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The environment of a worker process sharing this test's world: the fixture's chain over `rpcUrl`,
+ * its deployment file in `dir`, the PostgreSQL `schema`, the fixture's Redis prefix; `relayer` adds
+ * the RELAYER_* settings of this test.
+ */
+export function workerProcessEnv(
+  f: RelayerFixture,
+  p: { rpcUrl: string; dir: string; schema: string; relayer: Record<string, string> },
+): Record<string, string> {
+  return {
+    LOG_LEVEL: "info",
+    DATA_DIR: p.dir,
+    RPC_URL: p.rpcUrl,
+    CHAIN_ID: "31337",
+    DEPLOYMENTS_DIR: p.dir,
+    DATABASE_URL: TEST_POSTGRES_URL,
+    DATABASE_SCHEMA: p.schema,
+    DATABASE_POOL_SIZE: "5",
+    REDIS_URL,
+    REDIS_PREFIX: f.prefix,
+    RELAYER_CONFIRMATIONS: "0",
+    ...p.relayer,
+  };
 }
 
 /** Writes the fixture's contracts as `<dir>/31337.json`, the deployment file a worker process reads. */
