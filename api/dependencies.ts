@@ -26,8 +26,8 @@ export type AppDependencies = {
   relay: RelayGateway;
   /** The relayer's metrics registry, so /metrics serves queue depth and relay outcomes too. */
   metricsRegistry?: Registry | undefined;
-  /** The relayer's operator key address (escrow terms' operator); derived from the relayer settings when absent. */
-  operator?: Address | undefined;
+  /** The relayer's operator key address: the escrow operator every payment's terms name. */
+  operator: Address;
   /** Replace or extend today's money policies (risk engine, step-up auth). */
   policies?: MoneyMovementPolicy[] | undefined;
 };

@@ -9,10 +9,12 @@ import { pathToFileURL } from "node:url";
 
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { createPublicClient, http, type PublicClient } from "viem";
+import { createPublicClient, http, type Address, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 
 import { apiEnv, type ApiSettings } from "../lib/config/api.ts";
 import { loadConfig } from "../lib/config/env-section.ts";
+import { relayerEnv } from "../lib/config/relayer.ts";
 import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/config/sections.ts";
 import { stablerailChain } from "../lib/chain/chain.ts";
 import { readDeployment, type Deployment } from "../lib/chain/deployments.ts";
@@ -40,6 +42,8 @@ export type StartApiServerParameters = {
   publicClient: PublicClient;
   deployment: Deployment;
   relay: RelayGateway;
+  /** The relayer's operator key address: every payment's escrow operator. */
+  operator: Address;
   metricsRegistry?: Registry | undefined;
 };
 
@@ -70,6 +74,7 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     contracts: contractsOf(p.deployment),
     keyEncryptionKey,
     relay: p.relay,
+    operator: p.operator,
     metricsRegistry: p.metricsRegistry,
   });
   const url = await app.listen({ host: p.settings.host, port: p.settings.port });
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
     redis: redisEnv,
     shutdown: shutdownEnv,
     api: apiEnv,
+    relayer: relayerEnv,
   });
   const { common, chain: chainSettings, database: databaseSettings, redis: redisSettings, api: settings } = config;
   const shutdownSettings = config.shutdown;
@@ -131,6 +137,7 @@ async function main(): Promise<void> {
     publicClient,
     deployment,
     relay,
+    operator: privateKeyToAccount(config.relayer.operatorKey).address,
   });
   shutdown.register({ name: "http", close: server.close });
   logger.info({ url: server.url }, "API listening");

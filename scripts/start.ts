@@ -13,6 +13,8 @@
  */
 import { existsSync } from "node:fs";
 
+import { privateKeyToAccount } from "viem/accounts";
+
 import { apiEnv } from "../lib/config/api.ts";
 import { loadConfig } from "../lib/config/env-section.ts";
 import { indexerEnv } from "../lib/config/indexer.ts";
@@ -147,6 +149,7 @@ async function main(): Promise<void> {
     publicClient: chain.publicClient,
     deployment,
     relay,
+    operator: privateKeyToAccount(config.relayer.operatorKey).address,
     metricsRegistry,
   });
   shutdown.register({ name: "api", close: api.close });

@@ -1,13 +1,10 @@
 import { eq } from "drizzle-orm";
-import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 
 import { apiUsers, type wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { decryptPrivateKey } from "../wallets/key-encryption.ts";
 import { PaymentWalletError } from "./errors.ts";
-import { relayerEnv } from "../../lib/config/relayer.ts";
-import { z } from "zod";
 
 /** Whether the user's account is frozen in the API (an operator's decision). */
 export async function isUserFrozen(services: Pick<AppServices, "database">, userId: string): Promise<boolean> {
@@ -31,15 +28,4 @@ export function custodialKeyOf(
     );
   }
   return decryptPrivateKey(services.keyEncryptionKey, wallet.id, wallet.encryptedKey);
-}
-
-/**
- * The escrow operator every payment's terms name: the relayer's operator key address. Passed in as
- * `operator` by whoever builds the app; otherwise derived once from RELAYER_OPERATOR_PRIVATE_KEY
- * (the same setting, and default, the relayer workers use).
- */
-export function operatorAddressOf(services: Pick<AppServices, "operator">): Address {
-  if (services.operator) return services.operator;
-  const settings = relayerEnv.toSettings(z.object(relayerEnv.shape).parse(process.env));
-  return privateKeyToAccount(settings.operatorKey).address;
 }

@@ -4,7 +4,6 @@ import type { Address } from "viem";
 import { paymentRequests, type wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { ConflictError } from "../errors/api-errors.ts";
-import { operatorAddressOf } from "./actor.ts";
 import type { PaymentRequestRow } from "./load-payment-request.ts";
 import { newPaymentTerms } from "./payment-terms.ts";
 
@@ -44,7 +43,7 @@ export async function createPaymentRequest(
   const now = Number(await services.tokenReads.chainTime());
   const authorizationExpiry = now + input.expiresInSeconds;
   const terms = newPaymentTerms({
-    operator: operatorAddressOf(services),
+    operator: services.operator,
     merchant: input.wallet.address as Address,
     token: services.contracts.stablecoin,
     amount: input.amount,
