@@ -1,9 +1,10 @@
-import { getAddress, recoverTypedDataAddress, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablerailForwarderAbi } from "../../lib/chain/abis/stablerailForwarder.ts";
 import { forwardRequestTypes } from "../../lib/chain/typed-data.ts";
-import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
+import { StablerailError } from "../../lib/errors/base.ts";
+import { assertSignedBy } from "../money/assert-signed-by.ts";
 
 /** Gas the forwarded escrow call may use (refund or reclaim: a state update and one token transfer). */
 export const FORWARDED_ESCROW_CALL_GAS = 300_000n;
@@ -88,20 +89,6 @@ export async function verifyForwardRequest(p: ForwardRequestParameters & { signa
     );
   }
   const typedData = await forwardRequestTypedData(p);
-  let signer: Address;
-  try {
-    signer = await recoverTypedDataAddress({ ...typedData, signature: p.signature });
-  } catch (error) {
-    throw new ValidationError("SIGNATURE_INVALID", "The signature is not a valid signature of the typed data", {
-      cause: error,
-    });
-  }
-  if (getAddress(signer) !== getAddress(p.from)) {
-    throw new StablerailError(
-      "SIGNER_MISMATCH",
-      "The signature is not the wallet's signature of this request (another key, or stale typed data: fetch it again)",
-      { details: { expected: getAddress(p.from), recovered: getAddress(signer) } },
-    );
-  }
+  await assertSignedBy(typedData, p.signature, p.from, "forward request");
   return forwardRelayRequest(typedData, p.signature);
 }

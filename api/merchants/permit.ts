@@ -1,9 +1,10 @@
-import { getAddress, recoverTypedDataAddress, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { permitTypes } from "../../lib/chain/typed-data.ts";
-import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
+import { StablerailError } from "../../lib/errors/base.ts";
+import { assertSignedBy } from "../money/assert-signed-by.ts";
 import type { TokenDomain } from "../wallets/transfer-authorization.ts";
 
 export type PermitParameters = {
@@ -64,20 +65,6 @@ export async function verifyPermit(p: PermitParameters & { signature: Hex; chain
     );
   }
   const typedData = await permitTypedData(p);
-  let signer: Address;
-  try {
-    signer = await recoverTypedDataAddress({ ...typedData, signature: p.signature });
-  } catch (error) {
-    throw new ValidationError("SIGNATURE_INVALID", "The permit signature is not a valid signature of the typed data", {
-      cause: error,
-    });
-  }
-  if (getAddress(signer) !== getAddress(p.owner)) {
-    throw new StablerailError(
-      "SIGNER_MISMATCH",
-      "The permit is not the wallet's signature of this permit (another key, or stale typed data: fetch it again)",
-      { details: { expected: getAddress(p.owner), recovered: getAddress(signer) } },
-    );
-  }
+  await assertSignedBy(typedData, p.signature, p.owner, "permit");
   return permitRelayRequest(typedData, p.signature);
 }

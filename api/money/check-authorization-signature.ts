@@ -1,14 +1,9 @@
-import {
-  getAddress,
-  recoverTypedDataAddress,
-  type Address,
-  type Hex,
-  type RecoverTypedDataAddressParameters,
-} from "viem";
+import type { Address, Hex, RecoverTypedDataAddressParameters } from "viem";
 
-import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
+import { StablerailError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { ConflictError } from "../errors/api-errors.ts";
+import { assertSignedBy } from "./assert-signed-by.ts";
 
 /** What every EIP-3009 authorization carries that the token checks besides the signature. */
 export type AuthorizationWindow = { from: Address; validAfter: bigint; validBefore: bigint; nonce: Hex };
@@ -26,25 +21,7 @@ export async function checkAuthorizationSignature(
   authorization: AuthorizationWindow,
   signature: Hex,
 ): Promise<void> {
-  let signer: Address;
-  try {
-    signer = await recoverTypedDataAddress({ ...typedData, signature } as RecoverTypedDataAddressParameters);
-  } catch (error) {
-    throw new ValidationError(
-      "SIGNATURE_INVALID",
-      "The signature is not a valid 65-byte ECDSA signature of the typed data",
-      {
-        cause: error,
-      },
-    );
-  }
-  if (getAddress(signer) !== getAddress(authorization.from)) {
-    throw new StablerailError(
-      "SIGNER_MISMATCH",
-      "The typed data was signed by another key than `from`, the wallet; sign the exact typed data GET …/typed-data returned",
-      { details: { expected: getAddress(authorization.from), recovered: getAddress(signer) } },
-    );
-  }
+  await assertSignedBy(typedData, signature, authorization.from, "typed data");
   const now = await token.chainTime();
   if (authorization.validAfter >= now) {
     throw new StablerailError(
