@@ -10,7 +10,7 @@ import type { Hash } from "viem";
 
 import type { Database, Db } from "../../lib/db/database.ts";
 import { journalize, type PostingRulesContext } from "../../lib/ledger/posting-rules.ts";
-import { applyEscrowEvent } from "../../lib/ledger/payment-state.ts";
+import { applyEscrowEvent, rowToPaymentState } from "../../lib/ledger/payment-state.ts";
 import { toJsonSafe } from "../../lib/ledger/json.ts";
 import {
   accountBalances,
@@ -301,22 +301,4 @@ function toJson(rows: object[]): string {
       ),
     ),
   );
-}
-
-/** Maps a stored escrow payment state row back to its typed form. */
-export function rowToPaymentState(row: typeof escrowPaymentStates.$inferSelect): PaymentState {
-  return {
-    ...row,
-    paymentId: row.paymentId as PaymentState["paymentId"],
-    transactionHash: row.transactionHash as Hash,
-    status: row.status as PaymentState["status"],
-    payer: row.payer as PaymentState["payer"],
-    merchant: row.merchant as PaymentState["merchant"],
-    operator: row.operator as PaymentState["operator"],
-    token: row.token as PaymentState["token"],
-    held: BigInt(row.held),
-    captured: BigInt(row.captured),
-    refunded: BigInt(row.refunded),
-    terms: row.terms as Record<string, unknown>,
-  };
 }

@@ -1,6 +1,7 @@
-import { getAddress, type Address, type Hex } from "viem";
+import { getAddress, type Address, type Hash, type Hex } from "viem";
 
 import { toJsonSafe } from "./json.ts";
+import type { escrowPaymentStates } from "./schema.ts";
 import type { DecodedLog, PaymentState } from "./types.ts";
 
 /**
@@ -64,4 +65,22 @@ export function applyEscrowEvent(previous: PaymentState | undefined, log: Decode
     default:
       return previous;
   }
+}
+
+/** Maps a stored escrow payment state row (escrow_payment_states) back to its typed form. */
+export function rowToPaymentState(row: typeof escrowPaymentStates.$inferSelect): PaymentState {
+  return {
+    ...row,
+    paymentId: row.paymentId as PaymentState["paymentId"],
+    transactionHash: row.transactionHash as Hash,
+    status: row.status as PaymentState["status"],
+    payer: row.payer as PaymentState["payer"],
+    merchant: row.merchant as PaymentState["merchant"],
+    operator: row.operator as PaymentState["operator"],
+    token: row.token as PaymentState["token"],
+    held: BigInt(row.held),
+    captured: BigInt(row.captured),
+    refunded: BigInt(row.refunded),
+    terms: row.terms as Record<string, unknown>,
+  };
 }

@@ -2,6 +2,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { Hex } from "viem";
 
 import type { Database } from "../../db/database.ts";
+import { rowToPaymentState } from "../payment-state.ts";
 import { escrowPaymentStates } from "../schema.ts";
 import type { PaymentState } from "../types.ts";
 
@@ -28,19 +29,6 @@ export async function getPayment(
     .where(and(eq(escrowPaymentStates.chainId, chainId), eq(escrowPaymentStates.paymentId, paymentId.toLowerCase())))
     .orderBy(asc(escrowPaymentStates.blockNumber), asc(escrowPaymentStates.logIndex));
   if (rows.length === 0) return undefined;
-  const history = rows.map((row): PaymentState => ({
-    ...row,
-    paymentId: row.paymentId as Hex,
-    transactionHash: row.transactionHash as PaymentState["transactionHash"],
-    status: row.status as PaymentState["status"],
-    payer: row.payer as PaymentState["payer"],
-    merchant: row.merchant as PaymentState["merchant"],
-    operator: row.operator as PaymentState["operator"],
-    token: row.token as PaymentState["token"],
-    held: BigInt(row.held),
-    captured: BigInt(row.captured),
-    refunded: BigInt(row.refunded),
-    terms: row.terms as Record<string, unknown>,
-  }));
+  const history = rows.map(rowToPaymentState);
   return { state: history[history.length - 1]!, history };
 }
