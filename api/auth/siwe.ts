@@ -1,10 +1,12 @@
+import type { Redis } from "ioredis";
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 import { generateSiweNonce, parseSiweMessage, verifySiweMessage } from "viem/siwe";
+import { z } from "zod";
 
 import { UnavailableError } from "../../lib/errors/base.ts";
-import type { Redis } from "ioredis";
 import { AuthenticationError } from "../errors/api-errors.ts";
 import { isRedisUnavailable } from "../plugins/errors.ts";
+import { signatureInput } from "../schemas/common.ts";
 
 /** A server nonce is valid for this long and only once. */
 const NONCE_TTL_SECONDS = 300;
@@ -25,6 +27,17 @@ export async function issueSiweNonce(redis: Redis, prefix: string): Promise<stri
   return nonce;
 }
 
+/** What verifying a sign-in needs: the chain (ERC-1271 wallets), Redis (nonces) and the expected domain. */
+type SiweServices = {
+  publicClient: PublicClient;
+  redis: Redis;
+  redisPrefix: string;
+  settings: { siweDomain: string };
+};
+
+/** The body of every route that takes a Sign-In with Ethereum proof. */
+export const siweBody = z.object({ message: z.string().min(1).max(4000), signature: signatureInput }).strict();
+
 /**
  * Verifies a SIWE message and its signature (EOA or ERC-1271 through the chain), that it names
  * our domain and a nonce we issued; the nonce is consumed (single use) before the signature is
@@ -32,13 +45,10 @@ export async function issueSiweNonce(redis: Redis, prefix: string): Promise<stri
  * @returns the checksummed address that signed in
  */
 export async function verifySiweSignIn(
-  client: PublicClient,
-  redis: Redis,
-  prefix: string,
-  domain: string,
-  message: string,
-  signature: Hex,
+  { publicClient: client, redis, redisPrefix: prefix, settings }: SiweServices,
+  { message, signature }: { message: string; signature: Hex },
 ): Promise<Address> {
+  const domain = settings.siweDomain;
   const parsed = parseSiweMessage(message);
   if (!parsed.address || !parsed.nonce)
     throw new AuthenticationError("SIWE_MESSAGE_INVALID", "Not a Sign-In with Ethereum message");

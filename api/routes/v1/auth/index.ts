@@ -6,9 +6,9 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { generateSessionToken, hashCredential, roles } from "../../../auth/credentials.ts";
-import { issueSiweNonce, verifySiweSignIn } from "../../../auth/siwe.ts";
+import { issueSiweNonce, siweBody, verifySiweSignIn } from "../../../auth/siwe.ts";
 import { apiSessions, wallets } from "../../../db/schema.ts";
-import { errorResponse, signatureInput } from "../../../schemas/common.ts";
+import { errorResponse } from "../../../schemas/common.ts";
 
 const session = z.object({ token: z.string(), expiresAt: z.date() });
 
@@ -51,19 +51,12 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["auth"],
         summary: "Sign in with Ethereum as the owner of a registered self-custody wallet; returns a session token",
         security: [],
-        body: z.object({ message: z.string().min(1).max(4000), signature: signatureInput }).strict(),
+        body: siweBody,
         response: { 201: session, 400: errorResponse, 401: errorResponse, 404: errorResponse },
       },
     },
     async (request, reply) => {
-      const address = await verifySiweSignIn(
-        services.publicClient,
-        services.redis,
-        services.redisPrefix,
-        services.settings.siweDomain,
-        request.body.message,
-        request.body.signature,
-      );
+      const address = await verifySiweSignIn(services, request.body);
       const [wallet] = await db.select({ userId: wallets.userId }).from(wallets).where(eq(wallets.address, address));
       if (!wallet)
         throw new NotFoundError(

@@ -11,20 +11,12 @@ import { getHistory } from "../../../../lib/ledger/queries/get-history.ts";
 import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-csv.ts";
 import { entryKinds } from "../../../../lib/ledger/types.ts";
 import { listPendingMovements } from "../../../money/pending-movements.ts";
-import { verifySiweSignIn } from "../../../auth/siwe.ts";
+import { siweBody, verifySiweSignIn } from "../../../auth/siwe.ts";
 import { apiUsers, moneyMovements, wallets } from "../../../db/schema.ts";
 import { submitMoneyMovement } from "../../../money/submit-money-movement.ts";
 import { verifyTransferAuthorization } from "../../../money/verify-transfer-authorization.ts";
 import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
-import {
-  addressInput,
-  errorResponse,
-  idParam,
-  page,
-  paginationQuery,
-  signatureInput,
-  uintInput,
-} from "../../../schemas/common.ts";
+import { addressInput, errorResponse, idParam, page, paginationQuery, uintInput } from "../../../schemas/common.ts";
 import {
   balanceView,
   historyItemView,
@@ -79,19 +71,12 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ["wallets"],
         summary:
           "Register a self-custody address, proved by a Sign-In with Ethereum message it signed (nonce from GET /v1/auth/siwe/nonce)",
-        body: z.object({ message: z.string().min(1).max(4000), signature: signatureInput }).strict(),
+        body: siweBody,
         response: { 201: walletView, 409: errorResponse, ...errors },
       },
     },
     async (request, reply) => {
-      const address = await verifySiweSignIn(
-        services.publicClient,
-        services.redis,
-        services.redisPrefix,
-        services.settings.siweDomain,
-        request.body.message,
-        request.body.signature,
-      );
+      const address = await verifySiweSignIn(services, request.body);
       const [existing] = await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, address));
       if (existing) throw new ConflictError("WALLET_ALREADY_REGISTERED", "This address is already registered");
       const [row] = await db
