@@ -5,8 +5,8 @@
  * transaction is indexed is settled once in money_movements and never looked at again.
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
-import type { Hash } from "viem";
 
+import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
 import { getTransaction } from "../../lib/ledger/queries/get-transaction.ts";
 import type { AppServices } from "../dependencies.ts";
 import { moneyMovements } from "../db/schema.ts";
@@ -29,23 +29,22 @@ export async function listPendingMovements(services: AppServices, walletId: stri
     .orderBy(desc(moneyMovements.seq))
     .limit(RECONCILE_LIMIT);
   const pending: PendingMovement[] = [];
+  const head = open.length ? await getIndexedHead(database, { chainId: services.chainId }) : undefined;
   for (const movement of open) {
     const relay = movement.relayId ? await services.relay.getRelay(movement.relayId) : undefined;
     if (relay?.state === "failed" || relay?.state === "dead") {
       await settle(services, movement.id, relay.state);
       continue;
     }
-    // A refund's allowance step (a permit) is confirmed on chain but writes no journal entry: done.
-    if (relay?.state === "confirmed" && (movement.details as { step?: string } | null)?.step === "allowance") {
-      await settle(services, movement.id, "confirmed");
-      continue;
-    }
+    // Confirmed and its block indexed: whatever entries the transaction wrote are in the ledger
+    // (a permit writes none). Without a known block, its entries tell.
     if (relay?.state === "confirmed" && relay.transactionHash) {
-      const entries = await getTransaction(database, {
-        chainId: services.chainId,
-        transactionHash: relay.transactionHash as Hash,
-      });
-      if (entries.length > 0) {
+      const indexed =
+        relay.blockNumber !== undefined
+          ? head !== undefined && head.number >= relay.blockNumber
+          : (await getTransaction(database, { chainId: services.chainId, transactionHash: relay.transactionHash }))
+              .length > 0;
+      if (indexed) {
         await settle(services, movement.id, "indexed");
         continue;
       }
@@ -59,10 +58,6 @@ export async function listPendingMovements(services: AppServices, walletId: stri
   return pending;
 }
 
-async function settle(
-  services: AppServices,
-  id: string,
-  status: "failed" | "dead" | "indexed" | "confirmed",
-): Promise<void> {
+async function settle(services: AppServices, id: string, status: "failed" | "dead" | "indexed"): Promise<void> {
   await services.database.db.update(moneyMovements).set({ status }).where(eq(moneyMovements.id, id));
 }

@@ -23,6 +23,8 @@ export type RelayStatus = {
   /** queued (queued, signed), submitted (submitted, mined, replaced), confirmed, failed, dead (expired, cancelled). */
   state: "queued" | "submitted" | "confirmed" | "failed" | "dead";
   transactionHash?: Hex | undefined;
+  /** The block that mined it, once mined (known to the relayer's database). */
+  blockNumber?: bigint | undefined;
   error?: string | undefined;
 };
 

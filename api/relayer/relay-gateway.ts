@@ -41,6 +41,7 @@ export function createRelayGateway({
             relayId,
             state: toApiState(relay.status),
             transactionHash: (relay.transactionHash as Hex | null) ?? undefined,
+            blockNumber: relay.blockNumber ?? undefined,
             error: relay.errorCode === null ? undefined : `${relay.errorCode}: ${relay.errorMessage ?? ""}`,
           };
         }
