@@ -3,7 +3,6 @@ import type { Address } from "viem";
 import type { wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../money/submit-money-movement.ts";
-import { isUserFrozen } from "./actor.ts";
 import { CaptureExceedsHeldError, PaymentStateError } from "./errors.ts";
 import type { PaidPayment } from "./paid-payment.ts";
 import { relayTerms } from "./payment-terms.ts";
@@ -28,7 +27,6 @@ export async function capturePayment(
   return submitMoneyMovement(services, {
     kind: "payment.capture",
     userId: p.merchantUserId,
-    userFrozen: await isUserFrozen(services, p.merchantUserId),
     walletId: p.wallet.id,
     token: services.contracts.stablecoin,
     from: services.contracts.paymentEscrow,
@@ -74,7 +72,6 @@ export async function voidPayment(
   return submitMoneyMovement(services, {
     kind: "payment.void",
     userId: p.merchantUserId,
-    userFrozen: await isUserFrozen(services, p.merchantUserId),
     walletId: p.wallet.id,
     token: services.contracts.stablecoin,
     from: services.contracts.paymentEscrow,

@@ -5,7 +5,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { paymentRequests, type wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../money/submit-money-movement.ts";
-import { custodialKeyOf, isUserFrozen } from "./actor.ts";
+import { custodialKeyOf } from "./custodial-key.ts";
 import { PaymentStateError, PaymentWalletError } from "./errors.ts";
 import type { PaymentRequestRow } from "./load-payment-request.ts";
 import { paymentIdOf, relayTerms, type StoredPaymentTerms } from "./payment-terms.ts";
@@ -81,7 +81,6 @@ export async function payPaymentRequest(services: AppServices, input: PayPayment
   return submitMoneyMovement(services, {
     kind: charge ? "payment.charge" : "payment.authorize",
     userId: input.payerUserId,
-    userFrozen: await isUserFrozen(services, input.payerUserId),
     walletId: wallet.id,
     token: services.contracts.stablecoin,
     from: payer,

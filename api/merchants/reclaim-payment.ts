@@ -4,7 +4,7 @@ import { paymentEscrowAbi } from "../../lib/chain/abis/paymentEscrow.ts";
 import type { wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../money/submit-money-movement.ts";
-import { custodialKeyOf, isUserFrozen } from "./actor.ts";
+import { custodialKeyOf } from "./custodial-key.ts";
 import { PaymentStateError, PaymentWalletError } from "./errors.ts";
 import { forwardRequestTypedData, signForwardRequest, verifyForwardRequest } from "./forward-request.ts";
 import type { PaidPayment } from "./paid-payment.ts";
@@ -88,7 +88,6 @@ export async function reclaimPayment(
   return submitMoneyMovement(services, {
     kind: "payment.reclaim",
     userId: p.payerUserId,
-    userFrozen: await isUserFrozen(services, p.payerUserId),
     walletId: wallet.id,
     token: services.contracts.stablecoin,
     from: services.contracts.paymentEscrow,

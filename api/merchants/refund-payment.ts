@@ -8,7 +8,7 @@ import type { AppServices } from "../dependencies.ts";
 import { ConflictError } from "../errors/api-errors.ts";
 import { relayIdFor } from "../relayer/enqueue-relay.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../money/submit-money-movement.ts";
-import { custodialKeyOf, isUserFrozen } from "./actor.ts";
+import { custodialKeyOf } from "./custodial-key.ts";
 import { PaymentStateError, PaymentWalletError, RefundExceedsCapturedError } from "./errors.ts";
 import { readAllowance } from "./escrow-reads.ts";
 import { forwardRequestTypedData, signForwardRequest, verifyForwardRequest } from "./forward-request.ts";
@@ -130,7 +130,6 @@ export async function refundPayment(services: AppServices, p: RefundPaymentParam
   const common = {
     kind: "payment.refund" as const,
     userId: p.merchantUserId,
-    userFrozen: await isUserFrozen(services, p.merchantUserId),
     walletId: wallet.id,
     token: services.contracts.stablecoin,
     from: merchant,

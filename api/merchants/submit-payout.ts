@@ -9,7 +9,6 @@ import { apiUsers, payoutBatches, wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { PermissionError } from "../errors/api-errors.ts";
 import { submitMoneyMovement } from "../money/submit-money-movement.ts";
-import { isUserFrozen } from "./actor.ts";
 import { PayoutBatchReplayedError } from "./errors.ts";
 
 /** One payout as the operator asks for it: a merchant's wallet (by id) or any address, an amount, a reference. */
@@ -72,7 +71,6 @@ export async function submitPayout(services: AppServices, input: SubmitPayoutInp
   const movement = await submitMoneyMovement(services, {
     kind: "payout",
     userId: input.operatorUserId,
-    userFrozen: await isUserFrozen(services, input.operatorUserId),
     walletId: null,
     token: contracts.stablecoin,
     from: contracts.settlement,

@@ -14,7 +14,7 @@ import type { Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
-import { moneyMovements } from "../db/schema.ts";
+import { apiUsers, moneyMovements } from "../db/schema.ts";
 import { relayIdFor } from "../relayer/enqueue-relay.ts";
 import type { RelayRequestInput } from "../relayer/jobs/relay-request.ts";
 import type { MoneyMovementPolicy } from "./policy.ts";
@@ -44,8 +44,6 @@ export type PreparedRelay = {
 export type MoneyMovementProposal = {
   kind: MoneyMovementKind;
   userId: string;
-  /** The principal's account is frozen in the API (an operator's decision). */
-  userFrozen: boolean;
   /** The principal's wallet the movement belongs to (payer, sender or merchant); null for a treasury payout. */
   walletId: string | null;
   token: Address;
@@ -88,11 +86,17 @@ export async function submitMoneyMovement(
   const [existing] = await deps.database.db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
   if (existing?.status === "queued") return existing;
 
+  // Read here, once, so no caller can forget it: an operator's freeze stops every money movement.
+  const [user] = await deps.database.db
+    .select({ frozen: apiUsers.frozen })
+    .from(apiUsers)
+    .where(eq(apiUsers.id, proposal.userId));
+  const userFrozen = user?.frozen ?? false;
   for (const policy of deps.policies) {
     await policy.check({
       kind: proposal.kind,
       userId: proposal.userId,
-      userFrozen: proposal.userFrozen,
+      userFrozen,
       from: proposal.from,
       to: proposal.to,
       amount: proposal.amount,

@@ -12,7 +12,7 @@ import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-cs
 import { entryKinds } from "../../../../lib/ledger/types.ts";
 import { listPendingMovements } from "../../../money/pending-movements.ts";
 import { siweBody, verifySiweSignIn } from "../../../auth/siwe.ts";
-import { apiUsers, moneyMovements, wallets } from "../../../db/schema.ts";
+import { moneyMovements, wallets } from "../../../db/schema.ts";
 import { submitMoneyMovement } from "../../../money/submit-money-movement.ts";
 import { verifyTransferAuthorization } from "../../../money/verify-transfer-authorization.ts";
 import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
@@ -268,7 +268,6 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
-      const [user] = await db.select({ frozen: apiUsers.frozen }).from(apiUsers).where(eq(apiUsers.id, wallet.userId));
       const body = request.body;
       let from: Address;
       let sign: () => Promise<SignedTransfer>;
@@ -311,7 +310,6 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       const movement = await submitMoneyMovement(services, {
         kind: "transfer",
         userId: wallet.userId,
-        userFrozen: user?.frozen ?? false,
         walletId: wallet.id,
         token,
         from,
