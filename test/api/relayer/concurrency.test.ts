@@ -26,9 +26,6 @@
  * and each balance on chain, and each key's nonces in the relayer's table and on chain.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 import { expect } from "chai";
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -36,18 +33,13 @@ import { getAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../../lib/chain/abis/stablecoin.ts";
-import { runMigrations } from "../../../lib/db/migrate.ts";
-import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
-import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { createRelayQueue, type RelayQueue } from "../../../api/relayer/queue.ts";
 import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
-import { createTestDatabase } from "../../helpers/database.ts";
-import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
 import { createRelayerFixture, REDIS_URL, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, workerProcessEnv, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
+import { createSharedWorld, spawnWorkerProcess, type SharedWorld, type WorkerProcess } from "./worker-process.ts";
 
 const TRANSFERS = 500;
 const RETRIED = 10;
@@ -66,9 +58,8 @@ for (const batchSize of [1, 8]) {
   describe(`Relay workers in two processes sharing one Redis and one database (RELAYER_BATCH_SIZE=${batchSize})`, function () {
     this.timeout(600_000);
     let f: RelayerFixture;
-    let database: Awaited<ReturnType<typeof createTestDatabase>>;
-    let rpc: JsonRpcServer;
-    let deploymentsDir: string;
+    let world: SharedWorld;
+    let database: SharedWorld["database"];
     let child: WorkerProcess | undefined;
     let local: RelayerWorkers | undefined;
     let otherProducer: RelayQueue | undefined;
@@ -128,13 +119,8 @@ for (const batchSize of [1, 8]) {
 
     before(async () => {
       f = await createRelayerFixture("concurrency");
-      database = await createTestDatabase("postgres", "relayer_concurrency");
-      // Migrated up front so the child starts on a ready schema (runMigrations would serialise the two
-      // under its advisory lock anyway). The child's webhook dispatcher reads chain_events.
-      await runMigrations(database, [ledgerMigrations, relayerMigrations]);
-      rpc = await serveJsonRpc(f.chain.provider);
-      deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-concurrency-"));
-      await writeFixtureDeployment(f, deploymentsDir);
+      world = await createSharedWorld(f, "relayer_concurrency");
+      database = world.database;
 
       // A third payer, funded by alice through the token's public transfer.
       const dave = f.chain.accounts[13]!;
@@ -159,19 +145,14 @@ for (const batchSize of [1, 8]) {
 
       // Both instances start at once and race for the leases on key #2 and the operator key.
       child = spawnWorkerProcess(
-        workerProcessEnv(f, {
-          rpcUrl: rpc.url,
-          dir: deploymentsDir,
-          schema: database.schema,
-          relayer: {
-            RELAYER_PRIVATE_KEYS: [KEY_2, KEY_3].join(","),
-            RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
-            RELAYER_CONCURRENCY: "16",
-            RELAYER_REPLACE_AFTER_MS: "60000",
-            RELAYER_LEASE_MS: "15000",
-            RELAYER_BATCH_SIZE: String(batchSize),
-            RELAYER_BATCH_WAIT_MS: "50",
-          },
+        world.workerEnv({
+          RELAYER_PRIVATE_KEYS: [KEY_2, KEY_3].join(","),
+          RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+          RELAYER_CONCURRENCY: "16",
+          RELAYER_REPLACE_AFTER_MS: "60000",
+          RELAYER_LEASE_MS: "15000",
+          RELAYER_BATCH_SIZE: String(batchSize),
+          RELAYER_BATCH_WAIT_MS: "50",
         }),
       );
       local = await f.startWorkers(
@@ -244,10 +225,8 @@ for (const batchSize of [1, 8]) {
       const closed = local?.close();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       await otherProducer?.close();
-      await rpc?.close();
-      await database?.drop();
+      await world?.close();
       await f?.close();
-      if (deploymentsDir) await rm(deploymentsDir, { recursive: true, force: true });
     });
 
     it("leases each relayer key to exactly one of the two instances, and gives each instance a key", () => {

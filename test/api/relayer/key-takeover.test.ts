@@ -9,27 +9,19 @@
  * survivor, which runs in this process with the same key list and starts after it, so it holds no
  * key until the other is gone.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 import { expect } from "chai";
 import { eq } from "drizzle-orm";
 import { getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { runMigrations } from "../../../lib/db/migrate.ts";
-import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
-import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { relayerTransactions } from "../../../api/relayer/db/schema.ts";
 import { enqueueRelay } from "../../../api/relayer/enqueue-relay.ts";
 import { getRelay } from "../../../api/relayer/get-relay.ts";
 import type { RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
-import { createTestDatabase } from "../../helpers/database.ts";
-import { serveJsonRpc, type JsonRpcServer } from "../../helpers/json-rpc-server.ts";
 import { createRelayerFixture, type RelayerFixture } from "./fixture.ts";
-import { spawnWorkerProcess, workerProcessEnv, writeFixtureDeployment, type WorkerProcess } from "./worker-process.ts";
+import { createSharedWorld, spawnWorkerProcess, type SharedWorld, type WorkerProcess } from "./worker-process.ts";
 
 const [OPERATOR_KEY, RELAYER_KEY] = [HARDHAT_PRIVATE_KEYS[0], HARDHAT_PRIVATE_KEYS[1]];
 const RELAYER = privateKeyToAccount(RELAYER_KEY).address;
@@ -38,26 +30,20 @@ const LEASE_MS = 1_000;
 describe("Relayer keys of a crashed worker process", function () {
   this.timeout(120_000);
   let f: RelayerFixture;
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let rpc: JsonRpcServer;
-  let deploymentsDir: string;
+  let world: SharedWorld;
+  let database: SharedWorld["database"];
   let child: WorkerProcess | undefined;
   let survivor: RelayerWorkers | undefined;
 
   before(async () => {
     f = await createRelayerFixture("takeover");
-    database = await createTestDatabase("postgres", "relayer_takeover");
-    await runMigrations(database, [ledgerMigrations, relayerMigrations]);
-    rpc = await serveJsonRpc(f.chain.provider);
-    deploymentsDir = await mkdtemp(join(tmpdir(), "stablerail-takeover-"));
-    await writeFixtureDeployment(f, deploymentsDir);
+    world = await createSharedWorld(f, "relayer_takeover");
+    database = world.database;
   });
   after(async () => {
     await child?.kill();
     await survivor?.close();
-    await rpc?.close();
-    await rm(deploymentsDir, { recursive: true, force: true });
-    await database?.drop();
+    await world?.close();
     await f?.close();
   });
 
@@ -86,15 +72,10 @@ describe("Relayer keys of a crashed worker process", function () {
     const startNonce = await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "pending" });
     const bobBefore = await f.token.balanceOf(f.bob.address);
     child = spawnWorkerProcess(
-      workerProcessEnv(f, {
-        rpcUrl: rpc.url,
-        dir: deploymentsDir,
-        schema: database.schema,
-        relayer: {
-          RELAYER_PRIVATE_KEYS: RELAYER_KEY,
-          RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
-          RELAYER_LEASE_MS: String(LEASE_MS),
-        },
+      world.workerEnv({
+        RELAYER_PRIVATE_KEYS: RELAYER_KEY,
+        RELAYER_OPERATOR_PRIVATE_KEY: OPERATOR_KEY,
+        RELAYER_LEASE_MS: String(LEASE_MS),
       }),
     );
     expect(await child.started).to.deep.equal({

@@ -1,9 +1,16 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { getAddress, type Address } from "viem";
 
 import { writeDeployment } from "../../../lib/chain/deployments.ts";
-import { TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { runMigrations } from "../../../lib/db/migrate.ts";
+import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
+import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
+import { createTestDatabase, TEST_POSTGRES_URL } from "../../helpers/database.ts";
+import { serveJsonRpc } from "../../helpers/json-rpc-server.ts";
 import { REDIS_URL, type RelayerFixture } from "./fixture.ts";
 
 export type WorkerProcess = {
@@ -83,32 +90,50 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
 }
 
 /**
- * The environment of a worker process sharing this test's world: the fixture's chain over `rpcUrl`,
- * its deployment file in `dir`, the PostgreSQL `schema`, the fixture's Redis prefix; `relayer` adds
- * the RELAYER_* settings of this test.
+ * What a worker process and this test process share, as two machines would: the fixture's chain
+ * served over JSON-RPC, its deployment file, a PostgreSQL schema (PGlite cannot be shared between
+ * processes) migrated up front so the child starts on a ready schema, and the fixture's Redis prefix.
  */
-export function workerProcessEnv(
-  f: RelayerFixture,
-  p: { rpcUrl: string; dir: string; schema: string; relayer: Record<string, string> },
-): Record<string, string> {
+export type SharedWorld = {
+  database: Awaited<ReturnType<typeof createTestDatabase>>;
+  /** The environment of a worker process in this world; `relayer` adds this test's RELAYER_* settings. */
+  workerEnv: (relayer: Record<string, string>) => Record<string, string>;
+  close: () => Promise<void>;
+};
+
+export async function createSharedWorld(f: RelayerFixture, label: string): Promise<SharedWorld> {
+  const database = await createTestDatabase("postgres", label);
+  // The child's webhook dispatcher reads the ledger's chain_events.
+  await runMigrations(database, [ledgerMigrations, relayerMigrations]);
+  const rpc = await serveJsonRpc(f.chain.provider);
+  const dir = await mkdtemp(join(tmpdir(), `stablerail-${label}-`));
+  await writeFixtureDeployment(f, dir);
   return {
-    LOG_LEVEL: "info",
-    DATA_DIR: p.dir,
-    RPC_URL: p.rpcUrl,
-    CHAIN_ID: "31337",
-    DEPLOYMENTS_DIR: p.dir,
-    DATABASE_URL: TEST_POSTGRES_URL,
-    DATABASE_SCHEMA: p.schema,
-    DATABASE_POOL_SIZE: "5",
-    REDIS_URL,
-    REDIS_PREFIX: f.prefix,
-    RELAYER_CONFIRMATIONS: "0",
-    ...p.relayer,
+    database,
+    workerEnv: (relayer) => ({
+      LOG_LEVEL: "info",
+      DATA_DIR: dir,
+      RPC_URL: rpc.url,
+      CHAIN_ID: "31337",
+      DEPLOYMENTS_DIR: dir,
+      DATABASE_URL: TEST_POSTGRES_URL,
+      DATABASE_SCHEMA: database.schema,
+      DATABASE_POOL_SIZE: "5",
+      REDIS_URL,
+      REDIS_PREFIX: f.prefix,
+      RELAYER_CONFIRMATIONS: "0",
+      ...relayer,
+    }),
+    close: async () => {
+      await rpc.close();
+      await rm(dir, { recursive: true, force: true });
+      await database.drop();
+    },
   };
 }
 
 /** Writes the fixture's contracts as `<dir>/31337.json`, the deployment file a worker process reads. */
-export async function writeFixtureDeployment(f: RelayerFixture, dir: string): Promise<void> {
+async function writeFixtureDeployment(f: RelayerFixture, dir: string): Promise<void> {
   const genesis = await f.chain.publicClient.getBlock({ blockNumber: 0n });
   const at = (address: Address) => ({ address, blockNumber: 0 });
   await writeDeployment(dir, {
