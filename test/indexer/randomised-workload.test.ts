@@ -8,6 +8,7 @@ import { escrowAccount } from "../../lib/ledger/accounts.ts";
 import { getBalance } from "../../lib/ledger/queries/get-balance.ts";
 import { getPayment } from "../../lib/ledger/queries/get-payment.ts";
 import type { Indexer } from "../../indexer/runtime/create-indexer.ts";
+import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../ignition/modules/Stablerail.ts";
 import { createTestChain, type TestChain } from "../helpers/chain.ts";
 import { createTestDatabase, testEngines } from "../helpers/database.ts";
 import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
@@ -72,7 +73,12 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
     const token = await deploy("Stablecoin", ["Stablerail USD", "USDR", 6, deployer.address, 3600]);
     const forwarder = await deploy("StablerailForwarder", []);
     const escrow = await deploy("PaymentEscrow", [forwarder.address]);
-    const settlement = await deploy("Settlement", [deployer.address, forwarder.address]);
+    const settlement = await deploy("Settlement", [
+      deployer.address,
+      DEFAULT_ADMIN_TRANSFER_DELAY,
+      forwarder.address,
+      DEFAULT_AUTHORIZATION_GAS_LIMIT,
+    ]);
     Object.assign(contracts, {
       token: token.address,
       escrow: escrow.address,

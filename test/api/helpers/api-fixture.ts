@@ -21,6 +21,7 @@ import { relays } from "../../../api/relayer/db/schema.ts";
 import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { createRelayGateway } from "../../../api/relayer/relay-gateway.ts";
 import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../../ignition/modules/Stablerail.ts";
 import type { Indexer } from "../../../indexer/runtime/create-indexer.ts";
 import { startIndexer } from "../../../indexer/runtime/start-indexer.ts";
 import { apiEnv } from "../../../lib/config/api.ts";
@@ -62,7 +63,12 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const { ethers } = chain.connection;
   const forwarder = await ethers.deployContract("StablerailForwarder", []);
   const escrow = await ethers.deployContract("PaymentEscrow", [await forwarder.getAddress()]);
-  const settlement = await ethers.deployContract("Settlement", [roles.admin.address, await forwarder.getAddress()]);
+  const settlement = await ethers.deployContract("Settlement", [
+    roles.admin.address,
+    DEFAULT_ADMIN_TRANSFER_DELAY,
+    await forwarder.getAddress(),
+    DEFAULT_AUTHORIZATION_GAS_LIMIT,
+  ]);
   const operator = chain.accounts[10]!;
   await (
     await (settlement.connect(roles.admin) as typeof settlement).getFunction("grantRole")(

@@ -18,6 +18,7 @@ import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
 import { getRelay } from "../../../api/relayer/get-relay.ts";
 import { startRelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
 import type { Relay } from "../../../api/relayer/relay-status.ts";
+import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../../ignition/modules/Stablerail.ts";
 import { createTestChain, HARDHAT_PRIVATE_KEYS, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase } from "../../helpers/database.ts";
 import { deployStablecoin } from "../../helpers/stablecoin.ts";
@@ -31,7 +32,12 @@ export async function createRelayerFixture(label: string) {
   const { ethers } = chain.connection;
   const forwarder = await ethers.deployContract("StablerailForwarder", []);
   const escrow = await ethers.deployContract("PaymentEscrow", [await forwarder.getAddress()]);
-  const settlement = await ethers.deployContract("Settlement", [admin.address, await forwarder.getAddress()]);
+  const settlement = await ethers.deployContract("Settlement", [
+    admin.address,
+    DEFAULT_ADMIN_TRANSFER_DELAY,
+    await forwarder.getAddress(),
+    DEFAULT_AUTHORIZATION_GAS_LIMIT,
+  ]);
   const contracts: RelayContracts = {
     stablecoin: getAddress(await token.getAddress()),
     paymentEscrow: getAddress(await escrow.getAddress()),

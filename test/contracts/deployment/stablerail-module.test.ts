@@ -3,6 +3,7 @@ import { network } from "hardhat";
 
 import StablerailModule, {
   DEFAULT_ADMIN_TRANSFER_DELAY,
+  DEFAULT_AUTHORIZATION_GAS_LIMIT,
   DEFAULT_MINTER_ALLOWANCE,
   TOKEN_DECIMALS,
   TOKEN_NAME,
@@ -51,10 +52,13 @@ describe("Ignition module Stablerail", () => {
     expect(await escrow.isTrustedForwarder(forwarderAddress)).to.equal(true);
     expect(await settlement.isTrustedForwarder(forwarderAddress)).to.equal(true);
     expect(await settlement.hasRole(await settlement.DEFAULT_ADMIN_ROLE(), deployer!.address)).to.equal(true);
+    expect(await settlement.defaultAdmin()).to.equal(deployer!.address);
+    expect(await settlement.defaultAdminDelay()).to.equal(DEFAULT_ADMIN_TRANSFER_DELAY);
+    expect(await settlement.authorizationGasLimit()).to.equal(DEFAULT_AUTHORIZATION_GAS_LIMIT);
     expect(await settlement.hasRole(await settlement.PAYOUT_ROLE(), deployer!.address)).to.equal(true);
   });
 
-  it("takes the minter, its allowance, the payout account and the admin delay from parameters", async () => {
+  it("takes the minter, its allowance, the payout account, the admin delay and the per-item gas limit from parameters", async () => {
     const [, minter, payout] = await ethers.getSigners();
     const { stablecoin, settlement } = await deployModule({
       Stablerail: {
@@ -62,10 +66,14 @@ describe("Ignition module Stablerail", () => {
         minterAllowance: 5n,
         payoutAccount: payout!.address,
         adminTransferDelay: 60n,
+        authorizationGasLimit: 150_000n,
       },
     });
     expect(await stablecoin.minterAllowance(minter!.address)).to.equal(5n);
     expect(await stablecoin.defaultAdminDelay()).to.equal(60n);
+    // One delay for both contracts that hold value: the token's admin and the treasury's.
+    expect(await settlement.defaultAdminDelay()).to.equal(60n);
+    expect(await settlement.authorizationGasLimit()).to.equal(150_000n);
     expect(await settlement.hasRole(await settlement.PAYOUT_ROLE(), payout!.address)).to.equal(true);
   });
 });

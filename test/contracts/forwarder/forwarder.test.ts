@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { concat, verifyTypedData } from "ethers";
 import { network } from "hardhat";
 
+import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../../ignition/modules/Stablerail.ts";
 import { ONE } from "../../helpers/stablecoin.ts";
 import { deployEscrow } from "../escrow/escrow-fixture.ts";
 
@@ -32,7 +33,12 @@ async function fixture() {
     chainId,
     verifyingContract: await f.forwarder.getAddress(),
   };
-  const settlement = await ethers.deployContract("Settlement", [f.admin.address, await f.forwarder.getAddress()]);
+  const settlement = await ethers.deployContract("Settlement", [
+    f.admin.address,
+    DEFAULT_ADMIN_TRANSFER_DELAY,
+    await f.forwarder.getAddress(),
+    DEFAULT_AUTHORIZATION_GAS_LIMIT,
+  ]);
   return { ...f, terms, domain, settlement };
 }
 type Fixture = Awaited<ReturnType<typeof fixture>>;
@@ -153,7 +159,9 @@ describe("StablerailForwarder", () => {
     const f = await loadFixture(fixture);
     const mock = await ethers.deployContract("SettlementContextMock", [
       f.admin.address,
+      DEFAULT_ADMIN_TRANSFER_DELAY,
       await f.forwarder.getAddress(),
+      DEFAULT_AUTHORIZATION_GAS_LIMIT,
     ]);
     // An eth_call from the forwarder's address is what the forwarder's own call looks like to Settlement.
     const call = (selectorData: string) =>

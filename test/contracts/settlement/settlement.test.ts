@@ -2,68 +2,67 @@ import { expect } from "chai";
 import { id } from "ethers";
 import { network } from "hardhat";
 
-import { randomNonce, signTransferWithAuthorization } from "../../helpers/eip712.ts";
-import { deployStablecoin, INITIAL_BALANCE, ONE } from "../../helpers/stablecoin.ts";
+import { INITIAL_BALANCE, ONE } from "../../helpers/stablecoin.ts";
+import {
+  deploySettlement,
+  errorData,
+  SETTLEMENT_ADMIN_DELAY,
+  settleGasLimit,
+  signedItem,
+  TREASURY,
+  type SettlementFixture,
+} from "./settlement-fixture.ts";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const { loadFixture, time } = networkHelpers;
 
-const MAX_UINT = 2n ** 256n - 1n;
-const TREASURY = 1_000n * ONE;
 const BATCH = id("batch-1");
 
-async function fixture() {
-  const base = await deployStablecoin(connection);
-  const signers = await ethers.getSigners();
-  const [payoutOperator, merchantA, merchantB, stranger] = [10, 11, 12, 13].map((i) => signers[i]!);
-  const forwarder = await ethers.deployContract("StablerailForwarder");
-  const settlement = await ethers.deployContract("Settlement", [base.admin.address, await forwarder.getAddress()]);
-  const settlementAddress = await settlement.getAddress();
-  await settlement.connect(base.admin).grantRole(await settlement.PAYOUT_ROLE(), payoutOperator!.address);
-  await base.token.connect(base.minter).mint(settlementAddress, TREASURY);
-  return {
-    ...base,
-    payoutOperator: payoutOperator!,
-    merchantA: merchantA!,
-    merchantB: merchantB!,
-    stranger: stranger!,
-    forwarder,
-    settlement,
-    settlementAddress,
-    tokenAddress: await base.token.getAddress(),
-  };
-}
-type Fixture = Awaited<ReturnType<typeof fixture>>;
-
-/** A signed TransferWithAuthorization item for settleAuthorizations. */
-async function signedItem(
-  f: Fixture,
-  from: Fixture["alice"],
-  to: string,
-  value: bigint,
-  overrides: { signer?: Fixture["alice"]; validBefore?: bigint; nonce?: string } = {},
-) {
-  const auth = {
-    from: from.address,
-    to,
-    value,
-    validAfter: 0n,
-    validBefore: overrides.validBefore ?? MAX_UINT,
-    nonce: overrides.nonce ?? randomNonce(),
-  };
-  const sig = await signTransferWithAuthorization(overrides.signer ?? from, f.token, auth);
-  return { ...auth, signature: sig.signature };
-}
-
-const errorData = (f: Fixture, name: string, args: unknown[] = []) => f.token.interface.encodeErrorResult(name, args);
+const fixture = (): Promise<SettlementFixture> => deploySettlement(connection);
 
 describe("Settlement constructor and roles", () => {
   it("gives the admin DEFAULT_ADMIN_ROLE and trusts the forwarder", async () => {
     const f = await loadFixture(fixture);
     expect(await f.settlement.hasRole(await f.settlement.DEFAULT_ADMIN_ROLE(), f.admin.address)).to.equal(true);
+    expect(await f.settlement.defaultAdmin()).to.equal(f.admin.address);
+    expect(await f.settlement.defaultAdminDelay()).to.equal(SETTLEMENT_ADMIN_DELAY);
     expect(await f.settlement.PAYOUT_ROLE()).to.equal(id("PAYOUT_ROLE"));
     expect(await f.settlement.isTrustedForwarder(await f.forwarder.getAddress())).to.equal(true);
+  });
+
+  it("refuses a one-step grant of DEFAULT_ADMIN_ROLE with AccessControlEnforcedDefaultAdminRules", async () => {
+    const f = await loadFixture(fixture);
+    const adminRole = await f.settlement.DEFAULT_ADMIN_ROLE();
+    await expect(f.settlement.connect(f.admin).grantRole(adminRole, f.stranger.address)).to.be.revertedWithCustomError(
+      f.settlement,
+      "AccessControlEnforcedDefaultAdminRules",
+    );
+    expect(await f.settlement.hasRole(adminRole, f.stranger.address)).to.equal(false);
+  });
+
+  it("hands the default admin over in two steps, the new admin accepting only after the delay", async () => {
+    const f = await loadFixture(fixture);
+    const adminRole = await f.settlement.DEFAULT_ADMIN_ROLE();
+    await f.settlement.connect(f.admin).beginDefaultAdminTransfer(f.stranger.address);
+    const [pending, schedule] = await f.settlement.pendingDefaultAdmin();
+    expect(pending).to.equal(f.stranger.address);
+    expect(schedule).to.equal(BigInt(await time.latest()) + SETTLEMENT_ADMIN_DELAY);
+    await expect(f.settlement.connect(f.stranger).acceptDefaultAdminTransfer())
+      .to.be.revertedWithCustomError(f.settlement, "AccessControlEnforcedDefaultAdminDelay")
+      .withArgs(schedule);
+
+    await time.increaseTo(schedule + 1n);
+    await f.settlement.connect(f.stranger).acceptDefaultAdminTransfer();
+    expect(await f.settlement.defaultAdmin()).to.equal(f.stranger.address);
+    expect(await f.settlement.hasRole(adminRole, f.admin.address)).to.equal(false);
+    // The new admin, not the old one, now decides who pays out.
+    const payoutRole = await f.settlement.PAYOUT_ROLE();
+    await expect(f.settlement.connect(f.admin).grantRole(payoutRole, f.merchantA.address))
+      .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
+      .withArgs(f.admin.address, adminRole);
+    await f.settlement.connect(f.stranger).grantRole(payoutRole, f.merchantA.address);
+    expect(await f.settlement.hasRole(payoutRole, f.merchantA.address)).to.equal(true);
   });
 });
 
@@ -126,6 +125,25 @@ describe("Settlement.payout", () => {
     expect(await f.settlement.isBatchExecuted(BATCH)).to.equal(false);
   });
 
+  it("reverts the whole batch with the token's StablecoinAccountFrozen for a frozen merchant; the id stays usable for a retry without it", async () => {
+    const f = await loadFixture(fixture);
+    await f.token.connect(f.freezer).freeze(f.merchantB.address);
+    const paid = { merchant: f.merchantA.address, amount: 10n * ONE, payoutReference: id("ref-a") };
+    const frozen = { merchant: f.merchantB.address, amount: 5n * ONE, payoutReference: id("ref-b") };
+    await expect(f.settlement.connect(f.payoutOperator).payout(BATCH, f.tokenAddress, [paid, frozen]))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAccountFrozen")
+      .withArgs(f.merchantB.address);
+    expect(await f.settlement.isBatchExecuted(BATCH)).to.equal(false);
+    expect(await f.token.balanceOf(f.merchantA.address)).to.equal(0n);
+
+    const retry = await f.settlement.connect(f.payoutOperator).payout(BATCH, f.tokenAddress, [paid]);
+    await expect(retry)
+      .to.emit(f.settlement, "PayoutBatchExecuted")
+      .withArgs(BATCH, f.tokenAddress, 1n, 10n * ONE);
+    await expect(retry).to.changeTokenBalances(ethers, f.token, [f.settlement, f.merchantA], [-10n * ONE, 10n * ONE]);
+    expect(await f.settlement.isBatchExecuted(BATCH)).to.equal(true);
+  });
+
   it("reverts with AccessControlUnauthorizedAccount without PAYOUT_ROLE", async () => {
     const f = await loadFixture(fixture);
     const items = [{ merchant: f.merchantA.address, amount: ONE, payoutReference: id("r") }];
@@ -148,7 +166,9 @@ describe("Settlement.settleAuthorizations", () => {
     const f = await loadFixture(fixture);
     const a = await signedItem(f, f.alice, f.merchantA.address, 3n * ONE);
     const b = await signedItem(f, f.bob, f.merchantB.address, 4n * ONE);
-    const tx = await f.settlement.connect(f.stranger).settleAuthorizations(f.tokenAddress, [a, b]);
+    const tx = await f.settlement
+      .connect(f.stranger)
+      .settleAuthorizations(f.tokenAddress, [a, b], { gasLimit: await settleGasLimit(f, [a, b]) });
     await expect(tx).to.emit(f.settlement, "AuthorizationSettled").withArgs(0n, f.alice.address, a.nonce);
     await expect(tx).to.emit(f.settlement, "AuthorizationSettled").withArgs(1n, f.bob.address, b.nonce);
     await expect(tx).to.changeTokenBalances(
@@ -168,14 +188,10 @@ describe("Settlement.settleAuthorizations", () => {
     const tooMuch = await signedItem(f, f.carol, f.merchantB.address, ONE);
     const good2 = await signedItem(f, f.bob, f.merchantB.address, 2n * ONE);
     const replay = { ...good };
-    const tx = await f.settlement.settleAuthorizations(f.tokenAddress, [
-      good,
-      wrongSigner,
-      expired,
-      tooMuch,
-      good2,
-      replay,
-    ]);
+    const items = [good, wrongSigner, expired, tooMuch, good2, replay];
+    const tx = await f.settlement.settleAuthorizations(f.tokenAddress, items, {
+      gasLimit: await settleGasLimit(f, items),
+    });
     await expect(tx).to.emit(f.settlement, "AuthorizationSettled").withArgs(0n, f.alice.address, good.nonce);
     await expect(tx)
       .to.emit(f.settlement, "AuthorizationFailed")
@@ -207,7 +223,9 @@ describe("Settlement.settleAuthorizations", () => {
     const f = await loadFixture(fixture);
     const bad1 = await signedItem(f, f.alice, f.merchantA.address, ONE, { signer: f.bob });
     const bad2 = await signedItem(f, f.carol, f.merchantA.address, ONE);
-    const tx = await f.settlement.settleAuthorizations(f.tokenAddress, [bad1, bad2]);
+    const tx = await f.settlement.settleAuthorizations(f.tokenAddress, [bad1, bad2], {
+      gasLimit: await settleGasLimit(f, [bad1, bad2]),
+    });
     await expect(tx)
       .to.emit(f.settlement, "AuthorizationFailed")
       .withArgs(0n, f.alice.address, bad1.nonce, errorData(f, "StablecoinInvalidSignature"));
@@ -230,7 +248,9 @@ describe("Settlement.settleAuthorizations", () => {
     const f = await loadFixture(fixture);
     const item = await signedItem(f, f.alice, f.merchantA.address, ONE);
     await f.token.connect(f.pauser).pause();
-    await expect(f.settlement.settleAuthorizations(f.tokenAddress, [item]))
+    await expect(
+      f.settlement.settleAuthorizations(f.tokenAddress, [item], { gasLimit: await settleGasLimit(f, [item]) }),
+    )
       .to.emit(f.settlement, "AuthorizationFailed")
       .withArgs(0n, f.alice.address, item.nonce, errorData(f, "EnforcedPause"));
   });
