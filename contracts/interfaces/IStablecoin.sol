@@ -28,6 +28,9 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
     /// @dev `minter` asked to mint `needed` with only `allowance` left.
     error StablecoinMinterAllowanceExceeded(address minter, uint256 allowance, uint256 needed);
 
+    /// @dev Adding `increment` to `minter`'s `allowance` would overflow uint256.
+    error StablecoinMinterAllowanceOverflow(address minter, uint256 allowance, uint256 increment);
+
     /// @dev The authorization is not valid until strictly after `validAfter`.
     error StablecoinAuthorizationNotYetValid(uint256 validAfter);
 
@@ -46,6 +49,12 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
 
     /// @dev `minter` was allowed to mint `allowance` more tokens (replacing any previous allowance).
     event MinterConfigured(address indexed minter, uint256 allowance);
+
+    /// @dev `minter`'s allowance was raised by `increment`, to `allowance`.
+    event MinterAllowanceIncreased(address indexed minter, uint256 increment, uint256 allowance);
+
+    /// @dev `minter`'s allowance was lowered by `decrement` (or to zero, if it held less), to `allowance`.
+    event MinterAllowanceDecreased(address indexed minter, uint256 decrement, uint256 allowance);
 
     /// @dev `minter` can no longer mint or burn.
     event MinterRemoved(address indexed minter);
@@ -103,6 +112,10 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
     /**
      * @dev Makes `minter` a minter allowed to mint `allowance` more tokens, replacing its previous allowance.
      *
+     * Use it to add a minter. To change an existing minter's allowance use {increaseMinterAllowance} or
+     * {decreaseMinterAllowance}: an overwrite can be front-run (a minter seeing its allowance lowered from 100 to 40
+     * mints the 100 first and then gets 40 more).
+     *
      * Requirements:
      * - the caller has `MINTER_ADMIN_ROLE`;
      * - `minter` is not the zero address.
@@ -110,6 +123,32 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
      * Emits a {MinterConfigured} event.
      */
     function configureMinter(address minter, uint256 allowance) external;
+
+    /**
+     * @dev Raises `minter`'s allowance by `increment` (relative, so whatever it minted meanwhile stays counted).
+     *
+     * Requirements:
+     * - the caller has `MINTER_ADMIN_ROLE`;
+     * - `minter` is a minter;
+     * - the new allowance fits in uint256.
+     *
+     * Emits a {MinterAllowanceIncreased} event.
+     */
+    function increaseMinterAllowance(address minter, uint256 increment) external;
+
+    /**
+     * @dev Lowers `minter`'s allowance by `decrement`, saturating at zero: a minter that minted part of its
+     * allowance before this call lands (front-running it) ends with nothing left rather than with the call
+     * reverting and leaving it the rest. So the minter can never mint more in all than its allowance less
+     * `decrement`, in whatever order the transactions run. It stays a minter (it may still burn).
+     *
+     * Requirements:
+     * - the caller has `MINTER_ADMIN_ROLE`;
+     * - `minter` is a minter.
+     *
+     * Emits a {MinterAllowanceDecreased} event (with the new allowance).
+     */
+    function decreaseMinterAllowance(address minter, uint256 decrement) external;
 
     /**
      * @dev Removes `minter` and zeroes its allowance.

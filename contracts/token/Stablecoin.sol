@@ -99,6 +99,34 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
     }
 
     /// @inheritdoc IStablecoin
+    function increaseMinterAllowance(address minter, uint256 increment) external onlyRole(MINTER_ADMIN_ROLE) {
+        if (!_minters[minter]) revert StablecoinNotMinter(minter);
+        uint256 allowance = _minterAllowances[minter];
+        if (increment > type(uint256).max - allowance) {
+            revert StablecoinMinterAllowanceOverflow(minter, allowance, increment);
+        }
+        // Cannot overflow: checked just above.
+        unchecked {
+            allowance += increment;
+        }
+        _minterAllowances[minter] = allowance;
+        emit MinterAllowanceIncreased(minter, increment, allowance);
+    }
+
+    /// @inheritdoc IStablecoin
+    function decreaseMinterAllowance(address minter, uint256 decrement) external onlyRole(MINTER_ADMIN_ROLE) {
+        if (!_minters[minter]) revert StablecoinNotMinter(minter);
+        uint256 allowance = _minterAllowances[minter];
+        // Saturate rather than revert: a minter that spent part of its allowance first must not keep the rest.
+        // Cannot underflow: decrement < allowance in the subtracting branch.
+        unchecked {
+            allowance = decrement < allowance ? allowance - decrement : 0;
+        }
+        _minterAllowances[minter] = allowance;
+        emit MinterAllowanceDecreased(minter, decrement, allowance);
+    }
+
+    /// @inheritdoc IStablecoin
     function removeMinter(address minter) external onlyRole(MINTER_ADMIN_ROLE) {
         if (!_minters[minter]) revert StablecoinNotMinter(minter);
         _minters[minter] = false;
