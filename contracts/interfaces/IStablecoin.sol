@@ -258,7 +258,8 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
      * Requirements:
      * - `validAfter < block.timestamp < validBefore`;
      * - `from`'s `nonce` is unused and not canceled;
-     * - the signature is `from`'s (ECDSA with low s, or ERC-1271 if `from` has code);
+     * - the signature is `from`'s: ECDSA with low s recovering `from` (whatever code `from` has, so an EOA
+     *   delegated under EIP-7702 still signs with its key), or else ERC-1271 if `from` has code;
      * - the token is not paused; none of `from`, `to` and the caller is frozen; `from` holds `value`.
      *
      * Emits an {AuthorizationUsed} event and a {Transfer} event.

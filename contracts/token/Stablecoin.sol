@@ -9,6 +9,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -380,11 +381,19 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
         if (_authorizationStates[authorizer][nonce]) revert StablecoinAuthorizationUsed(authorizer, nonce);
     }
 
-    /// @dev ECDSA (low-s only; malformed and high-s signatures fail) for accounts without code, ERC-1271 otherwise.
+    /**
+     * @dev As USDC v2.2: ECDSA first — a signature that recovers to `signer` (low-s only; malformed and high-s
+     * signatures recover nothing) is valid whatever code `signer` has — then ERC-1271 if `signer` has code.
+     * Checking only through ERC-1271 whenever there is code would lock out an EOA that delegated under EIP-7702 to
+     * a contract without `isValidSignature`: its key still signs for it. A contract deployed by CREATE/CREATE2 has
+     * no key, so nothing recovers to it and it is checked through ERC-1271 as before.
+     */
     function _requireValidSignature(address signer, bytes32 structHash, bytes memory signature) private view {
-        if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
-            revert StablecoinInvalidSignature();
-        }
+        bytes32 digest = _hashTypedDataV4(structHash);
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return;
+        if (signer.code.length > 0 && SignatureChecker.isValidERC1271SignatureNow(signer, digest, signature)) return;
+        revert StablecoinInvalidSignature();
     }
 
     function _requireNotFrozen(address account) private view {
