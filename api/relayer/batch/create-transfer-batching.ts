@@ -29,6 +29,7 @@ import type { RelayStatus } from "../relay-status.ts";
 import { createBatchCollector } from "./collect-batches.ts";
 import { createBatchFollower } from "./follow-batch.ts";
 import { processBatchedRelay } from "./process-batched-relay.ts";
+import { createSettlementGasReader } from "./read-settlement-gas.ts";
 import { sendTransferBatch, type BatchAssignment, type BatchEntry } from "./send-transfer-batch.ts";
 
 export type TransferBatching = {
@@ -52,11 +53,12 @@ export type CreateTransferBatchingParameters = ProcessRelayDependencies & {
 export function createTransferBatching(p: CreateTransferBatchingParameters): TransferBatching {
   const { batchSize, batchWaitMs, ...deps } = p;
   const enabled = batchSize > 1;
+  const itemGasRequired = createSettlementGasReader(deps.publicClient, deps.contracts.settlement);
   const collector = enabled
     ? createBatchCollector<BatchEntry, BatchAssignment>({
         maxSize: batchSize,
         waitMs: batchWaitMs,
-        send: (token, entries) => sendTransferBatch(token as Address, entries, deps),
+        send: (token, entries) => sendTransferBatch(token as Address, entries, deps, itemGasRequired),
       })
     : undefined;
   const follower = createBatchFollower(deps);

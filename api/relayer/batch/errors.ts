@@ -4,9 +4,10 @@ import { StablerailError } from "../../../lib/errors/base.ts";
 
 /**
  * A relay was taken out of a settlement batch whose transaction did not settle it — the whole
- * transaction reverted, or the batch reported the item failed without revert data (which an
- * out-of-gas inside the batch also looks like) — while its authorisation is still unused on
- * chain. Retryable: BullMQ retries the relay, and a retried transfer is sent alone.
+ * transaction reverted, the batch reported the item failed without revert data (its call ran out
+ * of the per-item gas limit), or the batch ran short of gas and skipped it (AuthorizationsSkipped)
+ * — while its authorisation is still unused on chain. Retryable: BullMQ retries the relay, and a
+ * retried transfer is sent alone.
  */
 export class RelayReleasedFromBatchError extends StablerailError {
   override name = "RelayReleasedFromBatchError";
@@ -51,7 +52,8 @@ export class RelayNotSettledError extends StablerailError {
 
 /**
  * A mined batch transaction does not report this relay's item as expected (no event for its
- * index, or one naming another payer or nonce): it is not the batch the relay was recorded in.
+ * index and no skipped range holding it, or an event naming another payer or nonce): it is not
+ * the batch the relay was recorded in.
  * Nothing is concluded — the relay keeps its last status for an operator to look at.
  */
 export class RelayBatchOutcomeUnknownError extends StablerailError {

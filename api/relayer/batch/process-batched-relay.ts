@@ -113,8 +113,9 @@ async function resumeTicket(
  * Follows the batch to its receipt and ends this relay by its own item's outcome:
  * - `AuthorizationSettled` → confirmed (after the configured confirmations);
  * - `AuthorizationFailed` with revert data → failed, the token's custom error decoded;
- * - `AuthorizationFailed` without revert data, or the whole transaction reverted → nothing was
- *   transferred for this item; see {@link releaseOrFail}.
+ * - `AuthorizationFailed` without revert data (the item's call ran out of its gas limit), the item
+ *   in the `AuthorizationsSkipped` range (the batch ran short of gas before it), or the whole
+ *   transaction reverted → nothing was transferred for this item; see {@link releaseOrFail}.
  */
 async function settleBatchedRelay(
   entry: BatchEntry,
@@ -148,7 +149,15 @@ async function settleBatchedRelay(
     deps.logger.error({ relayId: relay.relayId, err: (error as Error).message }, "cannot read a batch item's outcome");
     throw new UnrecoverableError(`${(error as Error & { code?: string }).code}: ${(error as Error).message}`);
   }
-  if (!outcome.settled) {
+  if (outcome.type === "skipped")
+    return releaseOrFail(
+      entry,
+      ticket,
+      receipt.transactionHash,
+      "the batch ran short of gas and skipped the item",
+      deps,
+    );
+  if (outcome.type === "failed") {
     if (outcome.reason === "0x")
       return releaseOrFail(entry, ticket, receipt.transactionHash, "the item failed without revert data", deps);
     return endRelay(entry, deps, "failed", new RelayRevertedError(decodeRevertData(outcome.reason)));

@@ -5,17 +5,20 @@ import { RelayBatchOutcomeUnknownError } from "./errors.ts";
 
 /** What a `settleAuthorizations` transaction reported for one item. */
 export type BatchItemOutcome =
-  | { settled: true }
-  /** `reason` is the token's revert data; `0x` when there was none (an out-of-gas looks like that). */
-  | { settled: false; reason: Hex };
+  | { type: "settled" }
+  /** `reason` is the token's revert data; `0x` when there was none (the item's call ran out of its gas limit). */
+  | { type: "failed"; reason: Hex }
+  /** The batch ran short of gas before this item and did not attempt it: nothing moved, its authorisation is untouched. */
+  | { type: "skipped" };
 
 /**
  * Reads item `index`'s outcome from the logs of a successful `settleAuthorizations` transaction:
- * its `AuthorizationSettled` or `AuthorizationFailed` event. Pure: no chain access.
+ * its `AuthorizationSettled` or `AuthorizationFailed` event, or the `AuthorizationsSkipped` range
+ * it falls in. Pure: no chain access.
  * @param logs - the receipt's logs
  * @param settlement - the Settlement contract the transaction called (other emitters are ignored)
  * @param index - the item's position in the batch
- * @param item - the item's payer and EIP-3009 nonce, checked against the event
+ * @param item - the item's payer and EIP-3009 nonce, checked against its event (a skip names no item)
  * @throws RelayBatchOutcomeUnknownError when the item has no event, or its event names another payer or nonce — the
  *   transaction is not the batch this relay was recorded in, and nothing may be concluded
  */
@@ -27,21 +30,30 @@ export function readBatchOutcome(
 ): BatchItemOutcome {
   const events = parseEventLogs({
     abi: settlementAbi,
-    eventName: ["AuthorizationSettled", "AuthorizationFailed"],
+    eventName: ["AuthorizationSettled", "AuthorizationFailed", "AuthorizationsSkipped"],
     logs: logs.filter((log) => getAddress(log.address) === getAddress(settlement)),
   });
-  const event = events.find((candidate) => candidate.args.index === BigInt(index));
-  if (!event)
-    throw new RelayBatchOutcomeUnknownError(
-      `Batch item ${index} has neither AuthorizationSettled nor AuthorizationFailed`,
-    );
-  if (
-    getAddress(event.args.from) !== getAddress(item.from) ||
-    event.args.nonce.toLowerCase() !== item.nonce.toLowerCase()
-  ) {
-    throw new RelayBatchOutcomeUnknownError(
-      `Batch item ${index} reports ${event.args.from}/${event.args.nonce}, not ${item.from}/${item.nonce}`,
-    );
+  const position = BigInt(index);
+  for (const event of events) {
+    if (event.eventName === "AuthorizationsSkipped") {
+      const { firstIndex, count } = event.args;
+      if (position >= firstIndex && position < firstIndex + count) return { type: "skipped" };
+      continue;
+    }
+    if (event.args.index !== position) continue;
+    if (
+      getAddress(event.args.from) !== getAddress(item.from) ||
+      event.args.nonce.toLowerCase() !== item.nonce.toLowerCase()
+    ) {
+      throw new RelayBatchOutcomeUnknownError(
+        `Batch item ${index} reports ${event.args.from}/${event.args.nonce}, not ${item.from}/${item.nonce}`,
+      );
+    }
+    return event.eventName === "AuthorizationSettled"
+      ? { type: "settled" }
+      : { type: "failed", reason: event.args.reason };
   }
-  return event.eventName === "AuthorizationSettled" ? { settled: true } : { settled: false, reason: event.args.reason };
+  throw new RelayBatchOutcomeUnknownError(
+    `Batch item ${index} has no AuthorizationSettled or AuthorizationFailed event and is in no AuthorizationsSkipped range`,
+  );
 }

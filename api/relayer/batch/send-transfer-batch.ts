@@ -1,5 +1,5 @@
 import type { Job } from "bullmq";
-import type { Address, Hex } from "viem";
+import { hexToBytes, size, type Address, type Hex } from "viem";
 
 import { buildSettleAuthorizationsCall, type RelayCall } from "../build-call.ts";
 import { isRevert } from "../decode-revert.ts";
@@ -10,6 +10,7 @@ import { checkGasPriceCap } from "../policies.ts";
 import type { ProcessRelayDependencies } from "../process-relay.ts";
 import { recordTransition } from "../record-transition.ts";
 import type { RelayerKey, SentTransaction } from "../relayer-key.ts";
+import type { SettlementGasReader } from "./read-settlement-gas.ts";
 
 export type TransferRequest = Extract<RelayRequest, { kind: "token.transferWithAuthorization" }>;
 
@@ -38,13 +39,41 @@ export type BatchAssignment =
   | { type: "refused"; error: Error };
 
 /**
- * Why a floor under the estimate: each item runs inside try/catch, so a node's gas estimate may
- * find a limit at which an item runs out of gas *inside* its try — the transaction still succeeds
- * and the item is merely reported failed. The floor gives every item what a lone
- * transferWithAuthorization uses (~78k) with room to spare; unused gas is not paid for.
+ * Why the gas comes from the contract's per-item requirement, not from the node's estimate:
+ * settleAuthorizations skips (reports, does not revert) the items it has no gas left for, so a
+ * node's estimate — the gas used with every item behaving as simulated — is a limit at which the
+ * batch succeeds but skips its tail (an item needs `authorizationGasRequired` *left* to be tried,
+ * about five times what an honest one uses). So each item is given its full requirement (plus its
+ * signature's length, by the contract's rule): every item is then attempted even if every wallet
+ * in the batch burns the whole per-item limit after the simulation. Unused gas is not paid for.
  */
-const GAS_PER_ITEM = 90_000n;
 const GAS_BASE = 40_000n;
+/** EIP-7825 (Osaka): no transaction may ask for more. Above it the tail is skipped, not reverted. */
+const TRANSACTION_GAS_CAP = 16_777_216n;
+
+/** The transaction's calldata cost (EIP-2028: 16 gas a non-zero byte, 4 a zero byte). */
+function calldataGas(data: Hex): bigint {
+  let gas = 0n;
+  for (const byte of hexToBytes(data)) gas += byte === 0 ? 4n : 16n;
+  return gas;
+}
+
+/**
+ * The gas limit of a batch: the intrinsic cost, the call's own overhead, and for each item what
+ * the Settlement requires left before trying it — never less than 1.2x the estimate, never more
+ * than a transaction may carry.
+ * @param estimate - the node's estimate of the batch (the gas it uses, not the gas it needs)
+ * @param data - the batch's calldata
+ * @param signatures - the items' signatures
+ * @param itemGasRequired - `Settlement.authorizationGasRequired()`
+ */
+export function batchGasLimit(estimate: bigint, data: Hex, signatures: Hex[], itemGasRequired: bigint): bigint {
+  const items = signatures.reduce((gas, signature) => gas + itemGasRequired + BigInt(size(signature)), 0n);
+  const budget = 21_000n + calldataGas(data) + GAS_BASE + items;
+  const padded = (estimate * 12n) / 10n;
+  const gas = padded > budget ? padded : budget;
+  return gas < TRANSACTION_GAS_CAP ? gas : TRANSACTION_GAS_CAP;
+}
 
 /**
  * Sends the transfers of one token gathered in a batch as one `Settlement.settleAuthorizations`
@@ -54,7 +83,8 @@ const GAS_BASE = 40_000n;
  * The gas price cap is checked against the fees this transaction would pay — the same fees for
  * every item, so a refusal refuses each item. A batch whose simulation reverts as a whole (each
  * item is in try/catch, so that takes something unusual) is not sent: its items go alone, where
- * each is simulated and fails with its own decoded error if it must.
+ * each is simulated and fails with its own decoded error if it must. The gas limit is
+ * {@link batchGasLimit}: the contract's per-item requirement, read once through `itemGasRequired`.
  * @returns one assignment per entry, in order
  * @throws what the node or the nonce manager throws (transport failures, a lost lease); nothing
  *   was sent then, or what was sent is recorded and resumed by the relays' retries
@@ -63,6 +93,7 @@ export async function sendTransferBatch(
   token: Address,
   entries: BatchEntry[],
   deps: ProcessRelayDependencies,
+  itemGasRequired: SettlementGasReader,
 ): Promise<BatchAssignment[]> {
   const first = entries[0];
   if (!first || entries.length === 1) return entries.map(() => ({ type: "single" }));
@@ -95,8 +126,12 @@ export async function sendTransferBatch(
     );
     return entries.map(() => ({ type: "single" }));
   }
-  const floor = GAS_BASE + GAS_PER_ITEM * BigInt(entries.length);
-  const gas = (estimate * 12n) / 10n > floor ? (estimate * 12n) / 10n : floor;
+  const gas = batchGasLimit(
+    estimate,
+    call.data,
+    entries.map((entry) => entry.relay.request.signature),
+    await itemGasRequired(),
+  );
   const relayIds = entries.map((entry) => entry.relay.relayId);
   const sent = await key.send(call, gas, fees, relayIds);
   deps.logger.info(

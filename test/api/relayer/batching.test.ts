@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { eq } from "drizzle-orm";
-import { getAddress, parseEventLogs, toHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import { getAddress, hexToBytes, parseEventLogs, toHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
 
 import { settlementAbi } from "../../../lib/chain/abis/settlement.ts";
 import { stablecoinAbi } from "../../../lib/chain/abis/stablecoin.ts";
@@ -159,6 +159,32 @@ describe("Relay workers with batching (RELAYER_BATCH_SIZE=10)", function () {
     }
     await expectBalancesMoved(f, before, transfers);
   });
+
+  it("gives a batch transaction what the Settlement requires left per item (authorizationGasRequired), not the node's estimate", async () => {
+    const transfers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => f.signTransfer(i % 2 ? f.bob : f.alice, f.carol.address, BigInt(500 + i))),
+    );
+    const relays = await Promise.all((await enqueueAll(workers, "budget", transfers)).map((id) => f.waitForRelay(id)));
+    const required = await f.chain.publicClient.readContract({
+      address: f.contracts.settlement,
+      abi: settlementAbi,
+      functionName: "authorizationGasRequired",
+    });
+    const hashes = new Set(relays.map((relay) => relay.transactionHash as Hex));
+    for (const hash of hashes) {
+      const carried = relays.filter((relay) => relay.transactionHash === hash);
+      if (carried.length < 2) continue;
+      const transaction = await f.chain.publicClient.getTransaction({ hash });
+      // Enough for every item to be attempted even if each burnt its whole per-item limit; the node's estimate
+      // (the gas the batch uses) would have the contract skip the tail.
+      expect(transaction.gas).to.be.at.least(BigInt(carried.length) * (required + 65n));
+      const receipt = await f.chain.publicClient.getTransactionReceipt({ hash });
+      expect(
+        parseEventLogs({ abi: settlementAbi, eventName: "AuthorizationsSkipped", logs: receipt.logs }),
+      ).to.have.length(0);
+    }
+    for (const relay of relays) expect(relay.status).to.equal("confirmed");
+  });
 });
 
 describe("A settlement batch with bad items", function () {
@@ -272,12 +298,13 @@ describe("Batch safety: a batch that did not settle, a stuck batch", function ()
     const a = await f.signTransfer(f.alice, f.carol.address, 1_111n);
     const b = await f.signTransfer(f.bob, f.carol.address, 2_222n);
     const [idA, idB] = [relayIdFor("rev.a"), relayIdFor("rev.b")];
-    // A batch sent (and recorded) for A and B by a worker that then stopped, with too little gas:
-    // it is mined reverted. Automine is off so the node takes it instead of refusing it.
+    // A batch sent (and recorded) for A and B by a worker that then stopped, that reverts as a whole: it
+    // names a token address without code (too little gas would no longer do — the Settlement skips the
+    // items it has no gas for). Automine is off so the node takes it instead of refusing it.
     const key = workers.keys[0]!;
-    const call = buildSettleAuthorizationsCall(f.contracts.stablecoin, [a, b], f.contracts);
+    const call = buildSettleAuthorizationsCall(f.chain.accounts[15]!.address, [a, b], f.contracts);
     await f.chain.testClient.setAutomine(false);
-    const sent = await key.send(call, 45_000n, await estimateFees(f.chain.publicClient), [idA, idB]);
+    const sent = await key.send(call, 1_000_000n, await estimateFees(f.chain.publicClient), [idA, idB]);
     await f.chain.testClient.mine({ blocks: 1 });
     await f.chain.testClient.setAutomine(true);
     const receipt = await f.chain.publicClient.getTransactionReceipt({ hash: sent.hash });
@@ -320,6 +347,72 @@ describe("Batch safety: a batch that did not settle, a stuck batch", function ()
     expect(row?.relayIds).to.deep.equal([`released:${idA}`, idB]);
     // Only A moved now (B moved once, before): nothing twice.
     await expectBalancesMoved(f, before, [a]);
+  });
+
+  it("retries alone the items a batch skipped for want of gas, failing the one whose authorisation was used meanwhile", async () => {
+    const a = await f.signTransfer(f.alice, f.carol.address, 1_001n);
+    const b = await f.signTransfer(f.bob, f.carol.address, 2_002n);
+    const c = await f.signTransfer(f.alice, f.bob.address, 3_003n);
+    const [idA, idB, idC] = [relayIdFor("skip.a"), relayIdFor("skip.b"), relayIdFor("skip.c")];
+    // A batch sent (and recorded) by a worker that then stopped, with gas for its first item only: the
+    // Settlement attempts A, then has less than authorizationGasRequired left and skips B and C.
+    const key = workers.keys[0]!;
+    const call = buildSettleAuthorizationsCall(f.contracts.stablecoin, [a, b, c], f.contracts);
+    const required = await f.chain.publicClient.readContract({
+      address: f.contracts.settlement,
+      abi: settlementAbi,
+      functionName: "authorizationGasRequired",
+    });
+    const calldataGas = hexToBytes(call.data).reduce((gas, byte) => gas + (byte === 0 ? 4n : 16n), 0n);
+    const gas = 21_000n + calldataGas + required + 25_000n;
+    const sent = await key.send(call, gas, await estimateFees(f.chain.publicClient), [idA, idB, idC]);
+    const receipt = await f.chain.publicClient.waitForTransactionReceipt({ hash: sent.hash });
+    expect(receipt.status).to.equal("success");
+    const [skipped] = parseEventLogs({ abi: settlementAbi, eventName: "AuthorizationsSkipped", logs: receipt.logs });
+    expect(skipped?.args).to.deep.equal({ firstIndex: 1n, count: 2n });
+    // Meanwhile C's authorisation is used by someone else.
+    const spender = f.chain.wallet(f.chain.accounts[14]!);
+    await f.chain.publicClient.waitForTransactionReceipt({
+      hash: await spender.writeContract({
+        address: f.contracts.stablecoin,
+        abi: stablecoinAbi,
+        functionName: "transferWithAuthorization",
+        args: [c.from, c.to, 3_003n, 0n, BigInt(c.validBefore), c.nonce, c.signature],
+        chain: spender.chain,
+        account: f.chain.accounts[14]!,
+      }),
+    });
+    const before = await balancesOf(f, [f.alice.address, f.bob.address, f.carol.address]);
+
+    // The relays' jobs run (as after a restart) and find the batch recorded for them.
+    for (const [label, request] of [
+      ["skip.a", a],
+      ["skip.b", b],
+      ["skip.c", c],
+    ] as const)
+      await enqueueRelay(workers.queue, { idempotencyKey: label, request, requestedBy: "u1" });
+    const [relayA, relayB, relayC] = [await f.waitForRelay(idA), await f.waitForRelay(idB), await f.waitForRelay(idC)];
+
+    expect(relayA.status).to.equal("confirmed");
+    expect(relayA.transactionHash).to.equal(sent.hash);
+    expect(relayB.status).to.equal("confirmed");
+    expect(relayB.transactionHash).to.not.equal(sent.hash);
+    expect(relayB.batchIndex, "retried alone").to.equal(null);
+    expect(relayB.transitions.map((t) => t.status)).to.deep.equal([
+      "queued",
+      "mined",
+      "queued",
+      "signed",
+      "submitted",
+      "mined",
+      "confirmed",
+    ]);
+    expect(relayC.status).to.equal("failed");
+    expect(relayC.errorCode).to.equal("RELAY_AUTHORIZATION_USED");
+    const [row] = await f.database.db.select().from(relayerTransactions).where(eq(relayerTransactions.hash, sent.hash));
+    expect(row?.relayIds).to.deep.equal([idA, `released:${idB}`, idC]);
+    // A moved in the batch (before `before`), B now, C once by someone else: nothing twice.
+    await expectBalancesMoved(f, before, [b]);
   });
 
   it("replaces a stuck batch at its nonce once for all its relays, which end confirmed by the version that mined", async () => {

@@ -74,7 +74,7 @@ export type SignedItem = {
  */
 export async function signedItem(
   f: SettlementFixture,
-  from: { address: string } | string,
+  from: (TypedDataSigner & { address: string }) | string,
   to: string,
   value: bigint,
   overrides: { signer?: TypedDataSigner; validBefore?: bigint; nonce?: string } = {},
@@ -88,7 +88,8 @@ export async function signedItem(
     validBefore: overrides.validBefore ?? MAX_UINT,
     nonce: overrides.nonce ?? randomNonce(),
   };
-  const signer = overrides.signer ?? (from as TypedDataSigner);
+  const signer = overrides.signer ?? (typeof from === "string" ? undefined : from);
+  if (!signer) throw new Error(`signedItem: a contract wallet's item (${fromAddress}) needs its owner as signer`);
   const sig = await signTransferWithAuthorization(signer, f.token, auth);
   return { ...auth, signature: sig.signature };
 }
