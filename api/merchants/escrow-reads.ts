@@ -1,7 +1,6 @@
 import type { Address, Hex, PublicClient } from "viem";
 
 import { paymentEscrowAbi } from "../../lib/chain/abis/paymentEscrow.ts";
-import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 
 /** A payment's state as PaymentEscrow holds it now (authoritative; the ledger may lag by confirmations). */
 export type EscrowPaymentState = { held: bigint; captured: bigint; refunded: bigint; status: number };
@@ -22,9 +21,4 @@ export async function readEscrowPayment(
     args: [paymentId],
   });
   return { held: state.held, captured: state.captured, refunded: state.refunded, status: Number(state.status) };
-}
-
-/** Reads the token allowance `owner` gave `spender`. */
-export function readAllowance(client: PublicClient, token: Address, owner: Address, spender: Address) {
-  return client.readContract({ address: token, abi: stablecoinAbi, functionName: "allowance", args: [owner, spender] });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { hashTypedData, zeroAddress, type Address, type Hex } from "viem";
+import { encodeAbiParameters, hashTypedData, keccak256, zeroAddress, type Address, type Hex } from "viem";
 
 import { paymentTermsTypes } from "../../lib/chain/typed-data.ts";
 import type { PaymentTermsInput } from "../relayer/jobs/relay-request.ts";
@@ -64,6 +64,14 @@ export function paymentIdOf(terms: StoredPaymentTerms, chainId: number, escrow: 
     primaryType: "PaymentTerms",
     message: { ...terms, maxAmount: BigInt(terms.maxAmount), salt: BigInt(terms.salt) },
   });
+}
+
+/**
+ * The EIP-3009 nonce a refunder signs to refund payment `paymentId` with `refundSalt`: exactly
+ * `PaymentEscrow.getRefundNonce`, keccak256(abi.encode(paymentId, refundSalt)). Pure.
+ */
+export function refundNonceOf(paymentId: Hex, refundSalt: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [paymentId, refundSalt]));
 }
 
 /** The terms as the relay request schema takes them. */

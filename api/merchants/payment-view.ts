@@ -37,16 +37,14 @@ export async function paymentView(services: AppServices, row: PaymentRequestRow)
     terms: row.terms,
     payment: ledger ? stateOf(ledger.state) : null,
     history: ledger ? ledger.history.map(stateOf) : [],
-    pending: pending
-      .filter((m) => (m.details as { step?: string }).step !== "allowance")
-      .map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        amount: m.amount,
-        status: m.relayState,
-        relayId: m.relayId,
-        transactionHash: m.transactionHash,
-      })),
+    pending: pending.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      amount: m.amount,
+      status: m.relayState,
+      relayId: m.relayId,
+      transactionHash: m.transactionHash,
+    })),
     createdAt: row.createdAt,
   };
 }

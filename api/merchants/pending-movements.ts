@@ -35,9 +35,7 @@ export async function pendingPaymentMovements(
   return withState.filter((m) => m.relayState === "queued" || m.relayState === "submitted");
 }
 
-/** Sum of the pending movements of one kind (a refund's allowance step moves nothing to the payer). */
+/** Sum of the pending movements of one kind. */
 export function pendingTotal(pending: PendingMovement[], kind: string): bigint {
-  return pending
-    .filter((m) => m.kind === kind && (m.details as { step?: string }).step !== "allowance")
-    .reduce((sum, m) => sum + BigInt(m.amount), 0n);
+  return pending.filter((m) => m.kind === kind).reduce((sum, m) => sum + BigInt(m.amount), 0n);
 }

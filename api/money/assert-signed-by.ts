@@ -12,7 +12,7 @@ import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
  * Checks that `signature` is `expected`'s EIP-712 signature of exactly `typedData` — the message the
  * API rebuilt itself (current nonces, the deadline the wallet signed), so a stale or altered message
  * recovers another address.
- * @param what - what was signed, for the messages ("typed data", "permit", "forward request")
+ * @param what - what was signed, for the messages ("typed data", "forward request")
  * @throws ValidationError SIGNATURE_INVALID (not a signature), StablerailError SIGNER_MISMATCH (another key or message)
  */
 export async function assertSignedBy(

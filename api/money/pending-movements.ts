@@ -36,8 +36,8 @@ export async function listPendingMovements(services: AppServices, walletId: stri
       await settle(services, movement.id, relay.state);
       continue;
     }
-    // Confirmed and its block indexed: whatever entries the transaction wrote are in the ledger
-    // (a permit writes none). Without a known block, its entries tell.
+    // Confirmed and its block indexed: whatever entries the transaction wrote are in the ledger.
+    // Without a known block, its entries tell.
     if (relay?.state === "confirmed" && relay.transactionHash) {
       const indexed =
         relay.blockNumber !== undefined

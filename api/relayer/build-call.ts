@@ -1,4 +1,4 @@
-import { encodeFunctionData, parseSignature, type Address, type Hex } from "viem";
+import { encodeFunctionData, type Address, type Hex } from "viem";
 
 import { paymentEscrowAbi } from "../../lib/chain/abis/paymentEscrow.ts";
 import { settlementAbi } from "../../lib/chain/abis/settlement.ts";
@@ -48,41 +48,19 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
       const feeBps = request.kind === "escrow.charge" ? request.feeBps : 0;
       const amount = BigInt(request.amount);
       const t = terms(request.terms);
-      const funding = request.funding;
-      let data: Hex;
-      if (funding.method === "allowance") {
-        data = charge
-          ? encodeFunctionData({ abi: paymentEscrowAbi, functionName: "charge", args: [t, amount, feeBps] })
-          : encodeFunctionData({ abi: paymentEscrowAbi, functionName: "authorize", args: [t, amount] });
-      } else if (funding.method === "authorization") {
-        const [after, before] = [BigInt(funding.validAfter), BigInt(funding.validBefore)];
-        data = charge
-          ? encodeFunctionData({
-              abi: paymentEscrowAbi,
-              functionName: "chargeWithAuthorization",
-              args: [t, amount, feeBps, after, before, funding.signature],
-            })
-          : encodeFunctionData({
-              abi: paymentEscrowAbi,
-              functionName: "authorizeWithAuthorization",
-              args: [t, amount, after, before, funding.signature],
-            });
-      } else {
-        const { r, s, v, yParity } = parseSignature(funding.signature);
-        const vByte = Number(v ?? BigInt(yParity + 27));
-        const deadline = BigInt(funding.deadline);
-        data = charge
-          ? encodeFunctionData({
-              abi: paymentEscrowAbi,
-              functionName: "chargeWithPermit",
-              args: [t, amount, feeBps, deadline, vByte, r, s],
-            })
-          : encodeFunctionData({
-              abi: paymentEscrowAbi,
-              functionName: "authorizeWithPermit",
-              args: [t, amount, deadline, vByte, r, s],
-            });
-      }
+      const { signature } = request.funding;
+      const [after, before] = [BigInt(request.funding.validAfter), BigInt(request.funding.validBefore)];
+      const data = charge
+        ? encodeFunctionData({
+            abi: paymentEscrowAbi,
+            functionName: "chargeWithAuthorization",
+            args: [t, amount, feeBps, after, before, signature],
+          })
+        : encodeFunctionData({
+            abi: paymentEscrowAbi,
+            functionName: "authorizeWithAuthorization",
+            args: [t, amount, after, before, signature],
+          });
       return { to: contracts.paymentEscrow, value: 0n, data };
     }
     case "escrow.capture":
@@ -123,26 +101,24 @@ export function buildRelayCall(request: RelayRequest, contracts: RelayContracts)
         }),
       };
     }
-    case "token.permit": {
-      const { r, s, v, yParity } = parseSignature(request.signature);
+    case "escrow.refundWithAuthorization":
       return {
-        to: request.token,
+        to: contracts.paymentEscrow,
         value: 0n,
         data: encodeFunctionData({
-          abi: stablecoinAbi,
-          functionName: "permit",
+          abi: paymentEscrowAbi,
+          functionName: "refundWithAuthorization",
           args: [
-            request.owner,
-            request.spender,
-            BigInt(request.value),
-            BigInt(request.deadline),
-            Number(v ?? BigInt(yParity + 27)),
-            r,
-            s,
+            terms(request.terms),
+            BigInt(request.amount),
+            request.refunder,
+            BigInt(request.validAfter),
+            BigInt(request.validBefore),
+            request.refundSalt,
+            request.signature,
           ],
         }),
       };
-    }
     case "settlement.payout":
       return {
         to: contracts.settlement,

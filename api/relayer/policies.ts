@@ -46,10 +46,10 @@ export function realRecipients(request: RelayRequest, contracts: RelayContracts)
     case "escrow.capture":
     case "escrow.void":
       return [request.terms.merchant, request.terms.feeReceiver];
+    case "escrow.refundWithAuthorization":
+      return [request.terms.payer];
     case "settlement.payout":
       return request.items.map((item) => item.merchant);
-    case "token.permit":
-      return [request.spender];
     case "forwarder.execute":
       return [request.request.to, ...innerRecipients(request.request.to, request.request.data, contracts)];
   }

@@ -5,6 +5,7 @@ import {
   amountInput,
   amountOutput,
   authorizationTypedDataView,
+  bytes32,
   idParam,
   signatureInput,
   typedDataView,
@@ -134,28 +135,20 @@ export const refundBody = z.union([
   z
     .object({
       amount: amountInput,
-      permit: z
-        .object({ deadline: uintInput, signature: signatureInput })
-        .strict()
-        .optional()
-        .describe("the permit from GET …/refunds/typed-data, signed (when it returned one)"),
-      forwardRequest: z.object({ deadline: z.number().int().positive(), signature: signatureInput }).strict(),
+      refundSalt: bytes32.describe("the refundSalt GET …/refunds/typed-data returned with the typed data"),
+      validAfter: uintInput,
+      validBefore: uintInput,
+      signature: signatureInput,
     })
     .strict()
-    .describe("self-custody wallet: the typed data from GET …/refunds/typed-data, signed"),
+    .describe("self-custody wallet: the ReceiveWithAuthorization typed data from GET …/refunds/typed-data, signed"),
 ]);
 
 export const refundTypedDataQuery = z.object({ amount: amountInput });
 
 export const refundTypedDataView = z.object({
-  permit: typedDataView({
-    owner: addressOutput,
-    spender: addressOutput,
-    value: z.string(),
-    nonce: z.string(),
-    deadline: z.string(),
-  })
-    .nullable()
-    .describe("null when the wallet's allowance to the escrow already covers the refund"),
-  forwardRequest: forwardRequestTypedDataView,
+  refundSalt: z.string().describe("send it back with the signature: the authorization's nonce is derived from it"),
+  authorization: authorizationTypedDataView.describe(
+    "EIP-3009 ReceiveWithAuthorization of the refund to the escrow; nonce = PaymentEscrow.getRefundNonce(paymentId, refundSalt)",
+  ),
 });

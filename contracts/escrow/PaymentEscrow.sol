@@ -2,10 +2,10 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IPaymentEscrow} from "../interfaces/IPaymentEscrow.sol";
@@ -16,10 +16,18 @@ import {IStablecoin} from "../interfaces/IStablecoin.sol";
  *
  * A payment is identified by the EIP-712 hash of its {IPaymentEscrow-PaymentTerms} under this contract's domain
  * ("PaymentEscrow", "1"), so an id binds the chain, this escrow and every term. The operator authorizes up to
- * `maxAmount` into escrow (by the payer's EIP-3009 signature, EIP-2612 permit or existing allowance), then captures
- * any part of it, once or several times, to the merchant minus a fee. The operator may void what is held at any
- * time; the payer may reclaim it at or after the authorization expiry. Captured funds may be refunded to the payer,
- * from the operator's or merchant's own balance, until the refund expiry.
+ * `maxAmount` into escrow, then captures any part of it, once or several times, to the merchant minus a fee. The
+ * operator may void what is held at any time; the payer may reclaim it at or after the authorization expiry.
+ * Captured funds may be refunded to the payer, from the operator's or merchant's own balance, until the refund
+ * expiry.
+ *
+ * Consent: the terms are written by whoever calls, so no pull of a party's tokens may rest on an allowance alone
+ * (anyone could name themselves operator and merchant of terms whose payer merely approved this escrow). Every pull
+ * carries that party's consent to *these* terms: the payer's EIP-3009 `ReceiveWithAuthorization` whose nonce is the
+ * payment id ({authorizeWithAuthorization}, {chargeWithAuthorization}), or the payer's own {preApprove} of the terms
+ * before an allowance pull ({authorize}, {charge}); a refunder's pull is its own call ({refund}) or its EIP-3009
+ * authorization whose nonce is derived from the payment id ({refundWithAuthorization}), so no standing allowance is
+ * ever needed. There are deliberately no EIP-2612 permit forms: a permit names no terms and cannot be bound to them.
  *
  * Invariants: the escrow's balance of a token equals the sum of what every payment in that token holds (for tokens
  * that move exactly the amount asked — no fee-on-transfer or rebasing tokens); a payment never releases more than it
@@ -39,46 +47,53 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         "uint256 salt)"
     );
 
+    /// @inheritdoc IPaymentEscrow
+    uint48 public constant MAX_AUTHORIZATION_PERIOD = 365 days;
+
+    /// @inheritdoc IPaymentEscrow
+    uint48 public constant MAX_REFUND_PERIOD = 730 days;
+
     uint16 private constant _MAX_BPS = 10_000;
 
     mapping(bytes32 paymentId => PaymentState) private _payments;
+    mapping(bytes32 paymentId => bool) private _preApproved;
 
     /// @param trustedForwarder the {StablerailForwarder} whose requests carry the signer as sender
     constructor(address trustedForwarder) ERC2771Context(trustedForwarder) EIP712("PaymentEscrow", "1") {}
 
     /**
-     * @dev Authorizes `amount` pulled from the payer by an allowance the payer already gave this escrow.
+     * @dev Records the payer's consent to `terms`, so that the operator may then pull the payer's tokens by
+     * allowance ({authorize}, {charge}) for this payment — and for no other terms. Idempotent.
+     *
+     * Requirements:
+     * - the caller (or forwarded signer) is `terms.payer`;
+     * - the payment was never authorized.
+     *
+     * Emits a {PaymentPreApproved} event.
+     */
+    function preApprove(PaymentTerms calldata terms) external {
+        _checkSender(terms.payer);
+        bytes32 paymentId = getPaymentId(terms);
+        if (_payments[paymentId].status != Status.None) revert PaymentEscrowAlreadyAuthorized(paymentId);
+        _preApproved[paymentId] = true;
+        emit PaymentPreApproved(paymentId, terms.payer);
+    }
+
+    /**
+     * @dev Authorizes `amount` pulled from the payer by an allowance the payer gave this escrow, for terms the payer
+     * pre-approved.
      *
      * Requirements:
      * - the caller (or forwarded signer) is `terms.operator`;
+     * - the payer pre-approved these terms ({preApprove});
      * - the terms are consistent and not expired, the payment was never authorized, `0 < amount <= maxAmount`;
      * - the payer has allowed and holds `amount`.
      *
      * Emits a {PaymentAuthorized} event.
      */
     function authorize(PaymentTerms calldata terms, uint256 amount) external nonReentrant {
-        _authorize(terms, amount);
-        IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
-    }
-
-    /**
-     * @dev Like {authorize}, applying first the payer's EIP-2612 permit of `amount` to this escrow. A permit that
-     * fails (e.g. someone front-ran it) is ignored when the allowance is there anyway.
-     *
-     * Requirements: as {authorize}; the permit (or an existing allowance) covers `amount`.
-     *
-     * Emits a {PaymentAuthorized} event.
-     */
-    function authorizeWithPermit(
-        PaymentTerms calldata terms,
-        uint256 amount,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external nonReentrant {
-        _authorize(terms, amount);
-        _pullWithPermit(terms, amount, deadline, v, r, s);
+        bytes32 paymentId = _authorize(terms, amount);
+        _pullPreApproved(terms, paymentId, amount);
     }
 
     /**
@@ -102,8 +117,10 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
     }
 
     /**
-     * @dev Captures `amount` of what the payment holds: `amount - fee` to the merchant, then
-     * `fee = amount * feeBps / 10_000` (rounded down) to the fee receiver.
+     * @dev Captures `amount` of what the payment holds: `amount - fee` to the merchant, then the fee to the fee
+     * receiver. The fee is `amount * feeBps / 10_000` rounded down, but never below `amount * minFeeBps / 10_000`
+     * rounded up: the terms promise the fee receiver at least `minFeeBps` of every capture, however small (so
+     * `maxFeeBps` holds to within one base unit when `minFeeBps` is not zero).
      *
      * Requirements:
      * - the caller (or forwarded signer) is `terms.operator`;
@@ -125,28 +142,7 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
      */
     function charge(PaymentTerms calldata terms, uint256 amount, uint16 feeBps) external nonReentrant {
         bytes32 paymentId = _authorize(terms, amount);
-        IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
-        _capture(terms, paymentId, amount, feeBps);
-    }
-
-    /**
-     * @dev {authorizeWithPermit} and {capture} of the same `amount` in one call.
-     *
-     * Requirements: those of {authorizeWithPermit} and {capture}.
-     *
-     * Emits a {PaymentAuthorized} then a {PaymentCaptured} event.
-     */
-    function chargeWithPermit(
-        PaymentTerms calldata terms,
-        uint256 amount,
-        uint16 feeBps,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external nonReentrant {
-        bytes32 paymentId = _authorize(terms, amount);
-        _pullWithPermit(terms, amount, deadline, v, r, s);
+        _pullPreApproved(terms, paymentId, amount);
         _capture(terms, paymentId, amount, feeBps);
     }
 
@@ -223,18 +219,44 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
      */
     function refund(PaymentTerms calldata terms, uint256 amount) external nonReentrant {
         address refunder = _msgSender();
-        if (refunder != terms.operator && refunder != terms.merchant) {
-            revert PaymentEscrowInvalidSender(refunder, terms.operator);
-        }
-        bytes32 paymentId = getPaymentId(terms);
-        if (block.timestamp >= terms.refundExpiry) revert PaymentEscrowRefundExpired(paymentId, terms.refundExpiry);
-        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
-        PaymentState storage payment = _payments[paymentId];
-        uint256 refundable = payment.captured - payment.refunded;
-        if (amount > refundable) revert PaymentEscrowRefundExceedsCaptured(paymentId, refundable, amount);
-        payment.refunded += amount;
-        emit PaymentRefunded(paymentId, terms.payer, refunder, amount);
+        _recordRefund(terms, refunder, amount);
         IERC20(terms.token).safeTransferFrom(refunder, terms.payer, amount);
+    }
+
+    /**
+     * @dev Pays `amount` of captured funds back to the payer from `refunder`'s balance, pulled by the refunder's
+     * EIP-3009 `ReceiveWithAuthorization` of `amount` to this escrow with
+     * `nonce = getRefundNonce(getPaymentId(terms), refundSalt)`: the signature is bound to this payment and cannot
+     * pay anything else, the pull needs no allowance (none stands at any moment) and no gas from the refunder, and
+     * anyone may submit it. The tokens pass through the escrow to the payer.
+     *
+     * Requirements:
+     * - `refunder` is `terms.operator` or `terms.merchant`;
+     * - before `terms.refundExpiry`; `0 < amount <= captured - refunded`;
+     * - the signature is valid within `(validAfter, validBefore)` and its nonce unused.
+     *
+     * Emits a {PaymentRefunded} event.
+     */
+    function refundWithAuthorization(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        address refunder,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 refundSalt,
+        bytes calldata signature
+    ) external nonReentrant {
+        bytes32 paymentId = _recordRefund(terms, refunder, amount);
+        IStablecoin(terms.token).receiveWithAuthorization(
+            refunder,
+            address(this),
+            amount,
+            validAfter,
+            validBefore,
+            getRefundNonce(paymentId, refundSalt),
+            signature
+        );
+        IERC20(terms.token).safeTransfer(terms.payer, amount);
     }
 
     /// @inheritdoc IPaymentEscrow
@@ -244,8 +266,18 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
     }
 
     /// @inheritdoc IPaymentEscrow
+    function getRefundNonce(bytes32 paymentId, bytes32 refundSalt) public pure returns (bytes32) {
+        return keccak256(abi.encode(paymentId, refundSalt));
+    }
+
+    /// @inheritdoc IPaymentEscrow
     function paymentState(bytes32 paymentId) external view returns (PaymentState memory) {
         return _payments[paymentId];
+    }
+
+    /// @inheritdoc IPaymentEscrow
+    function isPreApproved(bytes32 paymentId) external view returns (bool) {
+        return _preApproved[paymentId];
     }
 
     /// @dev Checks the caller and the terms, records the authorization and emits {PaymentAuthorized}; the caller
@@ -262,6 +294,13 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         if (terms.maxFeeBps > 0 && terms.feeReceiver == address(0)) revert PaymentEscrowZeroFeeReceiver(paymentId);
         if (block.timestamp >= terms.authorizationExpiry) {
             revert PaymentEscrowAuthorizationExpired(paymentId, terms.authorizationExpiry);
+        }
+        // Consent binds the expiries, yet a hold until 2^48 - 1 is a mistake no payer means: bound both periods.
+        if (
+            terms.authorizationExpiry - block.timestamp > MAX_AUTHORIZATION_PERIOD ||
+            terms.refundExpiry - terms.authorizationExpiry > MAX_REFUND_PERIOD
+        ) {
+            revert PaymentEscrowExpiryTooFar(paymentId, terms.authorizationExpiry, terms.refundExpiry);
         }
         if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
         if (amount > terms.maxAmount) revert PaymentEscrowAmountExceedsMax(paymentId, amount, terms.maxAmount);
@@ -284,8 +323,7 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         PaymentState storage payment = _payments[paymentId];
         uint256 held = payment.held;
         if (amount > held) revert PaymentEscrowInsufficientHeld(paymentId, held, amount);
-        // feeBps <= maxFeeBps <= 10_000 (checked at authorization), so fee <= amount.
-        uint256 fee = (amount * feeBps) / _MAX_BPS;
+        uint256 fee = _fee(amount, feeBps, terms.minFeeBps);
         unchecked {
             // amount <= held, checked above.
             payment.held = held - amount;
@@ -310,17 +348,38 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         payment.status = status;
     }
 
-    function _pullWithPermit(
+    /// @dev Checks the refunder and what is refundable, records the refund and emits {PaymentRefunded}; the caller
+    /// then moves the funds.
+    function _recordRefund(
         PaymentTerms calldata terms,
-        uint256 amount,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) private {
-        // A front-run permit still leaves the allowance in place; the transfer below is the real check.
-        try IERC20Permit(terms.token).permit(terms.payer, address(this), amount, deadline, v, r, s) {} catch {}
+        address refunder,
+        uint256 amount
+    ) private returns (bytes32 paymentId) {
+        if (refunder != terms.operator && refunder != terms.merchant) {
+            revert PaymentEscrowInvalidSender(refunder, terms.operator);
+        }
+        paymentId = getPaymentId(terms);
+        if (block.timestamp >= terms.refundExpiry) revert PaymentEscrowRefundExpired(paymentId, terms.refundExpiry);
+        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
+        PaymentState storage payment = _payments[paymentId];
+        uint256 refundable = payment.captured - payment.refunded;
+        if (amount > refundable) revert PaymentEscrowRefundExceedsCaptured(paymentId, refundable, amount);
+        payment.refunded += amount;
+        emit PaymentRefunded(paymentId, terms.payer, refunder, amount);
+    }
+
+    /// @dev Pulls `amount` from the payer by allowance, only for terms the payer pre-approved.
+    function _pullPreApproved(PaymentTerms calldata terms, bytes32 paymentId, uint256 amount) private {
+        if (!_preApproved[paymentId]) revert PaymentEscrowNotPreApproved(paymentId);
         IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
+    }
+
+    /// @dev `amount * feeBps / 10_000` rounded down, raised to `amount * minFeeBps / 10_000` rounded up. Never above
+    /// `amount`: `minFeeBps <= feeBps <= maxFeeBps <= 10_000` (checked at authorization and capture).
+    function _fee(uint256 amount, uint16 feeBps, uint16 minFeeBps) private pure returns (uint256) {
+        uint256 fee = (amount * feeBps) / _MAX_BPS;
+        uint256 floor = Math.mulDiv(amount, minFeeBps, _MAX_BPS, Math.Rounding.Ceil);
+        return fee > floor ? fee : floor;
     }
 
     function _pullWithAuthorization(

@@ -4,7 +4,9 @@ pragma solidity 0.8.30;
 /**
  * @dev External surface of Stablerail's merchant-payment escrow (see docs/design/contracts.md): a payer's funds are
  * authorized into escrow, then captured to the merchant (minus a fee), voided or reclaimed back to the payer, and
- * captured funds may be refunded until the refund expiry.
+ * captured funds may be refunded until the refund expiry. Every pull of a party's tokens carries that party's consent
+ * to the payment's terms (an EIP-3009 authorization whose nonce derives from the payment id, a pre-approval, or the
+ * party's own call); an allowance alone never moves anything.
  *
  * Besides the errors declared here calls revert with the token's own errors (insufficient balance or allowance,
  * bad EIP-3009 signature, frozen account, pause, ...), `SafeERC20FailedOperation` and
@@ -76,6 +78,13 @@ interface IPaymentEscrow {
     /// @dev The payment was already authorized (a payment id is authorized once).
     error PaymentEscrowAlreadyAuthorized(bytes32 paymentId);
 
+    /// @dev An allowance pull for terms the payer never pre-approved ({preApprove}).
+    error PaymentEscrowNotPreApproved(bytes32 paymentId);
+
+    /// @dev The authorization expiry is more than {MAX_AUTHORIZATION_PERIOD} away, or the refund expiry more than
+    /// {MAX_REFUND_PERIOD} after it.
+    error PaymentEscrowExpiryTooFar(bytes32 paymentId, uint48 authorizationExpiry, uint48 refundExpiry);
+
     /// @dev The authorization expired at `authorizationExpiry` (no authorize or capture at or after it).
     error PaymentEscrowAuthorizationExpired(bytes32 paymentId, uint48 authorizationExpiry);
 
@@ -93,6 +102,9 @@ interface IPaymentEscrow {
 
     /// @dev `amount` is above what is still refundable (captured − refunded).
     error PaymentEscrowRefundExceedsCaptured(bytes32 paymentId, uint256 refundable, uint256 amount);
+
+    /// @dev The payer consented to the payment's terms, so the operator may pull them by allowance.
+    event PaymentPreApproved(bytes32 indexed paymentId, address indexed payer);
 
     /// @dev `amount` of `token` moved from `payer` into escrow for the payment (before the `Transfer`).
     event PaymentAuthorized(
@@ -120,21 +132,20 @@ interface IPaymentEscrow {
     /// @dev The payer took back the `amount` held after the authorization expiry.
     event PaymentReclaimed(bytes32 indexed paymentId, address indexed payer, uint256 amount);
 
-    /// @dev `refunder` paid `amount` of captured funds back to the payer.
+    /// @dev `refunder` paid `amount` of captured funds back to the payer (before the `Transfer`s).
     event PaymentRefunded(bytes32 indexed paymentId, address indexed payer, address indexed refunder, uint256 amount);
 
-    /// @dev Authorizes `amount` pulled from the payer by an existing allowance to the escrow.
-    function authorize(PaymentTerms calldata terms, uint256 amount) external;
+    /// @dev How far ahead of the authorizing block `authorizationExpiry` may lie.
+    function MAX_AUTHORIZATION_PERIOD() external view returns (uint48);
 
-    /// @dev Authorizes `amount` pulled from the payer after applying their EIP-2612 permit for `amount`.
-    function authorizeWithPermit(
-        PaymentTerms calldata terms,
-        uint256 amount,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external;
+    /// @dev How far after `authorizationExpiry` `refundExpiry` may lie.
+    function MAX_REFUND_PERIOD() external view returns (uint48);
+
+    /// @dev The payer consents to `terms`: the operator may then pull them by allowance ({authorize}, {charge}).
+    function preApprove(PaymentTerms calldata terms) external;
+
+    /// @dev Authorizes `amount` pulled from the payer by allowance, for terms the payer pre-approved.
+    function authorize(PaymentTerms calldata terms, uint256 amount) external;
 
     /// @dev Authorizes `amount` pulled by the payer's EIP-3009 `ReceiveWithAuthorization` (nonce = payment id).
     function authorizeWithAuthorization(
@@ -150,17 +161,6 @@ interface IPaymentEscrow {
 
     /// @dev {authorize} then {capture} of the same `amount`.
     function charge(PaymentTerms calldata terms, uint256 amount, uint16 feeBps) external;
-
-    /// @dev {authorizeWithPermit} then {capture} of the same `amount`.
-    function chargeWithPermit(
-        PaymentTerms calldata terms,
-        uint256 amount,
-        uint16 feeBps,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external;
 
     /// @dev {authorizeWithAuthorization} then {capture} of the same `amount`.
     function chargeWithAuthorization(
@@ -181,9 +181,28 @@ interface IPaymentEscrow {
     /// @dev Pays `amount` of captured funds back to the payer, from the caller (operator or merchant).
     function refund(PaymentTerms calldata terms, uint256 amount) external;
 
+    /// @dev Pays `amount` of captured funds back to the payer from `refunder` (operator or merchant), pulled by the
+    /// refunder's EIP-3009 `ReceiveWithAuthorization` to the escrow with nonce {getRefundNonce}.
+    function refundWithAuthorization(
+        PaymentTerms calldata terms,
+        uint256 amount,
+        address refunder,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 refundSalt,
+        bytes calldata signature
+    ) external;
+
+    /// @dev The EIP-3009 nonce a refunder signs to refund payment `paymentId`: `keccak256(abi.encode(paymentId,
+    /// refundSalt))`, one per refund (the refunder picks a fresh `refundSalt` for each).
+    function getRefundNonce(bytes32 paymentId, bytes32 refundSalt) external pure returns (bytes32);
+
     /// @dev The payment id of `terms`: their EIP-712 typed-data hash under the escrow's domain.
     function getPaymentId(PaymentTerms calldata terms) external view returns (bytes32);
 
     /// @dev What payment `paymentId` holds, captured and refunded, and its status.
     function paymentState(bytes32 paymentId) external view returns (PaymentState memory);
+
+    /// @dev Whether the payer pre-approved payment `paymentId`.
+    function isPreApproved(bytes32 paymentId) external view returns (bool);
 }

@@ -20,17 +20,6 @@ export const transferWithAuthorizationTypes = { TransferWithAuthorization: autho
 /** EIP-3009 `receiveWithAuthorization`: only `to` may submit it (Stablecoin domain). */
 export const receiveWithAuthorizationTypes = { ReceiveWithAuthorization: authorizationFields } as const;
 
-/** EIP-2612 `permit` (Stablecoin domain). */
-export const permitTypes = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
-
 /** OpenZeppelin ERC2771Forwarder's ForwardRequest (StablerailForwarder domain; the signed struct includes the nonce). */
 export const forwardRequestTypes = {
   ForwardRequest: [

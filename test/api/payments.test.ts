@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
+import { refundNonceOf } from "../../api/merchants/payment-terms.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { ONE } from "../helpers/stablecoin.ts";
 import { createApiFixture, newIdempotencyKey, type ApiFixture } from "./helpers/api-fixture.ts";
@@ -182,14 +183,14 @@ describe("/v1/payments", () => {
         "PaymentCaptured",
       ]);
 
-      // Refund 3 of the 5 captured: a permit from the merchant's key, then its forwarded refund call.
+      // Refund 3 of the 5 captured: one refundWithAuthorization signed with the merchant's key.
       await settled(await post(`/${request.id}/refunds`, merchant.key, { amount: (3n * ONE).toString() }));
       expect(await api.balanceOf(merchantWallet.address)).to.equal(merchantBefore + 2n * ONE);
       expect(await api.balanceOf(payerWallet.address)).to.equal(payerBefore - 10n * ONE + 3n * ONE);
       view = (await get(`/${request.id}`, payer.key)).body;
       expect(view.payment).to.include({ captured: (5n * ONE).toString(), refunded: (3n * ONE).toString() });
       expect(view.pending).to.deep.equal([]);
-      // Nothing stays pending in the merchant's wallet either: the permit step writes no ledger entry.
+      // Nothing stays pending in the merchant's wallet either.
       const merchantBalances = await api.request("GET", `/v1/wallets/${merchantWallet.id}/balances`, {
         key: merchant.key,
       });
@@ -413,7 +414,7 @@ describe("/v1/payments", () => {
   });
 
   describe("a self-custody merchant", () => {
-    it("refunds with the permit and forward request it signed; a bad signature or a missing permit moves nothing", async () => {
+    it("refunds with the one refund authorization it signed; a bad signature, another salt or no signature moves nothing", async () => {
       const shopKeeper = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[14]);
       const shop = await api.createUser("merchant", "self-custody shop");
       const shopWallet = await api.registerSelfCustody(shop.key, shopKeeper);
@@ -437,62 +438,59 @@ describe("/v1/payments", () => {
         key: shop.key,
       });
       expect(typed.status, JSON.stringify(typed.body)).to.equal(200);
-      const { permit, forwardRequest } = typed.body;
-      expect(permit.message).to.include({
-        owner: shopWallet.address,
-        spender: api.contracts.paymentEscrow,
+      const { refundSalt, authorization } = typed.body;
+      const paymentId = (await get(`/${id}`, shop.key)).body.paymentId as Hex;
+      expect(authorization.primaryType).to.equal("ReceiveWithAuthorization");
+      expect(authorization.message).to.include({
+        from: shopWallet.address,
+        to: api.contracts.paymentEscrow,
         value: (2n * ONE).toString(),
+        nonce: refundNonceOf(paymentId, refundSalt),
       });
-      expect(forwardRequest.message).to.include({ from: shopWallet.address, to: api.contracts.paymentEscrow });
-      const signPermit = (signer: typeof carol) =>
+      const sign = (signer: typeof carol) =>
         signer.signTypedData({
-          domain: permit.domain,
-          types: permit.types,
-          primaryType: "Permit",
+          domain: authorization.domain,
+          types: authorization.types,
+          primaryType: "ReceiveWithAuthorization",
           message: {
-            ...permit.message,
-            value: BigInt(permit.message.value),
-            nonce: BigInt(permit.message.nonce),
-            deadline: BigInt(permit.message.deadline),
+            ...authorization.message,
+            value: BigInt(authorization.message.value),
+            validAfter: BigInt(authorization.message.validAfter),
+            validBefore: BigInt(authorization.message.validBefore),
           },
         });
-      const signForward = (signer: typeof carol) =>
-        signer.signTypedData({
-          domain: forwardRequest.domain,
-          types: forwardRequest.types,
-          primaryType: "ForwardRequest",
-          message: {
-            ...forwardRequest.message,
-            value: BigInt(forwardRequest.message.value),
-            gas: BigInt(forwardRequest.message.gas),
-            nonce: BigInt(forwardRequest.message.nonce),
-          },
-        });
-      const body = async (forwardSigner: typeof carol, permitSigner: typeof carol | null = shopKeeper) => ({
+      const body = async (signer: typeof carol, salt: string = refundSalt) => ({
         amount: (2n * ONE).toString(),
-        ...(permitSigner
-          ? { permit: { deadline: permit.message.deadline, signature: await signPermit(permitSigner) } }
-          : {}),
-        forwardRequest: { deadline: forwardRequest.message.deadline, signature: await signForward(forwardSigner) },
+        refundSalt: salt,
+        validAfter: authorization.message.validAfter,
+        validBefore: authorization.message.validBefore,
+        signature: await sign(signer),
       });
       const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[9]);
       await expectRefused(await post(`/${id}/refunds`, shop.key, await body(mallory)), 422, "SIGNER_MISMATCH");
+      // The signature names its nonce through the salt: with another salt it signs nothing the API would send.
       await expectRefused(
-        await post(`/${id}/refunds`, shop.key, await body(shopKeeper, mallory)),
+        await post(`/${id}/refunds`, shop.key, await body(shopKeeper, `0x${"11".repeat(32)}`)),
         422,
         "SIGNER_MISMATCH",
       );
-      await expectRefused(await post(`/${id}/refunds`, shop.key, await body(shopKeeper, null)), 422, "PERMIT_REQUIRED");
       await expectRefused(
         await post(`/${id}/refunds`, shop.key, { amount: (2n * ONE).toString() }),
         400,
-        "WALLET_NOT_CUSTODIAL",
+        "SIGNATURE_REQUIRED",
       );
+      // A third party holding the merchant's valid signed body cannot send it: another merchant, or the payer.
+      const signedBody = await body(shopKeeper);
+      const thief = await api.createUser("merchant", "refund thief");
+      expect((await post(`/${id}/refunds`, thief.key, signedBody)).status).to.equal(404);
+      expect((await post(`/${id}/refunds`, payer.key, signedBody)).status).to.be.oneOf([403, 404]);
       expect(await api.balanceOf(shopWallet.address)).to.equal(5n * ONE);
 
-      const refunded = await post(`/${id}/refunds`, shop.key, await body(shopKeeper));
+      const refunded = await post(`/${id}/refunds`, shop.key, signedBody);
       await settled(refunded);
       expect(await api.balanceOf(shopWallet.address)).to.equal(3n * ONE);
+      // Atomic: the merchant never gave the escrow an allowance that anyone could take.
+      expect(await api.allowanceOf(shopWallet.address, api.contracts.paymentEscrow)).to.equal(0n);
       expect(await api.balanceOf(payerWallet.address)).to.equal(payerBefore + 2n * ONE);
       const view = (await get(`/${id}`, shop.key)).body;
       expect(view.payment).to.include({ captured: (5n * ONE).toString(), refunded: (2n * ONE).toString() });

@@ -1,9 +1,20 @@
 import { expect } from "chai";
 import { sql } from "drizzle-orm";
 import hre from "hardhat";
-import { keccak256, maxUint256, toHex, type Abi, type Account, type Address, type Hex, type PublicClient } from "viem";
+import {
+  encodeAbiParameters,
+  keccak256,
+  maxUint256,
+  parseAbiParameters,
+  toHex,
+  type Abi,
+  type Account,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 
-import { transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
+import { receiveWithAuthorizationTypes, transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
 import { escrowAccount } from "../../lib/ledger/accounts.ts";
 import { getBalance } from "../../lib/ledger/queries/get-balance.ts";
 import { getPayment } from "../../lib/ledger/queries/get-payment.ts";
@@ -223,6 +234,8 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
             functionName: "getPaymentId",
             args: [terms],
           })) as Hex;
+          // The payer's consent to these terms: an allowance alone never lets the escrow pull.
+          await write(payer, "escrow", "preApprove", [terms]);
           if (kind === "authorize") {
             await write(deployer, "escrow", "authorize", [terms, amount]);
             payments.push({ id, terms, held: amount, captured: 0n, refunded: 0n });
@@ -270,12 +283,39 @@ describe("Ledger under a randomised workload (mints, transfers, burns, escrow li
           if (open.length === 0) break;
           const payment = random.pick(open);
           const part = 1n + BigInt(random.int(Number(payment.captured - payment.refunded)));
-          await write(
-            accounts.find((a) => a.address === payment.terms.merchant)!,
-            "escrow",
-            "refund",
-            [payment.terms, part],
-          );
+          const refunder = accounts.find((a) => a.address === payment.terms.merchant)!;
+          if (random.next() < 0.5) {
+            await write(refunder, "escrow", "refund", [payment.terms, part]);
+          } else {
+            // The atomic form: the merchant's EIP-3009 authorization bound to this refund, submitted by anyone.
+            const refundSalt = keccak256(toHex(`refund-${SEED}-${op}`));
+            const nonce = keccak256(
+              encodeAbiParameters(parseAbiParameters("bytes32, bytes32"), [payment.id, refundSalt]),
+            );
+            const message = {
+              from: refunder.address,
+              to: contracts.escrow,
+              value: part,
+              validAfter: 0n,
+              validBefore: BigInt(await now()) + 3600n,
+              nonce,
+            };
+            const signature = await refunder.signTypedData!({
+              domain: { name: "Stablerail USD", version: "1", chainId: 31337, verifyingContract: contracts.token },
+              types: receiveWithAuthorizationTypes,
+              primaryType: "ReceiveWithAuthorization",
+              message,
+            });
+            await write(random.pick(users), "escrow", "refundWithAuthorization", [
+              payment.terms,
+              part,
+              refunder.address,
+              message.validAfter,
+              message.validBefore,
+              refundSalt,
+              signature,
+            ]);
+          }
           payment.refunded += part;
           break;
         }

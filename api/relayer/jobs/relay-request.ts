@@ -38,16 +38,17 @@ export const paymentTermsSchema = z.object({
 });
 export type PaymentTermsInput = z.output<typeof paymentTermsSchema>;
 
-export const escrowFundingSchema = z.discriminatedUnion("method", [
-  z.object({
-    method: z.literal("authorization"),
-    validAfter: uintSchema,
-    validBefore: uintSchema,
-    signature: hexSchema,
-  }),
-  z.object({ method: z.literal("permit"), deadline: uintSchema, signature: hexSchema }),
-  z.object({ method: z.literal("allowance") }),
-]);
+/**
+ * How an escrow payment is funded: only by the payer's EIP-3009 ReceiveWithAuthorization whose nonce
+ * is the payment id — a signature bound to the terms. The escrow's allowance forms need the payer's
+ * on-chain pre-approval, which the API never asks for, so the relayer carries none of them.
+ */
+export const escrowFundingSchema = z.object({
+  method: z.literal("authorization"),
+  validAfter: uintSchema,
+  validBefore: uintSchema,
+  signature: hexSchema,
+});
 
 export const transferWithAuthorizationSchema = z.object({
   kind: z.literal("token.transferWithAuthorization"),
@@ -89,17 +90,18 @@ export const relayRequestSchema = z.discriminatedUnion("kind", [
   }),
   z.object({ kind: z.literal("escrow.capture"), terms: paymentTermsSchema, amount: uintSchema, feeBps: feeBpsSchema }),
   z.object({ kind: z.literal("escrow.void"), terms: paymentTermsSchema }),
-  z.object({ kind: z.literal("forwarder.execute"), request: forwardRequestSchema }),
-  /** EIP-2612 permit (anyone may submit it): e.g. a merchant's allowance to the escrow before a refund. */
+  /** A refunder's EIP-3009 authorization bound to this refund (anyone may submit it; it pays only the payer). */
   z.object({
-    kind: z.literal("token.permit"),
-    token: addressSchema,
-    owner: addressSchema,
-    spender: addressSchema,
-    value: uintSchema,
-    deadline: uintSchema,
+    kind: z.literal("escrow.refundWithAuthorization"),
+    terms: paymentTermsSchema,
+    amount: uintSchema,
+    refunder: addressSchema,
+    validAfter: uintSchema,
+    validBefore: uintSchema,
+    refundSalt: bytes32Schema,
     signature: hexSchema,
   }),
+  z.object({ kind: z.literal("forwarder.execute"), request: forwardRequestSchema }),
   z.object({
     kind: z.literal("settlement.payout"),
     batchId: bytes32Schema,

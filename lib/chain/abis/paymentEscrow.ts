@@ -88,6 +88,27 @@ export const paymentEscrowAbi = [
         "type": "bytes32"
       },
       {
+        "internalType": "uint48",
+        "name": "authorizationExpiry",
+        "type": "uint48"
+      },
+      {
+        "internalType": "uint48",
+        "name": "refundExpiry",
+        "type": "uint48"
+      }
+    ],
+    "name": "PaymentEscrowExpiryTooFar",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "uint16",
         "name": "feeBps",
         "type": "uint16"
@@ -173,6 +194,17 @@ export const paymentEscrowAbi = [
       }
     ],
     "name": "PaymentEscrowInvalidSender",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "PaymentEscrowNotPreApproved",
     "type": "error"
   },
   {
@@ -424,6 +456,25 @@ export const paymentEscrowAbi = [
         "internalType": "address",
         "name": "payer",
         "type": "address"
+      }
+    ],
+    "name": "PaymentPreApproved",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "payer",
+        "type": "address"
       },
       {
         "indexed": false,
@@ -490,6 +541,32 @@ export const paymentEscrowAbi = [
     ],
     "name": "PaymentVoided",
     "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_AUTHORIZATION_PERIOD",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_REFUND_PERIOD",
+    "outputs": [
+      {
+        "internalType": "uint48",
+        "name": "",
+        "type": "uint48"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
   },
   {
     "inputs": [],
@@ -665,101 +742,6 @@ export const paymentEscrowAbi = [
       }
     ],
     "name": "authorizeWithAuthorization",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
-    "inputs": [
-      {
-        "components": [
-          {
-            "internalType": "address",
-            "name": "operator",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "payer",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "merchant",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "token",
-            "type": "address"
-          },
-          {
-            "internalType": "uint256",
-            "name": "maxAmount",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint48",
-            "name": "authorizationExpiry",
-            "type": "uint48"
-          },
-          {
-            "internalType": "uint48",
-            "name": "refundExpiry",
-            "type": "uint48"
-          },
-          {
-            "internalType": "uint16",
-            "name": "minFeeBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxFeeBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "address",
-            "name": "feeReceiver",
-            "type": "address"
-          },
-          {
-            "internalType": "uint256",
-            "name": "salt",
-            "type": "uint256"
-          }
-        ],
-        "internalType": "struct IPaymentEscrow.PaymentTerms",
-        "name": "terms",
-        "type": "tuple"
-      },
-      {
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "deadline",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "v",
-        "type": "uint8"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "r",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "s",
-        "type": "bytes32"
-      }
-    ],
-    "name": "authorizeWithPermit",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1020,106 +1002,6 @@ export const paymentEscrowAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "components": [
-          {
-            "internalType": "address",
-            "name": "operator",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "payer",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "merchant",
-            "type": "address"
-          },
-          {
-            "internalType": "address",
-            "name": "token",
-            "type": "address"
-          },
-          {
-            "internalType": "uint256",
-            "name": "maxAmount",
-            "type": "uint256"
-          },
-          {
-            "internalType": "uint48",
-            "name": "authorizationExpiry",
-            "type": "uint48"
-          },
-          {
-            "internalType": "uint48",
-            "name": "refundExpiry",
-            "type": "uint48"
-          },
-          {
-            "internalType": "uint16",
-            "name": "minFeeBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "uint16",
-            "name": "maxFeeBps",
-            "type": "uint16"
-          },
-          {
-            "internalType": "address",
-            "name": "feeReceiver",
-            "type": "address"
-          },
-          {
-            "internalType": "uint256",
-            "name": "salt",
-            "type": "uint256"
-          }
-        ],
-        "internalType": "struct IPaymentEscrow.PaymentTerms",
-        "name": "terms",
-        "type": "tuple"
-      },
-      {
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint16",
-        "name": "feeBps",
-        "type": "uint16"
-      },
-      {
-        "internalType": "uint256",
-        "name": "deadline",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint8",
-        "name": "v",
-        "type": "uint8"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "r",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "s",
-        "type": "bytes32"
-      }
-    ],
-    "name": "chargeWithPermit",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "eip712Domain",
     "outputs": [
@@ -1241,6 +1123,49 @@ export const paymentEscrowAbi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "refundSalt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "getRefundNonce",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "pure",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "isPreApproved",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "forwarder",
         "type": "address"
@@ -1296,6 +1221,76 @@ export const paymentEscrowAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "operator",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "merchant",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "maxAmount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint48",
+            "name": "authorizationExpiry",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint48",
+            "name": "refundExpiry",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint16",
+            "name": "minFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "address",
+            "name": "feeReceiver",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "salt",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct IPaymentEscrow.PaymentTerms",
+        "name": "terms",
+        "type": "tuple"
+      }
+    ],
+    "name": "preApprove",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1439,6 +1434,106 @@ export const paymentEscrowAbi = [
       }
     ],
     "name": "refund",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "operator",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "merchant",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "maxAmount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint48",
+            "name": "authorizationExpiry",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint48",
+            "name": "refundExpiry",
+            "type": "uint48"
+          },
+          {
+            "internalType": "uint16",
+            "name": "minFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "maxFeeBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "address",
+            "name": "feeReceiver",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "salt",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct IPaymentEscrow.PaymentTerms",
+        "name": "terms",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "refunder",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "validAfter",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "validBefore",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "refundSalt",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes",
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "name": "refundWithAuthorization",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -38,7 +38,10 @@ import { deployStablecoin } from "../../helpers/stablecoin.ts";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const ADMIN_KEY = `sr_key_${"a".repeat(43)}`;
 
-const tokenAbi = parseAbi(["function balanceOf(address) view returns (uint256)"]);
+const tokenAbi = parseAbi([
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+]);
 
 /** Keys the relayer uses in API tests: accounts no test signs with directly, so nonces never collide. */
 export const RELAYER_KEYS = [HARDHAT_PRIVATE_KEYS[11], HARDHAT_PRIVATE_KEYS[12]];
@@ -210,6 +213,13 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
 
   const balanceOf = (account: Address) =>
     chain.publicClient.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [account] });
+  const allowanceOf = (owner: Address, spender: Address) =>
+    chain.publicClient.readContract({
+      address: token,
+      abi: tokenAbi,
+      functionName: "allowance",
+      args: [owner, spender],
+    });
 
   const jobCounts = async (
     ...states: ("waiting" | "active" | "delayed" | "prioritized" | "completed" | "failed")[]
@@ -284,6 +294,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     registerSelfCustody,
     fund,
     balanceOf,
+    allowanceOf,
     increaseTime,
     close,
   };

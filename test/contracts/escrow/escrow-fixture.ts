@@ -1,7 +1,8 @@
 /**
  * The starting state of the PaymentEscrow tests: a Stablecoin (via the token's own test fixture), the
  * StablerailForwarder, a PaymentEscrow trusting it, and named actors; plus builders for payment terms and the
- * payer's signatures (EIP-3009 ReceiveWithAuthorization bound to the payment id, EIP-2612 permit).
+ * parties' signatures (the payer's EIP-3009 ReceiveWithAuthorization bound to the payment id, a refunder's bound to
+ * a refund of it, an EIP-2612 permit — which the escrow never accepts as consent, for the adversary tests).
  */
 import { hexlify, randomBytes, type Signer } from "ethers";
 import type { network } from "hardhat";
@@ -104,6 +105,31 @@ export async function deployEscrow(connection: Connection) {
     return { validAfter, validBefore, signature: sig.signature };
   };
 
+  /**
+   * A refunder's ReceiveWithAuthorization of `value` to the escrow with nonce = getRefundNonce(payment id, salt),
+   * the authorization {PaymentEscrow.refundWithAuthorization} redeems.
+   */
+  const signRefund = async (
+    signer: TypedDataSigner & { address: string },
+    terms: Terms,
+    value: bigint,
+    window: { validAfter?: bigint; validBefore?: bigint; refundSalt?: string } = {},
+  ) => {
+    const validAfter = window.validAfter ?? 0n;
+    const validBefore = window.validBefore ?? MAX_UINT;
+    const refundSalt = window.refundSalt ?? hexlify(randomBytes(32));
+    const nonce = await escrow.getRefundNonce(await escrow.getPaymentId(terms), refundSalt);
+    const sig = await signReceiveWithAuthorization(signer, base.token, {
+      from: signer.address,
+      to: escrowAddress,
+      value,
+      validAfter,
+      validBefore,
+      nonce,
+    });
+    return { refunder: signer.address, validAfter, validBefore, refundSalt, nonce, signature: sig.signature };
+  };
+
   /** The payer's EIP-2612 permit of `value` to the escrow at their current nonce. */
   const signEscrowPermit = async (
     signer: TypedDataSigner & { address: string },
@@ -133,6 +159,7 @@ export async function deployEscrow(connection: Connection) {
     tokenAddress,
     makeTerms,
     signReceive,
+    signRefund,
     signEscrowPermit,
   };
 }

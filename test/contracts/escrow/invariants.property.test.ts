@@ -1,10 +1,14 @@
 /**
- * Model-based randomised test of the PaymentEscrow: fast-check drives random sequences of authorize (three funding
- * forms), capture, charge, void, reclaim, refund and time jumps over three payments against the real deployed
- * Stablecoin and escrow, and a plain TypeScript model predicts which calls must succeed. After every step:
- * each payment's on-chain state equals the model's (so a call that must revert did and changed nothing), the
- * escrow's balance equals the sum of what the payments hold, no payment released more than it took, and the
- * balances sum to totalSupply. fast-check prints the seed and path of a failing run.
+ * Model-based randomised test of the PaymentEscrow: fast-check drives random sequences of authorize (by a
+ * pre-approved allowance or an EIP-3009 authorization), capture, charge, void, reclaim, refund (by the refunder's
+ * own call or its EIP-3009 authorization) and time jumps over three payments against the real deployed Stablecoin
+ * and escrow, and a plain TypeScript model predicts which calls must succeed and every party's token balance. After
+ * every step, read from the chain: each payment's state equals the model's (so a call that must revert did and
+ * changed nothing); every holder's balance equals the model's (payer, merchant, fee receiver, refunders — with fees
+ * that do not divide evenly); what each payment released (its Transfers out of the escrow, from the receipts) plus
+ * what it holds equals what it took (its Transfers in); refunded ≤ captured; the escrow's balance equals the sum
+ * held; balances sum to totalSupply. Only contract reverts count as "must revert": any other error fails the test.
+ * fast-check prints the seed and path of a failing run.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -47,13 +51,13 @@ type Op =
   | {
       kind: "authorize" | "charge";
       p: number;
-      form: "allowance" | "permit" | "authorization";
+      form: "allowance" | "authorization";
       amount: Amount;
       fee: bigint;
     }
   | { kind: "capture"; p: number; amount: Amount; fee: bigint }
   | { kind: "void" | "reclaim"; p: number }
-  | { kind: "refund"; p: number; amount: Amount; byMerchant: boolean }
+  | { kind: "refund"; p: number; amount: Amount; byMerchant: boolean; signed: boolean }
   | { kind: "wait"; seconds: bigint }
   | { kind: "waitUntil"; p: number; edge: "authorization" | "refund"; offset: bigint };
 
@@ -61,16 +65,26 @@ const p = fc.integer({ min: 0, max: PAYMENTS - 1 });
 const amount: fc.Arbitrary<Amount> = fc.oneof(
   fc.constant("all" as const),
   fc.bigInt({ min: 0n, max: MAX_AMOUNT + ONE }),
-  fc.constantFrom(0n, 1n, MAX_AMOUNT, MAX_AMOUNT + 1n),
+  // Amounts whose fee does not divide evenly (rounding) and edges.
+  fc.constantFrom(0n, 1n, 99n, 12_345n, 1_000_001n, MAX_AMOUNT, MAX_AMOUNT + 1n),
 );
 const fee = fc.oneof(fc.bigInt({ min: MIN_FEE, max: MAX_FEE }), fc.constantFrom(0n, MIN_FEE - 1n, MAX_FEE + 1n));
-const form = fc.constantFrom("allowance" as const, "permit" as const, "authorization" as const);
+const form = fc.constantFrom("allowance" as const, "authorization" as const);
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("authorize" as const), p, form, amount, fee }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("charge" as const), p, form, amount, fee }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("capture" as const), p, amount, fee }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("void" as const, "reclaim" as const), p }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("refund" as const), p, amount, byMerchant: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("refund" as const),
+      p,
+      amount,
+      byMerchant: fc.boolean(),
+      signed: fc.boolean(),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("wait" as const), seconds: fc.bigInt({ min: 1n, max: 2n * DAY }) }),
@@ -91,20 +105,46 @@ type PaymentModel = {
   captured: bigint;
   refunded: bigint;
   status: bigint;
+  /** From the chain: what the escrow received and sent for this payment (its Transfer logs). */
   taken: bigint;
   released: bigint;
 };
 
-async function succeeds(tx: Promise<{ wait(): Promise<unknown> }>): Promise<boolean> {
+/** The model's fee: feeBps of the amount rounded down, at least minFeeBps rounded up (the escrow's documented rule). */
+function feeOf(amount: bigint, feeBps: bigint): bigint {
+  const fee = (amount * feeBps) / 10_000n;
+  const floor = (amount * MIN_FEE + 9_999n) / 10_000n;
+  return fee > floor ? fee : floor;
+}
+
+type Receipt = { logs: readonly { address: string; topics: readonly string[]; data: string }[] };
+
+/** Sends the call; null when the contract reverted (only a revert counts — any other error is rethrown). */
+async function mined(tx: Promise<{ wait(): Promise<Receipt | null> }>): Promise<Receipt | null> {
   try {
-    await (await tx).wait();
-    return true;
-  } catch {
+    return await (await tx).wait();
+  } catch (error) {
+    if (!String(error).includes("revert")) throw error;
     // A call that fails gas estimation mines nothing; mine an empty block so the timestamp set for it is used up
     // (otherwise it would leak into the next run, which starts from a reverted snapshot).
     await networkHelpers.mine();
-    return false;
+    return null;
   }
+}
+
+/** The token amounts a receipt moved into and out of the escrow. */
+function escrowFlows(f: Fixture, receipt: Receipt): { into: bigint; out: bigint } {
+  let into = 0n;
+  let out = 0n;
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== f.tokenAddress.toLowerCase()) continue;
+    const parsed = f.token.interface.parseLog(log);
+    if (parsed?.name !== "Transfer") continue;
+    const [from, to, value] = parsed.args as unknown as [string, string, bigint];
+    if (to === f.escrowAddress) into += value;
+    if (from === f.escrowAddress) out += value;
+  }
+  return { into, out };
 }
 
 /**
@@ -122,6 +162,7 @@ async function nextTimestamp(clock: bigint): Promise<bigint> {
 async function run(
   f: Fixture,
   model: PaymentModel[],
+  balances: Map<string, bigint>,
   o: Op,
   clock: bigint,
 ): Promise<{ ok: boolean; expected: boolean }> {
@@ -129,6 +170,19 @@ async function run(
   const terms = f.terms[o.p]!;
   const m = model[o.p]!;
   const payer = o.p === 2 ? f.bob : f.alice;
+  const move = (from: string, to: string, value: bigint) => {
+    balances.set(from, balances.get(from)! - value);
+    balances.set(to, balances.get(to)! + value);
+  };
+  /** Sends the call; on success books the payment's flows in and out of the escrow, read from the receipt. */
+  const succeeds = async (tx: Promise<{ wait(): Promise<Receipt | null> }>) => {
+    const receipt = await mined(tx);
+    if (!receipt) return false;
+    const flows = escrowFlows(f, receipt);
+    m.taken += flows.into;
+    m.released += flows.out;
+    return true;
+  };
   switch (o.kind) {
     case "authorize":
     case "charge": {
@@ -138,15 +192,9 @@ async function run(
       let now: bigint;
       if (o.form === "allowance") {
         await (await f.token.connect(payer).approve(f.escrowAddress, amt)).wait();
+        if (m.status === Status.None) await (await f.escrow.connect(payer).preApprove(terms)).wait();
         now = await nextTimestamp(clock);
         tx = o.kind === "charge" ? escrow.charge(terms, amt, o.fee) : escrow.authorize(terms, amt);
-      } else if (o.form === "permit") {
-        const s = await f.signEscrowPermit(payer, amt);
-        now = await nextTimestamp(clock);
-        tx =
-          o.kind === "charge"
-            ? escrow.chargeWithPermit(terms, amt, o.fee, s.deadline, s.v, s.r, s.s)
-            : escrow.authorizeWithPermit(terms, amt, s.deadline, s.v, s.r, s.s);
       } else {
         const s = await f.signReceive(payer, terms, amt);
         now = await nextTimestamp(clock);
@@ -159,9 +207,13 @@ async function run(
       if (o.kind === "charge") expected &&= o.fee >= MIN_FEE && o.fee <= MAX_FEE;
       const ok = await succeeds(tx);
       if (ok) {
-        m.taken += amt;
-        if (o.kind === "charge") Object.assign(m, { held: 0n, captured: amt, status: Status.Captured, released: amt });
-        else Object.assign(m, { held: amt, status: Status.Authorized });
+        move(payer.address, f.escrowAddress, amt);
+        if (o.kind === "charge") {
+          const fee = feeOf(amt, o.fee);
+          move(f.escrowAddress, f.merchant.address, amt - fee);
+          move(f.escrowAddress, f.feeReceiver.address, fee);
+          Object.assign(m, { held: 0n, captured: amt, status: Status.Captured });
+        } else Object.assign(m, { held: amt, status: Status.Authorized });
       }
       return { ok, expected };
     }
@@ -171,13 +223,12 @@ async function run(
       const live = now < terms.authorizationExpiry;
       const expected = live && amt > 0n && amt <= m.held && o.fee >= MIN_FEE && o.fee <= MAX_FEE;
       const ok = await succeeds(f.escrow.connect(f.operator).capture(terms, amt, o.fee));
-      if (ok)
-        Object.assign(m, {
-          held: m.held - amt,
-          captured: m.captured + amt,
-          released: m.released + amt,
-          status: Status.Captured,
-        });
+      if (ok) {
+        const fee = feeOf(amt, o.fee);
+        move(f.escrowAddress, f.merchant.address, amt - fee);
+        move(f.escrowAddress, f.feeReceiver.address, fee);
+        Object.assign(m, { held: m.held - amt, captured: m.captured + amt, status: Status.Captured });
+      }
       return { ok, expected };
     }
     case "void":
@@ -188,7 +239,8 @@ async function run(
         o.kind === "void" ? f.escrow.connect(f.operator).void(terms) : f.escrow.connect(payer).reclaim(terms),
       );
       if (ok) {
-        Object.assign(m, { released: m.released + m.held, held: 0n });
+        move(f.escrowAddress, payer.address, m.held);
+        m.held = 0n;
         m.status = o.kind === "void" ? Status.Voided : Status.Reclaimed;
       }
       return { ok, expected };
@@ -198,17 +250,35 @@ async function run(
       const amt = o.amount === "all" ? refundable : o.amount;
       const refunder = o.byMerchant ? f.merchant : f.operator;
       const balance = await f.token.balanceOf(refunder.address);
+      const signature = o.signed ? await f.signRefund(refunder, terms, amt) : undefined;
       const now = await nextTimestamp(clock);
       const expected = now < terms.refundExpiry && amt > 0n && amt <= refundable && amt <= balance;
-      const ok = await succeeds(f.escrow.connect(refunder).refund(terms, amt));
-      if (ok) m.refunded += amt;
+      const ok = await succeeds(
+        signature
+          ? f.escrow
+              .connect(f.stranger)
+              .refundWithAuthorization(
+                terms,
+                amt,
+                signature.refunder,
+                signature.validAfter,
+                signature.validBefore,
+                signature.refundSalt,
+                signature.signature,
+              )
+          : f.escrow.connect(refunder).refund(terms, amt),
+      );
+      if (ok) {
+        move(refunder.address, payer.address, amt);
+        m.refunded += amt;
+      }
       return { ok, expected };
     }
   }
 }
 
 describe("PaymentEscrow invariants (fast-check, real contracts)", () => {
-  it("escrow balance == sum held, no payment releases more than it took, ended payments stay ended, supply conserved", async () => {
+  it("every balance as the model says, escrow balance == sum held, no payment releases more than it took, supply conserved", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
         const f = await networkHelpers.loadFixture(fixture);
@@ -220,8 +290,12 @@ describe("PaymentEscrow invariants (fast-check, real contracts)", () => {
           taken: 0n,
           released: 0n,
         }));
-        const holders = [f.alice, f.bob, f.carol, f.merchant, f.feeReceiver, f.operator].map((s) => s.address);
+        const holders = [f.alice, f.bob, f.carol, f.merchant, f.feeReceiver, f.operator, f.stranger].map(
+          (s) => s.address,
+        );
         holders.push(f.escrowAddress);
+        const balances = new Map<string, bigint>();
+        for (const h of holders) balances.set(h, await f.token.balanceOf(h));
         let clock = BigInt(await time.latest());
         for (const o of ops) {
           clock += 10n; // leaves room for the approve/sign transactions some ops send first
@@ -231,7 +305,7 @@ describe("PaymentEscrow invariants (fast-check, real contracts)", () => {
             const target = (o.edge === "authorization" ? t.authorizationExpiry : t.refundExpiry) + o.offset;
             if (target > clock) clock = target;
           }
-          const { ok, expected } = await run(f, model, o, clock);
+          const { ok, expected } = await run(f, model, balances, o, clock);
           const latest = BigInt(await time.latest());
           if (latest > clock) clock = latest;
           expect(ok, `${o.kind} succeeded=${ok}, model expected ${expected}`).to.equal(expected);
@@ -246,13 +320,17 @@ describe("PaymentEscrow invariants (fast-check, real contracts)", () => {
               m.refunded,
               m.status,
             ]);
-            expect(m.released + m.held).to.equal(m.taken);
-            expect(m.refunded <= m.captured).to.equal(true);
+            expect(m.released + s.held, `payment ${i}: released + held == taken (from the chain)`).to.equal(m.taken);
+            expect(s.refunded <= s.captured).to.equal(true);
             held += s.held;
           }
           expect(await f.token.balanceOf(f.escrowAddress)).to.equal(held);
           let sum = 0n;
-          for (const h of holders) sum += await f.token.balanceOf(h);
+          for (const h of holders) {
+            const balance = await f.token.balanceOf(h);
+            expect(balance, `balance of ${h} after ${o.kind}`).to.equal(balances.get(h));
+            sum += balance;
+          }
           expect(sum).to.equal(await f.token.totalSupply());
         }
       }),

@@ -27,6 +27,7 @@ async function authorized(amount = 60n * ONE, overrides: Partial<Terms> = {}) {
   const f = await loadFixture(fixture);
   const terms = f.makeTerms(overrides);
   await f.token.connect(f.alice).approve(f.escrowAddress, amount);
+  await f.escrow.connect(f.alice).preApprove(terms);
   await f.escrow.connect(f.operator).authorize(terms, amount);
   const paymentId = await f.escrow.getPaymentId(terms);
   return { ...f, terms, paymentId, amount };
@@ -67,11 +68,12 @@ describe("PaymentEscrow.getPaymentId", () => {
 });
 
 describe("PaymentEscrow.authorize", () => {
-  it("pulls the amount into escrow by allowance and emits PaymentAuthorized before the Transfer", async () => {
+  it("pulls the amount into escrow by allowance for pre-approved terms and emits PaymentAuthorized before the Transfer", async () => {
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
     const id = await f.escrow.getPaymentId(terms);
     await f.token.connect(f.alice).approve(f.escrowAddress, 30n * ONE);
+    await f.escrow.connect(f.alice).preApprove(terms);
     const tx = await f.escrow.connect(f.operator).authorize(terms, 30n * ONE);
     await expect(tx)
       .to.emit(f.escrow, "PaymentAuthorized")
@@ -172,41 +174,122 @@ describe("PaymentEscrow.authorize", () => {
       .withArgs(f.paymentId);
   });
 
-  it("reverts with the token's ERC20InsufficientAllowance without an allowance", async () => {
+  it("reverts with the token's ERC20InsufficientAllowance for pre-approved terms without an allowance", async () => {
     const f = await loadFixture(fixture);
-    await expect(f.escrow.connect(f.operator).authorize(f.makeTerms(), ONE))
+    const terms = f.makeTerms();
+    await f.escrow.connect(f.alice).preApprove(terms);
+    await expect(f.escrow.connect(f.operator).authorize(terms, ONE))
       .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
       .withArgs(f.escrowAddress, 0n, ONE);
   });
-});
 
-describe("PaymentEscrow.authorizeWithPermit", () => {
-  it("applies the payer's permit and pulls the amount", async () => {
+  it("reverts with PaymentEscrowNotPreApproved when the payer approved the escrow but never these terms", async () => {
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
-    const p = await f.signEscrowPermit(f.alice, 10n * ONE);
-    const tx = await f.escrow.connect(f.operator).authorizeWithPermit(terms, 10n * ONE, p.deadline, p.v, p.r, p.s);
-    await expect(tx).to.emit(f.escrow, "PaymentAuthorized");
-    await expect(tx).to.changeTokenBalances(ethers, f.token, [f.alice, f.escrow], [-10n * ONE, 10n * ONE]);
+    await f.token.connect(f.alice).approve(f.escrowAddress, ONE);
+    await f.escrow.connect(f.alice).preApprove(f.makeTerms());
+    await expect(f.escrow.connect(f.operator).authorize(terms, ONE))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowNotPreApproved")
+      .withArgs(await f.escrow.getPaymentId(terms));
   });
 
-  it("still authorizes when the permit was front-run (the allowance is there)", async () => {
+  it("reverts with PaymentEscrowExpiryTooFar beyond MAX_AUTHORIZATION_PERIOD or MAX_REFUND_PERIOD", async () => {
+    const f = await loadFixture(fixture);
+    expect(await f.escrow.MAX_AUTHORIZATION_PERIOD()).to.equal(365n * DAY);
+    expect(await f.escrow.MAX_REFUND_PERIOD()).to.equal(730n * DAY);
+    const now = BigInt(await time.latest());
+    const next = now + 1n;
+    await time.setNextBlockTimestamp(next);
+    const farAuthorization = f.makeTerms({
+      authorizationExpiry: next + 365n * DAY + 1n,
+      refundExpiry: next + 365n * DAY + 1n,
+    });
+    await expect(f.escrow.connect(f.operator).authorize(farAuthorization, ONE))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowExpiryTooFar")
+      .withArgs(
+        await f.escrow.getPaymentId(farAuthorization),
+        farAuthorization.authorizationExpiry,
+        farAuthorization.refundExpiry,
+      );
+    const expiry = now + DAY;
+    const farRefund = f.makeTerms({ authorizationExpiry: expiry, refundExpiry: expiry + 730n * DAY + 1n });
+    await expect(f.escrow.connect(f.operator).authorize(farRefund, ONE))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowExpiryTooFar")
+      .withArgs(await f.escrow.getPaymentId(farRefund), farRefund.authorizationExpiry, farRefund.refundExpiry);
+    // Exactly at both bounds is accepted.
+    const latest = BigInt(await time.latest()) + 1n;
+    await time.setNextBlockTimestamp(latest);
+    const atBounds = f.makeTerms({
+      authorizationExpiry: latest + 365n * DAY,
+      refundExpiry: latest + 365n * DAY + 730n * DAY,
+    });
+    const a = await f.signReceive(f.alice, atBounds, ONE);
+    await expect(
+      f.escrow.connect(f.operator).authorizeWithAuthorization(atBounds, ONE, a.validAfter, a.validBefore, a.signature),
+    ).to.emit(f.escrow, "PaymentAuthorized");
+  });
+});
+
+describe("PaymentEscrow.preApprove", () => {
+  it("records the payer's consent to these terms only, emitting PaymentPreApproved", async () => {
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
-    const p = await f.signEscrowPermit(f.alice, 10n * ONE);
-    await f.token.permit(f.alice.address, f.escrowAddress, 10n * ONE, p.deadline, p.v, p.r, p.s);
-    await expect(f.escrow.connect(f.operator).authorizeWithPermit(terms, 10n * ONE, p.deadline, p.v, p.r, p.s)).to.emit(
-      f.escrow,
-      "PaymentAuthorized",
+    const id = await f.escrow.getPaymentId(terms);
+    await expect(f.escrow.connect(f.alice).preApprove(terms))
+      .to.emit(f.escrow, "PaymentPreApproved")
+      .withArgs(id, f.alice.address);
+    expect(await f.escrow.isPreApproved(id)).to.equal(true);
+    expect(await f.escrow.isPreApproved(await f.escrow.getPaymentId({ ...terms, salt: terms.salt + 1n }))).to.equal(
+      false,
     );
   });
 
-  it("reverts with ERC20InsufficientAllowance when the permit is invalid and no allowance exists", async () => {
+  it("reverts with PaymentEscrowInvalidSender for anyone but the payer", async () => {
     const f = await loadFixture(fixture);
-    const p = await f.signEscrowPermit(f.bob, 10n * ONE);
-    await expect(f.escrow.connect(f.operator).authorizeWithPermit(f.makeTerms(), 10n * ONE, p.deadline, p.v, p.r, p.s))
-      .to.be.revertedWithCustomError(f.token, "ERC20InsufficientAllowance")
-      .withArgs(f.escrowAddress, 0n, 10n * ONE);
+    await expect(f.escrow.connect(f.operator).preApprove(f.makeTerms()))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowInvalidSender")
+      .withArgs(f.operator.address, f.alice.address);
+  });
+
+  it("reverts with PaymentEscrowAlreadyAuthorized once the payment was authorized", async () => {
+    const f = await authorized(ONE);
+    await expect(f.escrow.connect(f.alice).preApprove(f.terms))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowAlreadyAuthorized")
+      .withArgs(f.paymentId);
+  });
+
+  it("accepts the payer's ERC-2771 forward request (a gasless payer)", async () => {
+    const f = await loadFixture(fixture);
+    const terms = f.makeTerms();
+    const data = f.escrow.interface.encodeFunctionData("preApprove", [terms]);
+    const { chainId } = await ethers.provider.getNetwork();
+    const deadline = BigInt(await time.latest()) + 3600n;
+    const request = {
+      from: f.alice.address,
+      to: f.escrowAddress,
+      value: 0n,
+      gas: 100_000n,
+      nonce: await f.forwarder.nonces(f.alice.address),
+      deadline,
+      data,
+    };
+    const signature = await f.alice.signTypedData(
+      { name: "StablerailForwarder", version: "1", chainId, verifyingContract: await f.forwarder.getAddress() },
+      {
+        ForwardRequest: [
+          { name: "from", type: "address" },
+          { name: "to", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "gas", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint48" },
+          { name: "data", type: "bytes" },
+        ],
+      },
+      request,
+    );
+    await f.forwarder.connect(f.stranger).execute({ ...request, signature });
+    expect(await f.escrow.isPreApproved(await f.escrow.getPaymentId(terms))).to.equal(true);
   });
 });
 
@@ -372,12 +455,13 @@ describe("PaymentEscrow.capture", () => {
   });
 });
 
-describe("PaymentEscrow.charge, chargeWithPermit, chargeWithAuthorization", () => {
+describe("PaymentEscrow.charge, chargeWithAuthorization", () => {
   it("charge authorizes and captures in one call: PaymentAuthorized, Transfer in, PaymentCaptured, Transfers out", async () => {
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
     const id = await f.escrow.getPaymentId(terms);
     await f.token.connect(f.alice).approve(f.escrowAddress, 20n * ONE);
+    await f.escrow.connect(f.alice).preApprove(terms);
     const tx = await f.escrow.connect(f.operator).charge(terms, 20n * ONE, 100);
     await expect(tx).to.emit(f.escrow, "PaymentAuthorized");
     await expect(tx)
@@ -399,13 +483,13 @@ describe("PaymentEscrow.charge, chargeWithPermit, chargeWithAuthorization", () =
     expect(await f.escrow.paymentState(id)).to.deep.equal([0n, 20n * ONE, 0n, Status.Captured]);
   });
 
-  it("chargeWithPermit pulls by permit", async () => {
+  it("charge reverts with PaymentEscrowNotPreApproved on an allowance alone", async () => {
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
-    const p = await f.signEscrowPermit(f.alice, 5n * ONE);
-    await expect(
-      f.escrow.connect(f.operator).chargeWithPermit(terms, 5n * ONE, 0, p.deadline, p.v, p.r, p.s),
-    ).to.changeTokenBalances(ethers, f.token, [f.alice, f.merchant], [-5n * ONE, 5n * ONE]);
+    await f.token.connect(f.alice).approve(f.escrowAddress, 5n * ONE);
+    await expect(f.escrow.connect(f.operator).charge(terms, 5n * ONE, 0))
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowNotPreApproved")
+      .withArgs(await f.escrow.getPaymentId(terms));
   });
 
   it("chargeWithAuthorization pulls by ReceiveWithAuthorization", async () => {
@@ -423,6 +507,7 @@ describe("PaymentEscrow.charge, chargeWithPermit, chargeWithAuthorization", () =
     const f = await loadFixture(fixture);
     const terms = f.makeTerms();
     await f.token.connect(f.alice).approve(f.escrowAddress, ONE);
+    await f.escrow.connect(f.alice).preApprove(terms);
     await expect(f.escrow.connect(f.operator).charge(terms, ONE, 501))
       .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowFeeOutOfRange")
       .withArgs(await f.escrow.getPaymentId(terms), 501n, 0n, 500n);
@@ -550,6 +635,210 @@ describe("PaymentEscrow.refund", () => {
     await expect(f.escrow.connect(f.stranger).refund(f.terms, 1n))
       .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowInvalidSender")
       .withArgs(f.stranger.address, f.operator.address);
+  });
+});
+
+describe("PaymentEscrow.refundWithAuthorization", () => {
+  it("pulls the merchant's authorization into escrow and pays the payer, leaving no allowance at any moment", async () => {
+    const f = await captured(60n * ONE, 40n * ONE);
+    const r = await f.signRefund(f.merchant, f.terms, 15n * ONE);
+    const tx = await f.escrow
+      .connect(f.stranger)
+      .refundWithAuthorization(f.terms, 15n * ONE, r.refunder, r.validAfter, r.validBefore, r.refundSalt, r.signature);
+    await expect(tx)
+      .to.emit(f.escrow, "PaymentRefunded")
+      .withArgs(f.paymentId, f.alice.address, f.merchant.address, 15n * ONE);
+    await expect(tx).to.changeTokenBalances(
+      ethers,
+      f.token,
+      [f.merchant, f.escrow, f.alice],
+      [-15n * ONE, 0n, 15n * ONE],
+    );
+    expect(await eventOrder(f, tx)).to.deep.equal(["PaymentRefunded", "Transfer", "Transfer"]);
+    expect(await f.token.allowance(f.merchant.address, f.escrowAddress)).to.equal(0n);
+    expect(await f.token.authorizationState(f.merchant.address, r.nonce)).to.equal(true);
+    expect(await f.escrow.paymentState(f.paymentId)).to.deep.equal([20n * ONE, 40n * ONE, 15n * ONE, Status.Captured]);
+  });
+
+  it("derives the nonce as keccak256(abi.encode(paymentId, refundSalt))", async () => {
+    const f = await loadFixture(fixture);
+    const salt = ethers.hexlify(ethers.randomBytes(32));
+    const id = ethers.hexlify(ethers.randomBytes(32));
+    expect(await f.escrow.getRefundNonce(id, salt)).to.equal(
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [id, salt])),
+    );
+  });
+
+  it("accepts the operator as refunder, and several refunds each with its own salt", async () => {
+    const f = await captured(60n * ONE, 40n * ONE);
+    await f.token.connect(f.minter).mint(f.operator.address, 40n * ONE);
+    for (const signer of [f.operator, f.merchant]) {
+      const r = await f.signRefund(signer, f.terms, 10n * ONE);
+      await f.escrow.refundWithAuthorization(
+        f.terms,
+        10n * ONE,
+        r.refunder,
+        r.validAfter,
+        r.validBefore,
+        r.refundSalt,
+        r.signature,
+      );
+    }
+    expect((await f.escrow.paymentState(f.paymentId)).refunded).to.equal(20n * ONE);
+  });
+
+  it("reverts with PaymentEscrowInvalidSender when the refunder is neither operator nor merchant", async () => {
+    const f = await captured();
+    const r = await f.signRefund(f.stranger, f.terms, ONE);
+    await expect(
+      f.escrow.refundWithAuthorization(
+        f.terms,
+        ONE,
+        r.refunder,
+        r.validAfter,
+        r.validBefore,
+        r.refundSalt,
+        r.signature,
+      ),
+    )
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowInvalidSender")
+      .withArgs(f.stranger.address, f.operator.address);
+  });
+
+  it("refuses the signature for another payment, amount or salt, and a second time (StablecoinInvalidSignature / Used)", async () => {
+    const f = await captured(60n * ONE, 40n * ONE);
+    const r = await f.signRefund(f.merchant, f.terms, 5n * ONE);
+    const args = [r.refunder, r.validAfter, r.validBefore] as const;
+    const other = f.makeTerms({ salt: f.terms.salt + 1n });
+    await expect(
+      f.escrow.refundWithAuthorization(other, 5n * ONE, ...args, r.refundSalt, r.signature),
+    ).to.be.revertedWithCustomError(f.escrow, "PaymentEscrowRefundExceedsCaptured");
+    await expect(
+      f.escrow.refundWithAuthorization(f.terms, 4n * ONE, ...args, r.refundSalt, r.signature),
+    ).to.be.revertedWithCustomError(f.token, "StablecoinInvalidSignature");
+    await expect(
+      f.escrow.refundWithAuthorization(f.terms, 5n * ONE, ...args, ethers.ZeroHash, r.signature),
+    ).to.be.revertedWithCustomError(f.token, "StablecoinInvalidSignature");
+    await f.escrow.refundWithAuthorization(f.terms, 5n * ONE, ...args, r.refundSalt, r.signature);
+    await expect(f.escrow.refundWithAuthorization(f.terms, 5n * ONE, ...args, r.refundSalt, r.signature))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAuthorizationUsed")
+      .withArgs(f.merchant.address, r.nonce);
+  });
+
+  it("reverts with PaymentEscrowRefundExpired at the refund expiry and PaymentEscrowRefundExceedsCaptured above it", async () => {
+    const f = await captured(60n * ONE, 40n * ONE);
+    const tooMuch = await f.signRefund(f.merchant, f.terms, 40n * ONE + 1n);
+    await expect(
+      f.escrow.refundWithAuthorization(
+        f.terms,
+        40n * ONE + 1n,
+        tooMuch.refunder,
+        tooMuch.validAfter,
+        tooMuch.validBefore,
+        tooMuch.refundSalt,
+        tooMuch.signature,
+      ),
+    )
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowRefundExceedsCaptured")
+      .withArgs(f.paymentId, 40n * ONE, 40n * ONE + 1n);
+    const r = await f.signRefund(f.merchant, f.terms, ONE);
+    await time.increaseTo(f.terms.refundExpiry);
+    await expect(
+      f.escrow.refundWithAuthorization(
+        f.terms,
+        ONE,
+        r.refunder,
+        r.validAfter,
+        r.validBefore,
+        r.refundSalt,
+        r.signature,
+      ),
+    )
+      .to.be.revertedWithCustomError(f.escrow, "PaymentEscrowRefundExpired")
+      .withArgs(f.paymentId, f.terms.refundExpiry);
+  });
+});
+
+describe("PaymentEscrow fee rounding", () => {
+  it("rounds the fee down above the minimum fee", async () => {
+    const f = await authorized(ONE, { minFeeBps: 0n, maxFeeBps: 500n });
+    // 1,000,000 × 3 bps = 300 exactly; 999 × 3 bps = 0.2997 → 0.
+    await expect(f.escrow.connect(f.operator).capture(f.terms, 999n, 3))
+      .to.emit(f.escrow, "PaymentCaptured")
+      .withArgs(f.paymentId, f.merchant.address, f.feeReceiver.address, 999n, 0n);
+  });
+
+  it("never takes less than minFeeBps of a capture, however small (rounded up to a base unit)", async () => {
+    const f = await authorized(ONE, { minFeeBps: 100n, maxFeeBps: 100n });
+    // 99 units × 1 % = 0.99: rounding down would pay the fee receiver nothing although the terms promise 1 %.
+    await expect(f.escrow.connect(f.operator).capture(f.terms, 99n, 100))
+      .to.emit(f.escrow, "PaymentCaptured")
+      .withArgs(f.paymentId, f.merchant.address, f.feeReceiver.address, 99n, 1n);
+    // 250 units × 1 % = 2.5 → 3 (at least 1 % of the capture).
+    await expect(f.escrow.connect(f.operator).capture(f.terms, 250n, 100)).to.changeTokenBalances(
+      ethers,
+      f.token,
+      [f.merchant, f.feeReceiver],
+      [247n, 3n],
+    );
+  });
+
+  it("takes feeBps rounded down when that is above the minimum rounded up", async () => {
+    const f = await authorized(ONE, { minFeeBps: 10n, maxFeeBps: 500n });
+    // 12,345 × 5 % = 617.25 → 617; the minimum 12,345 × 0.1 % = 12.345 → 13.
+    await expect(f.escrow.connect(f.operator).capture(f.terms, 12_345n, 500))
+      .to.emit(f.escrow, "PaymentCaptured")
+      .withArgs(f.paymentId, f.merchant.address, f.feeReceiver.address, 12_345n, 617n);
+  });
+});
+
+describe("PaymentEscrow and frozen parties (the token's rule: nothing moves to or from a frozen account)", () => {
+  it("a frozen merchant blocks capture; the operator voids and the payer is made whole", async () => {
+    const f = await authorized(10n * ONE);
+    await f.token.connect(f.freezer).freeze(f.merchant.address);
+    await expect(f.escrow.connect(f.operator).capture(f.terms, ONE, 0))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAccountFrozen")
+      .withArgs(f.merchant.address);
+    await expect(f.escrow.connect(f.operator).void(f.terms)).to.changeTokenBalance(ethers, f.token, f.alice, 10n * ONE);
+  });
+
+  it("a frozen fee receiver blocks captures that owe it a fee, not those that owe none", async () => {
+    const f = await authorized(10n * ONE, { minFeeBps: 0n, maxFeeBps: 500n });
+    await f.token.connect(f.freezer).freeze(f.feeReceiver.address);
+    await expect(f.escrow.connect(f.operator).capture(f.terms, ONE, 100))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAccountFrozen")
+      .withArgs(f.feeReceiver.address);
+    await expect(f.escrow.connect(f.operator).capture(f.terms, ONE, 0)).to.changeTokenBalance(
+      ethers,
+      f.token,
+      f.merchant,
+      ONE,
+    );
+  });
+
+  it("a frozen payer's held funds can be captured to the merchant but not returned until unfrozen", async () => {
+    const f = await authorized(10n * ONE);
+    await f.token.connect(f.freezer).freeze(f.alice.address);
+    await expect(f.escrow.connect(f.operator).void(f.terms))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAccountFrozen")
+      .withArgs(f.alice.address);
+    await time.increaseTo(f.terms.authorizationExpiry);
+    await expect(f.escrow.connect(f.alice).reclaim(f.terms))
+      .to.be.revertedWithCustomError(f.token, "StablecoinAccountFrozen")
+      .withArgs(f.alice.address);
+    await f.token.connect(f.freezer).unfreeze(f.alice.address);
+    await expect(f.escrow.connect(f.alice).reclaim(f.terms)).to.changeTokenBalance(ethers, f.token, f.alice, 10n * ONE);
+  });
+
+  it("captures a frozen payer's held funds (consent was given before the freeze; escrowed funds are not its balance)", async () => {
+    const f = await authorized(10n * ONE);
+    await f.token.connect(f.freezer).freeze(f.alice.address);
+    await expect(f.escrow.connect(f.operator).capture(f.terms, 4n * ONE, 0)).to.changeTokenBalance(
+      ethers,
+      f.token,
+      f.merchant,
+      4n * ONE,
+    );
   });
 });
 

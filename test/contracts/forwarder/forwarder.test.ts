@@ -26,6 +26,7 @@ async function fixture() {
   const f = await deployEscrow(connection);
   const terms = f.makeTerms();
   await f.token.connect(f.alice).approve(f.escrowAddress, 10n * ONE);
+  await f.escrow.connect(f.alice).preApprove(terms);
   const { chainId } = await ethers.provider.getNetwork();
   const domain = {
     name: "StablerailForwarder",

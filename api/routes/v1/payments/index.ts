@@ -254,7 +254,15 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         merchantUserId: userId,
         wallet,
         amount: body.amount,
-        signed: "forwardRequest" in body ? { permit: body.permit, forwardRequest: body.forwardRequest } : undefined,
+        signed:
+          "signature" in body
+            ? {
+                refundSalt: body.refundSalt,
+                validAfter: body.validAfter,
+                validBefore: body.validBefore,
+                signature: body.signature,
+              }
+            : undefined,
         idempotencyKey,
       }),
   );
@@ -266,7 +274,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["payments"],
         summary:
-          "What a self-custody merchant signs to refund ?amount=: a permit to the escrow when the allowance is short, and the forward request calling PaymentEscrow.refund",
+          "What a self-custody merchant signs to refund ?amount=: one EIP-3009 ReceiveWithAuthorization to the escrow bound to this refund (PaymentEscrow.refundWithAuthorization pulls it and pays the payer in one transaction; no allowance is ever given)",
         params,
         querystring: refundTypedDataQuery,
         response: { 200: refundTypedDataView, 409: errorResponse, ...errors },
@@ -275,16 +283,13 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
       const wallet = await loadOwnedWallet(database, request, row.merchantWalletId, { write: true });
-      const { permit, forwardRequest } = await refundTypedData(
+      const { refundSalt, authorization } = await refundTypedData(
         services,
         await loadPaidPayment(services, row),
         wallet,
         request.query.amount,
       );
-      return {
-        permit: permit && typedDataJson(permit),
-        forwardRequest: typedDataJson(forwardRequest),
-      } as z.input<typeof refundTypedDataView>;
+      return { refundSalt, authorization: typedDataJson(authorization) } as z.input<typeof refundTypedDataView>;
     },
   );
 
