@@ -14,6 +14,9 @@ import {
 import type { Logger } from "../../lib/logging/logger.ts";
 import StablerailModule from "../../ignition/modules/Stablerail.ts";
 
+/** Hardhat's chain id: its Ignition journals describe throwaway local deployments. */
+const LOCAL_CHAIN_ID = 31337;
+
 export type EnsureDeploymentParameters = {
   publicClient: PublicClient;
   chainId: number;
@@ -83,7 +86,17 @@ export async function deployStablerail({
           { getAddress: () => Promise<string> }
         >,
       );
-    let addresses = await deploy();
+    let addresses: Record<ContractName, Address>;
+    try {
+      addresses = await deploy();
+    } catch (error) {
+      // The module changed since the journal was written (a contract's constructor, say). On the
+      // local chain that journal only describes throwaway deployments: drop it and deploy anew. On
+      // any other chain redeploying is a decision for a person, so the error stands.
+      if (chainId !== LOCAL_CHAIN_ID || !String(error).includes("reconciliation errors")) throw error;
+      await rm(journal, { recursive: true, force: true });
+      addresses = await deploy();
+    }
     // Ignition trusts its journal: one left by another chain instance (an earlier local chain, a
     // `hardhat node` since stopped) reports contracts that are not on this chain. Then the journal
     // is dropped and the module deployed for real.
