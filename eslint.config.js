@@ -3,6 +3,45 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
+const deepImport = (service) => ({
+  group: [`**/${service}/**`, `!**/${service}/index.ts`],
+  message: `Import ${service}/ through ${service}/index.ts only: it is another service's public surface.`,
+});
+const anyImport = (folder, why) => ({ group: [`**/${folder}/**`], message: why });
+
+/** One no-restricted-imports rule per folder: which other services (or none) it may reach, and how. */
+function serviceBoundaries() {
+  const rule = (files, patterns) => ({ files, rules: { "no-restricted-imports": ["error", { patterns }] } });
+  const noServices = "lib/ is what every service uses; it must not depend on any of them.";
+  return [
+    rule(["api/**/*.ts"], [deepImport("relayer"), deepImport("indexer")]),
+    rule(
+      ["relayer/**/*.ts"],
+      [
+        anyImport("api", "The relayer depends only on lib/: the API calls it, never the other way."),
+        anyImport("indexer", "The relayer depends only on lib/."),
+      ],
+    ),
+    rule(
+      ["indexer/**/*.ts"],
+      [
+        anyImport("api", "The indexer depends only on lib/."),
+        anyImport("relayer", "The indexer depends only on lib/."),
+      ],
+    ),
+    rule(
+      ["lib/**/*.ts"],
+      [
+        anyImport("api", noServices),
+        anyImport("relayer", noServices),
+        anyImport("indexer", noServices),
+        anyImport("scripts", noServices),
+      ],
+    ),
+    rule(["scripts/**/*.ts"], [deepImport("api"), deepImport("relayer"), deepImport("indexer")]),
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -45,6 +84,9 @@ export default tseslint.config(
       ],
     },
   },
+  // Service boundaries (docs/design/boundaries.md): a service is imported only through its index.ts,
+  // lib imports no service, and the relayer and the indexer import no other service.
+  ...serviceBoundaries(),
   {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs" },

@@ -7,8 +7,8 @@ import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
 import type { MoneyMovementPolicy } from "./money/policy.ts";
-import type { RelayGateway } from "./money/relay-gateway.ts";
-import type { RelayContracts } from "./relayer/build-call.ts";
+import type { RelayGateway } from "../relayer/index.ts";
+import type { ContractAddresses } from "../lib/chain/contracts.ts";
 
 /** Everything buildApp needs, opened by the caller (server.ts, `npm start`, a test) and closed by it. */
 export type AppDependencies = {
@@ -20,7 +20,7 @@ export type AppDependencies = {
   chainId: number;
   publicClient: PublicClient;
   /** Deployed contract addresses (lib/chain/deployments.ts). */
-  contracts: RelayContracts;
+  contracts: ContractAddresses;
   /** Key-encryption key for custodial wallet keys (32 bytes). */
   keyEncryptionKey: Buffer;
   relay: RelayGateway;

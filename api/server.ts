@@ -1,35 +1,28 @@
 /**
- * The API process: opens what buildApp needs, listens, and closes it all on SIGINT/SIGTERM.
- * `startApiServer` is also what `npm start` calls in-process (sharing its database and chain).
+ * Starts the HTTP API on opened dependencies: applies its migrations, bootstraps the admin key,
+ * builds the app and listens. `api/main.ts` (the API process) and `npm start` (in-process, sharing
+ * its database and chain) both call it.
  *
- * Inputs: configuration (lib/config/api.ts and the shared sections), the deployment file, the
- * relayer's enqueue/status functions. Output: an HTTP server on API_HOST:API_PORT.
+ * Inputs: the API settings, the database, Redis, the chain client, the deployment, the relay
+ * gateway. Output: an HTTP server on API_HOST:API_PORT.
  */
-import { pathToFileURL } from "node:url";
-
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { createPublicClient, http, type Address, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Address, PublicClient } from "viem";
 
-import { apiEnv, type ApiSettings } from "../lib/config/api.ts";
-import { loadConfig } from "../lib/config/env-section.ts";
-import { relayerEnv } from "../lib/config/relayer.ts";
-import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/config/sections.ts";
-import { stablerailChain } from "../lib/chain/chain.ts";
-import { readDeployment, type Deployment } from "../lib/chain/deployments.ts";
-import { openDatabase, type Database } from "../lib/db/database.ts";
+import { contractAddressesOf } from "../lib/chain/contracts.ts";
+import type { Deployment } from "../lib/chain/deployments.ts";
+import type { ApiSettings } from "../lib/config/api.ts";
+import type { Database } from "../lib/db/database.ts";
 import { runMigrations } from "../lib/db/migrate.ts";
+import { ConfigError } from "../lib/errors/config-error.ts";
 import { ledgerMigrations } from "../lib/ledger/migration-set.ts";
-import { createLogger, type Logger } from "../lib/logging/logger.ts";
-import { createShutdown } from "../lib/process/shutdown.ts";
+import type { Logger } from "../lib/logging/logger.ts";
+import type { RelayGateway } from "../relayer/index.ts";
 import { buildApp } from "./app.ts";
 import { ensureBootstrapAdmin } from "./auth/bootstrap-admin.ts";
 import { apiMigrations } from "./db/migration-set.ts";
-import type { RelayGateway } from "./money/relay-gateway.ts";
 import { createApiRedis } from "./redis.ts";
-import { createRelayGateway } from "./relayer/relay-gateway.ts";
-import type { RelayContracts } from "./relayer/build-call.ts";
 import { loadKeyEncryptionKey } from "./wallets/load-key-encryption-key.ts";
 
 export type StartApiServerParameters = {
@@ -42,8 +35,6 @@ export type StartApiServerParameters = {
   publicClient: PublicClient;
   deployment: Deployment;
   relay: RelayGateway;
-  /** The relayer's operator key address: every payment's escrow operator. */
-  operator: Address;
   metricsRegistry?: Registry | undefined;
 };
 
@@ -71,10 +62,10 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     redisPrefix: p.redisPrefix,
     chainId: p.deployment.chainId,
     publicClient: p.publicClient,
-    contracts: contractsOf(p.deployment),
+    contracts: contractAddressesOf(p.deployment),
     keyEncryptionKey,
     relay: p.relay,
-    operator: p.operator,
+    operator: escrowOperatorOf(p.settings, p.deployment),
     metricsRegistry: p.metricsRegistry,
   });
   const url = await app.listen({ host: p.settings.host, port: p.settings.port });
@@ -89,65 +80,20 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
   };
 }
 
-/** The deployed addresses the API and the relayer act on. */
-export function contractsOf(deployment: Deployment): RelayContracts {
-  return {
-    stablecoin: deployment.contracts.Stablecoin.address,
-    paymentEscrow: deployment.contracts.PaymentEscrow.address,
-    settlement: deployment.contracts.Settlement.address,
-    forwarder: deployment.contracts.StablerailForwarder.address,
-  };
-}
-
-async function main(): Promise<void> {
-  const config = loadConfig({
-    common: commonEnv,
-    chain: chainEnv,
-    database: databaseEnv,
-    redis: redisEnv,
-    shutdown: shutdownEnv,
-    api: apiEnv,
-    relayer: relayerEnv,
-  });
-  const { common, chain: chainSettings, database: databaseSettings, redis: redisSettings, api: settings } = config;
-  const shutdownSettings = config.shutdown;
-  const logger = createLogger({ name: "api", level: common.logLevel });
-  const shutdown = createShutdown({ logger, timeoutMs: shutdownSettings.timeoutMs, handleSignals: true });
-  const deployment = await readDeployment(chainSettings.deploymentsDir, chainSettings.chainId);
-  const publicClient = createPublicClient({
-    chain: stablerailChain(chainSettings.chainId, chainSettings.rpcUrl),
-    transport: http(chainSettings.rpcUrl),
-  }) as PublicClient;
-  const database = await openDatabase({
-    url: databaseSettings.url,
-    pgliteDir: databaseSettings.pgliteDir,
-    schema: databaseSettings.schema,
-    poolSize: databaseSettings.poolSize,
-  });
-  shutdown.register({ name: "database", close: database.close });
-  const relay = createRelayGateway({ redisUrl: redisSettings.url, prefix: redisSettings.prefix, database });
-  shutdown.register({ name: "relay-queue", close: relay.close });
-  const server = await startApiServer({
-    logger,
-    settings,
-    dataDir: common.dataDir,
-    database,
-    redisUrl: redisSettings.url,
-    redisPrefix: redisSettings.prefix,
-    publicClient,
-    deployment,
-    relay,
-    operator: privateKeyToAccount(config.relayer.operatorKey).address,
-  });
-  shutdown.register({ name: "http", close: server.close });
-  logger.info({ url: server.url }, "API listening");
-  await shutdown.closed;
-  process.exit(0);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`api: start failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+/**
+ * The address every payment's escrow terms name as operator — the relayer's operator key — taken
+ * from API_ESCROW_OPERATOR or the deployment file: the API never holds a relayer key.
+ * @throws ConfigError when neither names one
+ */
+export function escrowOperatorOf(settings: ApiSettings, deployment: Deployment): Address {
+  const operator = settings.escrowOperator ?? deployment.operator;
+  if (!operator) {
+    throw new ConfigError([
+      {
+        variable: "API_ESCROW_OPERATOR",
+        problem: "required: the deployment file records no operator (redeploy with `npm run deploy`, or set it)",
+      },
+    ]);
+  }
+  return operator;
 }

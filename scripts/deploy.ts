@@ -3,30 +3,24 @@
  * (unless that chain already has this deployment) and writes DEPLOYMENTS_DIR/<chainId>.json.
  * `npm start` does this by itself; this is for a chain you run separately (`npx hardhat node`).
  */
-import { existsSync } from "node:fs";
+import { privateKeyToAccount } from "viem/accounts";
 
-import { createPublicClient, http } from "viem";
-
-import { stablerailChain } from "../lib/chain/chain.ts";
+import { connectChain } from "../lib/chain/connect-chain.ts";
 import { deploymentPath } from "../lib/chain/deployments.ts";
-import { loadConfig } from "../lib/config/env-section.ts";
-import { chainEnv, commonEnv } from "../lib/config/sections.ts";
-import { createLogger } from "../lib/logging/logger.ts";
+import { relayerEnv } from "../lib/config/relayer.ts";
+import { chainEnv } from "../lib/config/sections.ts";
+import { bootstrapProcess } from "../lib/process/bootstrap.ts";
 import { ensureDeployment } from "./stack/deployment.ts";
 
-if (existsSync(".env")) process.loadEnvFile(".env");
-
-const config = loadConfig({ common: commonEnv, chain: chainEnv });
-const logger = createLogger({ name: "deploy", level: config.common.logLevel });
-const publicClient = createPublicClient({
-  chain: stablerailChain(config.chain.chainId, config.chain.rpcUrl),
-  transport: http(config.chain.rpcUrl),
-});
+const { config, logger } = bootstrapProcess("deploy", { chain: chainEnv, relayer: relayerEnv });
+const publicClient = await connectChain(config.chain);
 const { deployment, reused } = await ensureDeployment({
   publicClient,
   chainId: config.chain.chainId,
   deploymentsDir: config.chain.deploymentsDir,
   logger,
+  // The relayer's operator key sends escrow and payout jobs: it gets PAYOUT_ROLE and is recorded.
+  operator: privateKeyToAccount(config.relayer.operatorKey).address,
 });
 for (const [name, contract] of Object.entries(deployment.contracts))
   console.log(`${name.padEnd(20)} ${contract.address}`);

@@ -5,22 +5,17 @@
  * RELAYER_OPERATOR_PRIVATE_KEY, which on the local chain is Hardhat's account #0: the deployer, and
  * the minter the Ignition module configures. On any other chain the key must hold a minter allowance.
  */
-import { existsSync } from "node:fs";
-
 import { createPublicClient, createWalletClient, getAddress, http, isAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { z } from "zod";
 
 import { TOKEN_DECIMALS } from "../ignition/modules/Stablerail.ts";
 import { stablecoinAbi } from "../lib/chain/abis/stablecoin.ts";
 import { stablerailChain } from "../lib/chain/chain.ts";
 import { readDeployment } from "../lib/chain/deployments.ts";
-import { loadConfig } from "../lib/config/env-section.ts";
 import { relayerEnv } from "../lib/config/relayer.ts";
-import { chainEnv, commonEnv } from "../lib/config/sections.ts";
+import { chainEnv } from "../lib/config/sections.ts";
 import { formatBaseUnits, parseBaseUnits } from "../lib/money.ts";
-
-if (existsSync(".env")) process.loadEnvFile(".env");
+import { bootstrapProcess } from "../lib/process/bootstrap.ts";
 
 const usage = "usage: npm run mint -- <address|treasury> <amount, e.g. 25 or 0.5>";
 const [target, amountText] = process.argv.slice(2);
@@ -40,8 +35,8 @@ if (amount === 0n) {
   process.exit(2);
 }
 
-const config = loadConfig({ common: commonEnv, chain: chainEnv });
-const operatorKey = relayerEnv.toSettings(z.object(relayerEnv.shape).parse(process.env)).operatorKey;
+const { config } = bootstrapProcess("mint", { chain: chainEnv, relayer: relayerEnv });
+const operatorKey = config.relayer.operatorKey;
 const chain = stablerailChain(config.chain.chainId, config.chain.rpcUrl);
 const deployment = await readDeployment(config.chain.deploymentsDir, config.chain.chainId).catch(() => {
   console.error(`no deployment for chain ${config.chain.chainId}: run \`npm start\` (or \`npm run deploy\`) first`);

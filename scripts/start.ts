@@ -11,53 +11,43 @@
  * One line per component says where it is. Ctrl-C stops everything in reverse order; a second
  * `npm start` reuses the database and Redis data.
  */
-import { existsSync } from "node:fs";
-
+import { Registry } from "prom-client";
 import { privateKeyToAccount } from "viem/accounts";
 
+import { startApiServer, startWebhooks } from "../api/index.ts";
+import { startIndexer } from "../indexer/index.ts";
 import { apiEnv } from "../lib/config/api.ts";
-import { loadConfig } from "../lib/config/env-section.ts";
 import { indexerEnv } from "../lib/config/indexer.ts";
 import { relayerEnv } from "../lib/config/relayer.ts";
-import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "../lib/config/sections.ts";
+import { chainEnv, databaseEnv, redisEnv } from "../lib/config/sections.ts";
+import { webhooksEnv } from "../lib/config/webhooks.ts";
 import { openDatabase } from "../lib/db/database.ts";
 import { isStablerailError } from "../lib/errors/base.ts";
-import { createLogger } from "../lib/logging/logger.ts";
-import { createShutdown } from "../lib/process/shutdown.ts";
-import { Registry } from "prom-client";
-
-import { createRelayGateway, startRelayerWorkers } from "../api/relayer/index.ts";
-import { startApiServer } from "../api/server.ts";
-import { startWebhooks } from "../api/webhooks/start-webhooks.ts";
-import { webhooksEnv } from "../lib/config/webhooks.ts";
-import { startIndexer } from "../indexer/runtime/start-indexer.ts";
+import { bootstrapProcess } from "../lib/process/bootstrap.ts";
+import { createRelayGateway, startRelayerWorkers } from "../relayer/index.ts";
 import { ensureDeployment } from "./stack/deployment.ts";
 import { ensureLocalChain } from "./stack/local-chain.ts";
 import { ensureRedis } from "./stack/local-redis.ts";
 
-if (existsSync(".env")) process.loadEnvFile(".env");
-
 const announce = (component: string, text: string) => process.stdout.write(`${component.padEnd(10)} ${text}\n`);
 
 async function main(): Promise<void> {
-  const config = loadConfig({
-    common: commonEnv,
-    chain: chainEnv,
-    database: databaseEnv,
-    redis: redisEnv,
-    shutdown: shutdownEnv,
-    indexer: indexerEnv,
-    api: apiEnv,
-    relayer: relayerEnv,
-    webhooks: webhooksEnv,
-  });
-  const logger = createLogger({ name: "start", level: config.common.logLevel });
-  const shutdown = createShutdown({
-    logger,
-    timeoutMs: config.shutdown.timeoutMs,
-    handleSignals: true,
-    onForced: () => process.exit(1),
-  });
+  const { config, logger, shutdown } = bootstrapProcess(
+    "start",
+    {
+      chain: chainEnv,
+      database: databaseEnv,
+      redis: redisEnv,
+      indexer: indexerEnv,
+      api: apiEnv,
+      relayer: relayerEnv,
+      webhooks: webhooksEnv,
+    },
+    { onForced: () => process.exit(1) },
+  );
+  // The composition root: the one place that knows the relayer's operator key is also the escrow
+  // operator and payout account the deployment grants and records (the API reads only the address).
+  const operator = privateKeyToAccount(config.relayer.operatorKey).address;
 
   const chain = await ensureLocalChain({ rpcUrl: config.chain.rpcUrl, chainId: config.chain.chainId, logger });
   shutdown.register({ name: "chain", close: chain.close });
@@ -71,6 +61,7 @@ async function main(): Promise<void> {
     chainId: config.chain.chainId,
     deploymentsDir: config.chain.deploymentsDir,
     logger,
+    operator,
   });
   for (const [name, contract] of Object.entries(deployment.contracts)) {
     announce(
@@ -149,7 +140,6 @@ async function main(): Promise<void> {
     publicClient: chain.publicClient,
     deployment,
     relay,
-    operator: privateKeyToAccount(config.relayer.operatorKey).address,
     metricsRegistry,
   });
   shutdown.register({ name: "api", close: api.close });

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { encodeAbiParameters, hashTypedData, keccak256, zeroAddress, type Address, type Hex } from "viem";
 
 import { paymentTermsTypes } from "../../lib/chain/typed-data.ts";
-import type { PaymentTermsInput } from "../relayer/jobs/relay-request.ts";
+import type { PaymentTermsInput } from "../../relayer/index.ts";
 
 /** PaymentEscrow's PaymentTerms as the API stores them (JSON: decimal strings, checksummed addresses). */
 export type StoredPaymentTerms = {

@@ -82,7 +82,10 @@ export async function refundTypedData(
   assertRefundable(payment, amount);
   const refundSalt = randomRefundSalt();
   const authorization = refundAuthorization(services, payment, wallet.address as Address, amount, refundSalt);
-  return { refundSalt, authorization: receiveAuthorizationTypedData(await services.tokenReads.domain(), authorization) };
+  return {
+    refundSalt,
+    authorization: receiveAuthorizationTypedData(await services.tokenReads.domain(), authorization),
+  };
 }
 
 /**

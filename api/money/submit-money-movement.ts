@@ -15,10 +15,8 @@ import type { Address } from "viem";
 import type { Database } from "../../lib/db/database.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { apiUsers, moneyMovements } from "../db/schema.ts";
-import { relayIdFor } from "../relayer/enqueue-relay.ts";
-import type { RelayRequestInput } from "../relayer/jobs/relay-request.ts";
 import type { MoneyMovementPolicy } from "./policy.ts";
-import type { RelayGateway } from "./relay-gateway.ts";
+import { relayIdFor, type RelayGateway, type RelayRequestInput } from "../../relayer/index.ts";
 
 /** What moves money, as recorded in money_movements.kind. */
 export type MoneyMovementKind =

@@ -48,7 +48,7 @@ import { printConditions } from "../lib/conditions.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PER_TX = 250;
-const logger = createLogger({ name: "bench", level: "warn", pretty: false });
+const logger = createLogger({ name: "bench", level: "warn", format: "json" });
 const settings = {
   confirmations: 0,
   pollIntervalMs: 1_000,

@@ -4,10 +4,10 @@
  * chain. Prints figures; asserts nothing about speed (it stops when a transfer does not land,
  * since a fast wrong figure is worthless).
  *
- * Real parts, as the relayer tests set them up (test/api/relayer/fixture.ts): Hardhat's in-process
+ * Real parts, as the relayer tests set them up (test/relayer/fixture.ts): Hardhat's in-process
  * EVM (automine) with the Stablerail contracts, the relayer migrations in an in-memory PGlite
  * database, the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
- * workers of api/relayer/start-relayer-workers.ts with the test settings (3 relayer keys,
+ * workers of relayer/start-relayer-workers.ts with the test settings (3 relayer keys,
  * concurrency 16 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batch size 1 — BENCH_RELAYER_BATCH_SIZE,
  * which sends up to that many transfers as one Settlement.settleAuthorizations once the relayer batches).
  *
@@ -32,9 +32,9 @@ import { getAddress, type Hash } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
-import { enqueueRelay } from "../../api/relayer/enqueue-relay.ts";
+import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
 
-import { createRelayerFixture } from "../../test/api/relayer/fixture.ts";
+import { createRelayerFixture } from "../../test/relayer/fixture.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { percentile, printConditions } from "../lib/conditions.ts";
 

@@ -30,6 +30,8 @@ export const deploymentSchema = z.object({
   /** First block the indexer must read: the block of the earliest deployment. */
   startBlock: z.number().int().nonnegative(),
   deployedAt: z.string(),
+  /** The account granted Settlement's PAYOUT_ROLE, which the relayer's operator key must be: every escrow payment's operator. */
+  operator: addressSchema.optional(),
   contracts: z.object(
     Object.fromEntries(
       contractNames.map((name) => [
@@ -45,6 +47,8 @@ export type Deployment = {
   genesisHash: Hash;
   startBlock: number;
   deployedAt: string;
+  /** The escrow operator and payout account (absent in files written before it was recorded). */
+  operator?: Address | undefined;
   contracts: Record<ContractName, { address: Address; blockNumber: number }>;
 };
 

@@ -10,7 +10,7 @@ const hex32 = z
   .regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits)")
   .transform((value) => Buffer.from(value.replace(/^0x/, ""), "hex"));
 
-/** Settings of the HTTP API process (`api/server.ts`, or in-process under `npm start`). */
+/** Settings of the HTTP API process (`api/main.ts`, or in-process under `npm start`). */
 export const apiEnv = defineEnvSection(
   "API",
   {
@@ -48,6 +48,11 @@ export const apiEnv = defineEnvSection(
     API_PAYMENT_FEE_RECEIVER: addressField
       .optional()
       .describe("Address that receives the platform fee; required when API_PAYMENT_FEE_BPS is above 0"),
+    API_ESCROW_OPERATOR: addressField
+      .optional()
+      .describe(
+        "Address every payment's escrow terms name as operator: the relayer's operator key (unset: the operator recorded in the deployment file)",
+      ),
   },
   (env) => ({
     host: env.API_HOST,
@@ -60,6 +65,7 @@ export const apiEnv = defineEnvSection(
     idempotencyTtlSeconds: Math.max(env.API_IDEMPOTENCY_TTL_SECONDS, 86_400),
     siweDomain: env.API_SIWE_DOMAIN,
     paymentFee: paymentFeeOf(env.API_PAYMENT_FEE_BPS, env.API_PAYMENT_FEE_RECEIVER),
+    escrowOperator: env.API_ESCROW_OPERATOR,
   }),
 );
 

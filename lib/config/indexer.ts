@@ -21,7 +21,7 @@ export const indexerEnv = defineEnvSection(
       .default(5_000)
       .describe("Logs per eth_getLogs response the range grows towards"),
     INDEXER_BLOCK_LOG_LEVEL: logLevelField
-      .default("info")
+      .default("debug")
       .describe("Level of the one log line per new block when following the head"),
     INDEXER_STANDBY_RETRY_MS: positiveIntField
       .default(2_000)

@@ -16,6 +16,10 @@ export const commonEnv = defineEnvSection(
     LOG_LEVEL: logLevelField
       .default("info")
       .describe("Log level of every process: fatal|error|warn|info|debug|trace|silent"),
+    LOG_FORMAT: z
+      .enum(["auto", "pretty", "json"])
+      .default("auto")
+      .describe("Log lines: pretty (human-readable), json (one JSON object per line), or auto: pretty on a terminal"),
     DATA_DIR: z
       .string()
       .default(".stablerail")
@@ -23,7 +27,7 @@ export const commonEnv = defineEnvSection(
         "Folder for local state: the Redis data of a redis-server started by npm start and the generated key-encryption key (git-ignored; PGLITE_DIR and DEPLOYMENTS_DIR are set on their own)",
       ),
   },
-  (env) => ({ logLevel: env.LOG_LEVEL, dataDir: resolve(env.DATA_DIR) }),
+  (env) => ({ logLevel: env.LOG_LEVEL, logFormat: env.LOG_FORMAT, dataDir: resolve(env.DATA_DIR) }),
 );
 
 export const chainEnv = defineEnvSection(
@@ -91,3 +95,8 @@ export const shutdownEnv = defineEnvSection(
   },
   (env) => ({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }),
 );
+
+export type CommonSettings = ReturnType<typeof commonEnv.toSettings>;
+export type ChainSettings = ReturnType<typeof chainEnv.toSettings>;
+export type DatabaseSettings = ReturnType<typeof databaseEnv.toSettings>;
+export type RedisSettings = ReturnType<typeof redisEnv.toSettings>;

@@ -6,8 +6,8 @@ export type CreateLoggerParameters = {
   /** Component name carried on every line (`indexer`, `api`, `relayer`, `start`). */
   name: string;
   level: LoggerOptions["level"];
-  /** Human-readable lines (pino-pretty) instead of JSON; defaults to whether stdout is a terminal. */
-  pretty?: boolean;
+  /** pretty: human-readable lines (pino-pretty); json: one object per line; auto (default): pretty on a terminal. */
+  format?: "auto" | "pretty" | "json";
 };
 
 /**
@@ -17,7 +17,8 @@ export type CreateLoggerParameters = {
  * @example
  * const log = createLogger({ name: "indexer", level: config.common.logLevel });
  */
-export function createLogger({ name, level, pretty = process.stdout.isTTY === true }: CreateLoggerParameters): Logger {
+export function createLogger({ name, level, format = "auto" }: CreateLoggerParameters): Logger {
+  const pretty = format === "pretty" || (format === "auto" && process.stdout.isTTY === true);
   return pino({
     name,
     level,

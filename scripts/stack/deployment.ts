@@ -11,6 +11,7 @@ import {
   type ContractName,
   type Deployment,
 } from "../../lib/chain/deployments.ts";
+import { settlementAbi } from "../../lib/chain/abis/settlement.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import StablerailModule from "../../ignition/modules/Stablerail.ts";
 
@@ -22,6 +23,11 @@ export type EnsureDeploymentParameters = {
   chainId: number;
   deploymentsDir: string;
   logger: Logger;
+  /**
+   * The relayer's operator address: granted Settlement's PAYOUT_ROLE at deployment and recorded in
+   * the deployment file as every escrow payment's operator (the API reads the address from there).
+   */
+  operator: Address;
 };
 
 /**
@@ -34,6 +40,7 @@ export async function ensureDeployment({
   chainId,
   deploymentsDir,
   logger,
+  operator,
 }: EnsureDeploymentParameters): Promise<{ deployment: Deployment; reused: boolean }> {
   const genesis = await publicClient.getBlock({ blockNumber: 0n });
   const existing = await readDeployment(deploymentsDir, chainId).catch(() => undefined);
@@ -42,6 +49,12 @@ export async function ensureDeployment({
     existing.genesisHash === genesis.hash &&
     (await hasCode(publicClient, existing.contracts.Stablecoin.address))
   ) {
+    // A file from before the operator was recorded: record it once the chain confirms its role.
+    if (!existing.operator && (await holdsPayoutRole(publicClient, existing, operator))) {
+      const completed = { ...existing, operator };
+      await writeDeployment(deploymentsDir, completed);
+      return { deployment: completed, reused: true };
+    }
     return { deployment: existing, reused: true };
   }
   if (existing) logger.warn({ chainId }, "recorded deployment belongs to another chain instance; deploying afresh");
@@ -50,6 +63,7 @@ export async function ensureDeployment({
     chainId,
     genesisHash: genesis.hash,
     fresh: existing !== undefined,
+    operator,
   });
   await writeDeployment(deploymentsDir, deployment);
   return { deployment, reused: false };
@@ -65,11 +79,13 @@ export async function deployStablerail({
   chainId,
   genesisHash,
   fresh,
+  operator,
 }: {
   publicClient: PublicClient;
   chainId: number;
   genesisHash: `0x${string}`;
   fresh: boolean;
+  operator: Address;
 }): Promise<Deployment> {
   const deploymentId = `stablerail-${chainId}`;
   const journal = join(process.cwd(), "ignition", "deployments", deploymentId);
@@ -81,10 +97,11 @@ export async function deployStablerail({
   try {
     const deploy = async () =>
       contractAddresses(
-        (await connection.ignition.deploy(StablerailModule, { deploymentId, displayUi: false })) as Record<
-          string,
-          { getAddress: () => Promise<string> }
-        >,
+        (await connection.ignition.deploy(StablerailModule, {
+          deploymentId,
+          displayUi: false,
+          parameters: { Stablerail: { payoutAccount: operator } },
+        })) as Record<string, { getAddress: () => Promise<string> }>,
       );
     let addresses: Record<ContractName, Address>;
     try {
@@ -117,6 +134,7 @@ export async function deployStablerail({
       genesisHash,
       startBlock: Math.min(...Object.values(contracts).map((contract) => contract.blockNumber)),
       deployedAt: new Date().toISOString(),
+      operator,
       contracts,
     };
   } finally {
@@ -142,6 +160,21 @@ async function contractAddresses(
   }
   for (const name of contractNames) if (!result[name]) throw new Error(`Ignition module did not return ${name}`);
   return result as Record<ContractName, Address>;
+}
+
+async function holdsPayoutRole(publicClient: PublicClient, deployment: Deployment, account: Address) {
+  const settlement = deployment.contracts.Settlement.address;
+  const role = await publicClient.readContract({
+    address: settlement,
+    abi: settlementAbi,
+    functionName: "PAYOUT_ROLE",
+  });
+  return publicClient.readContract({
+    address: settlement,
+    abi: settlementAbi,
+    functionName: "hasRole",
+    args: [role, account],
+  });
 }
 
 async function hasCode(publicClient: PublicClient, address: Address): Promise<boolean> {

@@ -36,7 +36,7 @@ describe("ensureBootstrapAdmin", () => {
     const database = await createTestDatabase("pglite", "api_bootstrap");
     try {
       await runMigrations(database, [apiMigrations]);
-      const logger = createLogger({ name: "api", level: "silent", pretty: false });
+      const logger = createLogger({ name: "api", level: "silent", format: "json" });
       const generated = await ensureBootstrapAdmin(database, logger, undefined);
       expect(generated).to.match(/^sr_key_/);
       expect(await ensureBootstrapAdmin(database, logger, undefined)).to.equal(undefined);

@@ -63,7 +63,7 @@ describe("/v1/payouts", () => {
       redisUrl: TEST_REDIS_URL,
       prefix: api.redisPrefix,
       chainId: 31337,
-      logger: createLogger({ name: "webhooks", level: "silent", pretty: false }),
+      logger: createLogger({ name: "webhooks", level: "silent", format: "json" }),
       settings: { dispatchIntervalMs: 50, timeoutMs: 2_000, concurrency: 4 },
     });
   });

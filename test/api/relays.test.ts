@@ -3,8 +3,8 @@ import type { Address } from "viem";
 
 import { eq } from "drizzle-orm";
 
-import { relays } from "../../api/relayer/db/schema.ts";
-import { enqueueRelay } from "../../api/relayer/enqueue-relay.ts";
+import { relays } from "../../relayer/db/schema.ts";
+import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
 import { ONE } from "../helpers/stablecoin.ts";
 import { ADMIN_KEY, createApiFixture, newIdempotencyKey, type ApiFixture } from "./helpers/api-fixture.ts";
 

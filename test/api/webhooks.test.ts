@@ -64,7 +64,7 @@ describe("Webhook delivery to merchant endpoints", () => {
       database: api.database,
       redisUrl: TEST_REDIS_URL,
       prefix: api.redisPrefix,
-      logger: createLogger({ name: "webhooks", level: "silent", pretty: false }),
+      logger: createLogger({ name: "webhooks", level: "silent", format: "json" }),
     });
   });
   after(async () => {

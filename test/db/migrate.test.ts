@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { sql } from "drizzle-orm";
 
 import { apiMigrations } from "../../api/db/migration-set.ts";
-import { relayerMigrations } from "../../api/relayer/db/migration-set.ts";
+import { relayerMigrations } from "../../relayer/db/migration-set.ts";
 import { openDatabase } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../lib/ledger/migration-set.ts";

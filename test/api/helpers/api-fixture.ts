@@ -15,12 +15,12 @@ import { createSiweMessage } from "viem/siwe";
 import { buildApp } from "../../../api/app.ts";
 import { ensureBootstrapAdmin } from "../../../api/auth/bootstrap-admin.ts";
 import { apiMigrations } from "../../../api/db/migration-set.ts";
-import type { RelayStatus } from "../../../api/money/relay-gateway.ts";
+import type { RelaySummary } from "../../../relayer/index.ts";
 import { createApiRedis } from "../../../api/redis.ts";
-import { relays } from "../../../api/relayer/db/schema.ts";
-import { relayerMigrations } from "../../../api/relayer/db/migration-set.ts";
-import { createRelayGateway } from "../../../api/relayer/relay-gateway.ts";
-import { startRelayerWorkers, type RelayerWorkers } from "../../../api/relayer/start-relayer-workers.ts";
+import { relays } from "../../../relayer/db/schema.ts";
+import { relayerMigrations } from "../../../relayer/db/migration-set.ts";
+import { createRelayGateway } from "../../../relayer/relay-gateway.ts";
+import { startRelayerWorkers, type RelayerWorkers } from "../../../relayer/start-relayer-workers.ts";
 import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../../ignition/modules/Stablerail.ts";
 import type { Indexer } from "../../../indexer/runtime/create-indexer.ts";
 import { startIndexer } from "../../../indexer/runtime/start-indexer.ts";
@@ -93,7 +93,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const logger = createLogger({
     name: "api",
     level: (process.env.TEST_API_LOG_LEVEL ?? "silent") as "silent",
-    pretty: false,
+    format: "json",
   });
   // loadConfig's section typing rejects concrete sections under tsc (reported to the lead); parse each directly.
   const config = {
@@ -246,7 +246,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   };
 
   /** Waits until a relay reaches a final state (confirmed, failed, dead) and returns its status. */
-  const waitForRelay = async (relayId: string): Promise<RelayStatus> => {
+  const waitForRelay = async (relayId: string): Promise<RelaySummary> => {
     for (;;) {
       const status = await relay.getRelay(relayId);
       if (status && ["confirmed", "failed", "dead"].includes(status.state)) return status;

@@ -21,7 +21,7 @@ export const testIndexerSettings: IndexerSettings = {
 export const silentLogger = createLogger({
   name: "indexer-test",
   level: process.env.TEST_LOG_LEVEL ?? "silent",
-  pretty: false,
+  format: "json",
 });
 
 /** An indexer driven by `catchUp()` calls (no polling loop), on the given chain and database. */

@@ -1,12 +1,9 @@
-import { and, desc, eq, inArray, lt, or, type SQL } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
 import { NotFoundError, ValidationError } from "../../../../lib/errors/base.ts";
 import { readsEverything } from "../../../auth/principal.ts";
-import { relays } from "../../../relayer/db/schema.ts";
-import { getRelay, toRelays } from "../../../relayer/get-relay.ts";
-import { relayStatuses, type Relay } from "../../../relayer/relay-status.ts";
+import { deadLetterStatuses, getRelay, listRelays, relayStatuses, type Relay } from "../../../../relayer/index.ts";
 import { errorResponse, page, paginationQuery } from "../../../schemas/common.ts";
 
 const transitionView = z.object({
@@ -33,9 +30,6 @@ const relayView = z.object({
   updatedAt: z.string(),
   transitions: z.array(transitionView),
 });
-
-/** Dead letters: relays that ended without reaching the chain. */
-const DEAD = ["failed", "expired", "cancelled"] as const;
 
 function toView(relay: Relay): z.infer<typeof relayView> {
   return {
@@ -94,29 +88,13 @@ export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const filters: SQL[] = [];
-      if (status === "dead") filters.push(inArray(relays.status, [...DEAD]));
-      else if (status) filters.push(eq(relays.status, status));
-      if (cursor) {
-        const after = decodeCursor(cursor);
-        filters.push(
-          or(
-            lt(relays.updatedAt, after.updatedAt),
-            and(eq(relays.updatedAt, after.updatedAt), lt(relays.relayId, after.relayId)),
-          )!,
-        );
-      }
-      const rows = await database.db
-        .select()
-        .from(relays)
-        .where(filters.length > 0 ? and(...filters) : undefined)
-        .orderBy(desc(relays.updatedAt), desc(relays.relayId))
-        .limit(limit + 1);
-      const items = await toRelays(database, rows.slice(0, limit));
-      return {
-        items: items.map(toView),
-        nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null,
-      };
+      const page = await listRelays(database, {
+        status: status === "dead" ? deadLetterStatuses : status,
+        after: cursor ? decodeCursor(cursor) : undefined,
+        limit,
+      });
+      const last = page.relays[page.relays.length - 1];
+      return { items: page.relays.map(toView), nextCursor: page.more && last ? encodeCursor(last) : null };
     },
   );
 

@@ -1,0 +1,67 @@
+import { StablerailError } from "../lib/errors/base.ts";
+
+/**
+ * Errors of the relayer. `retryable: false` ones become BullMQ `UnrecoverableError`s: the job
+ * fails at once and lands in the dead-letter view with its code.
+ */
+export class RelayPolicyError extends StablerailError {
+  override name = "RelayPolicyError";
+  constructor(
+    code: "RELAY_POLICY_RECIPIENT_NOT_ALLOWED" | "RELAY_POLICY_GAS_PRICE_TOO_HIGH",
+    shortMessage: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, shortMessage, { retryable: false, details });
+  }
+}
+
+/** The call reverts (in simulation or on chain); `reason` is the decoded custom error. */
+export class RelayRevertedError extends StablerailError {
+  override name = "RelayRevertedError";
+  readonly reason: string;
+  constructor(reason: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super("RELAY_REVERTED", `The relayed call reverts with ${reason}; fix the request, it will not succeed as is`, {
+      ...options,
+      retryable: false,
+    });
+    this.reason = reason;
+  }
+}
+
+/** The relay's deadline passed before it was sent; it is cancelled, not sent. */
+export class RelayExpiredError extends StablerailError {
+  override name = "RelayExpiredError";
+  constructor(deadline: string) {
+    super("RELAY_EXPIRED", `The relay's deadline ${deadline} passed before it could be sent`, { retryable: false });
+  }
+}
+
+/** Another transaction of the relayer key was mined at the relay's nonce: its own can never be mined. */
+export class RelayNonceTakenError extends StablerailError {
+  override name = "RelayNonceTakenError";
+  constructor(relayer: string, nonce: number) {
+    super(
+      "RELAY_NONCE_TAKEN",
+      `Nonce ${nonce} of relayer key ${relayer} was used by another transaction; this relay was not executed — submit it again`,
+      { retryable: false, details: { relayer, nonce } },
+    );
+  }
+}
+
+/** This worker holds no lease on a key that may send the job; another worker (or later) will. */
+export class RelayerKeyUnavailableError extends StablerailError {
+  override name = "RelayerKeyUnavailableError";
+  constructor(shortMessage: string) {
+    super("RELAYER_KEY_UNAVAILABLE", shortMessage, { retryable: true });
+  }
+}
+
+/** A worker lost its lease on a key (another process took it over); it must stop sending from it. */
+export class RelayerLeaseLostError extends StablerailError {
+  override name = "RelayerLeaseLostError";
+  constructor(address: string) {
+    super("RELAYER_LEASE_LOST", `The lease on relayer key ${address} was lost; another worker owns it now`, {
+      retryable: true,
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { eq, inArray } from "drizzle-orm";
+import type { Hex, PublicClient, TransactionReceipt } from "viem";
+
+import type { Database } from "../lib/db/database.ts";
+import type { Logger } from "../lib/logging/logger.ts";
+import type { RelayCall } from "./build-call.ts";
+import { relayerTransactions } from "./db/schema.ts";
+import { RelayNonceTakenError } from "./errors.ts";
+import { bumpFees, estimateFees } from "./gas-fees.ts";
+import { recordTransition } from "./record-transition.ts";
+import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
+
+export type FollowTransactionParameters = {
+  publicClient: PublicClient;
+  database: Database;
+  logger: Logger;
+  key: RelayerKey;
+  call: RelayCall;
+  relayIds: string[];
+  sent: SentTransaction;
+  /** Every hash already broadcast at this nonce (a resumed relay may have several). */
+  hashes: Hex[];
+  replaceAfterMs: number;
+  maxFeePerGasCap: bigint;
+  pollMs?: number;
+};
+
+/**
+ * Waits until one of the transactions at `sent.nonce` is mined. When none is mined after
+ * `replaceAfterMs`, signs a replacement at the same nonce with fees raised by ≥ 10% (within the
+ * cap) and records `replaced` → `submitted`. Whichever version mines is the one reported.
+ * @returns the receipt of the mined version
+ * @throws RelayNonceTakenError when another transaction of the key was mined at this nonce
+ */
+export async function followTransaction(p: FollowTransactionParameters): Promise<TransactionReceipt> {
+  const hashes = [...p.hashes];
+  let current = p.sent;
+  let sentAt = Date.now();
+  const pollMs = p.pollMs ?? 100;
+  const findMined = async () => {
+    for (const hash of [...hashes].reverse()) {
+      const receipt = await p.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
+      if (receipt) {
+        await p.database.db
+          .update(relayerTransactions)
+          .set({ status: "mined" })
+          .where(eq(relayerTransactions.hash, hash));
+        return receipt;
+      }
+    }
+    return undefined;
+  };
+  for (;;) {
+    const receipt = await findMined();
+    if (receipt) return receipt;
+    // The key's nonce moved past ours and none of our versions mined: another transaction took the
+    // nonce (a key used outside the relayer, a lost lease). Ours can never be mined now — waiting
+    // would be for ever, and failing cannot double-spend. One more look first: a version may have
+    // mined between the two reads.
+    const minedNonce = await p.publicClient.getTransactionCount({ address: p.key.address, blockTag: "latest" });
+    if (minedNonce > current.nonce) {
+      const late = await findMined();
+      if (late) return late;
+      await p.database.db
+        .update(relayerTransactions)
+        .set({ status: "dropped" })
+        .where(inArray(relayerTransactions.hash, hashes));
+      throw new RelayNonceTakenError(p.key.address, current.nonce);
+    }
+    if (Date.now() - sentAt >= p.replaceAfterMs) {
+      const fees = bumpFees(current.fees, await estimateFees(p.publicClient));
+      if (fees.maxFeePerGas <= p.maxFeePerGasCap) {
+        const replacement = await p.key.replace(current.nonce, p.call, current.gas, fees, p.relayIds, current.hash);
+        p.logger.warn(
+          { relayer: p.key.address, nonce: current.nonce, replaced: current.hash, hash: replacement.hash },
+          "replaced a stuck transaction",
+        );
+        await recordTransition(p.database, p.relayIds, "replaced", {
+          transactionHash: current.hash,
+          detail: { replacedBy: replacement.hash },
+        });
+        await recordTransition(p.database, p.relayIds, "submitted", {
+          transactionHash: replacement.hash,
+          detail: { maxFeePerGas: fees.maxFeePerGas.toString() },
+        });
+        hashes.push(replacement.hash);
+        current = replacement;
+      } else {
+        // Raising further would break the cap: keep waiting on what was sent, re-broadcast it.
+        await p.key.broadcast(current.raw).catch(() => undefined);
+      }
+      sentAt = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Waits until `blockNumber` has `confirmations` blocks on top of it. */
+export async function waitForConfirmations(
+  publicClient: PublicClient,
+  blockNumber: bigint,
+  confirmations: number,
+  pollMs = 100,
+): Promise<void> {
+  while ((await publicClient.getBlockNumber({ cacheTime: 0 })) < blockNumber + BigInt(confirmations)) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -1,0 +1,201 @@
+import { UnrecoverableError, type Job } from "bullmq";
+import { and, desc, sql } from "drizzle-orm";
+import type { Hex, PublicClient, TransactionReceipt } from "viem";
+
+import type { Database } from "../lib/db/database.ts";
+import { isStablerailError } from "../lib/errors/base.ts";
+import type { Logger } from "../lib/logging/logger.ts";
+import type { ContractAddresses } from "../lib/chain/contracts.ts";
+import { buildRelayCall } from "./build-call.ts";
+import { relayerTransactions } from "./db/schema.ts";
+import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
+import { RelayExpiredError, RelayNonceTakenError, RelayRevertedError } from "./errors.ts";
+import { estimateFees } from "./gas-fees.ts";
+import { followTransaction, waitForConfirmations } from "./follow-transaction.ts";
+import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
+import type { RelayerMetrics } from "./metrics.ts";
+import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
+import { ensureRelayRecorded, recordTransition } from "./record-transition.ts";
+import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
+import type { RelayStatus } from "./relay-status.ts";
+
+export type ProcessRelayDependencies = {
+  database: Database;
+  publicClient: PublicClient;
+  logger: Logger;
+  contracts: ContractAddresses;
+  /** Picks the key that sends this job (round-robin over leased relayer keys, or the operator key). */
+  pickKey: (job: RelayJob) => RelayerKey;
+  /** Finds a leased key by address (to resume a relay sent before a crash). */
+  keyByAddress: (address: string) => RelayerKey | undefined;
+  metrics: RelayerMetrics;
+  settings: {
+    confirmations: number;
+    maxFeePerGasCap: bigint;
+    replaceAfterMs: number;
+    allowlist?: readonly `0x${string}`[] | undefined;
+  };
+};
+
+/**
+ * Runs one relay job to its end: validate, check deadline and policies, simulate, sign and send
+ * from a leased key, follow to the configured confirmations (replacing a stuck transaction), and
+ * record every transition. Idempotent: a retried job whose transaction was already recorded
+ * resumes following it at its nonce instead of sending again.
+ * @throws UnrecoverableError for failures that must not be retried (policy, revert, expiry)
+ */
+export async function processRelay(
+  job: Job,
+  deps: ProcessRelayDependencies,
+): Promise<{ status: RelayStatus; transactionHash?: Hex }> {
+  const parsed = relayJobSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`RELAY_JOB_INVALID: ${parsed.error.message}`);
+  const relay = parsed.data;
+  const { database, publicClient, metrics } = deps;
+  await ensureRelayRecorded(database, relay, new Date(job.timestamp));
+  const progress = (status: RelayStatus, transactionHash?: Hex) =>
+    job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
+
+  const fail = async (status: "failed" | "expired" | "cancelled", error: Error & { code?: string }) => {
+    await recordTransition(database, [relay.relayId], status, {
+      errorCode: error.code ?? "RELAY_FAILED",
+      errorMessage: error.message,
+    });
+    metrics.outcomes.inc({ kind: relay.request.kind, outcome: status });
+    await progress(status);
+    throw new UnrecoverableError(`${error.code ?? "RELAY_FAILED"}: ${error.message}`);
+  };
+
+  const call = buildRelayCall(relay.request, deps.contracts);
+  let key: RelayerKey;
+  let sent: SentTransaction;
+  let hashes: Hex[];
+
+  const recorded = await database.db
+    .select()
+    .from(relayerTransactions)
+    .where(and(sql`${relayerTransactions.relayIds} @> ${JSON.stringify([relay.relayId])}::jsonb`))
+    .orderBy(desc(relayerTransactions.id));
+  const latest = recorded[0];
+  if (latest) {
+    // Sent before (a crash or a retry after broadcast): follow the same nonce, never a new one.
+    const owner = deps.keyByAddress(latest.relayer);
+    if (!owner)
+      throw new Error(
+        `RELAYER_KEY_UNAVAILABLE: relay ${relay.relayId} was sent by ${latest.relayer}, which this worker does not hold`,
+      );
+    key = owner;
+    await key.broadcast(latest.raw as Hex).catch(() => undefined);
+    sent = {
+      nonce: latest.nonce,
+      hash: latest.hash as Hex,
+      raw: latest.raw as Hex,
+      gas: 0n,
+      fees: { maxFeePerGas: BigInt(latest.maxFeePerGas), maxPriorityFeePerGas: BigInt(latest.maxPriorityFeePerGas) },
+    };
+    sent.gas = (await publicClient.getTransaction({ hash: sent.hash }).catch(() => undefined))?.gas ?? 1_000_000n;
+    hashes = recorded
+      .filter((row) => row.nonce === latest.nonce)
+      .map((row) => row.hash as Hex)
+      .reverse();
+  } else {
+    if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline)) {
+      return fail("expired", new RelayExpiredError(relay.deadline));
+    }
+    try {
+      checkAllowlist(relay.request, deps.contracts, deps.settings.allowlist);
+    } catch (error) {
+      return fail("failed", error as Error);
+    }
+    key = deps.pickKey(relay);
+    const fees = await estimateFees(publicClient);
+    try {
+      checkGasPriceCap(fees, deps.settings.maxFeePerGasCap);
+    } catch (error) {
+      return fail("failed", error as Error);
+    }
+    let gas: bigint;
+    try {
+      // Simulates the call from the sending key: a revert is decoded here, before any nonce is used.
+      gas =
+        ((await publicClient.estimateGas({ account: key.address, to: call.to, data: call.data, value: call.value })) *
+          12n) /
+        10n;
+    } catch (error) {
+      if (isRevert(error))
+        return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
+      throw error;
+    }
+    sent = await key.send(call, gas, fees, [relay.relayId]);
+    await recordTransition(database, [relay.relayId], "signed", {
+      relayer: key.address,
+      nonce: sent.nonce,
+      transactionHash: sent.hash,
+    });
+    await recordTransition(database, [relay.relayId], "submitted", { transactionHash: sent.hash });
+    await progress("submitted", sent.hash);
+    hashes = [sent.hash];
+  }
+
+  let receipt: TransactionReceipt;
+  try {
+    receipt = await followTransaction({
+      publicClient,
+      database,
+      logger: deps.logger,
+      key,
+      call,
+      relayIds: [relay.relayId],
+      sent,
+      hashes,
+      replaceAfterMs: deps.settings.replaceAfterMs,
+      maxFeePerGasCap: deps.settings.maxFeePerGasCap,
+    });
+  } catch (error) {
+    if (error instanceof RelayNonceTakenError) return fail("failed", error);
+    throw error;
+  }
+  await recordTransition(database, [relay.relayId], "mined", {
+    transactionHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+  });
+  if (receipt.status === "reverted") {
+    const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
+    return fail("failed", new RelayRevertedError(reason));
+  }
+  await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
+  await recordTransition(database, [relay.relayId], "confirmed", {
+    transactionHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber,
+  });
+  metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
+  metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
+  await progress("confirmed", receipt.transactionHash);
+  return { status: "confirmed", transactionHash: receipt.transactionHash };
+}
+
+/** Re-runs a mined-but-reverted call on the state before its block to read the revert data. */
+async function replayRevert(
+  publicClient: PublicClient,
+  from: `0x${string}`,
+  call: { to: `0x${string}`; data: Hex; value: bigint },
+  blockNumber: bigint,
+): Promise<string> {
+  try {
+    await publicClient.call({
+      account: from,
+      to: call.to,
+      data: call.data,
+      value: call.value,
+      blockNumber: blockNumber - 1n,
+    });
+    return "reverted on chain (the call succeeds on the previous state: a transaction earlier in the block changed it)";
+  } catch (error) {
+    return decodeRevertData(revertDataOf(error));
+  }
+}
+
+/** Whether an error may be retried by BullMQ (ours say so; unknown ones — network — are). */
+export function isRetryable(error: unknown): boolean {
+  return isStablerailError(error) ? error.retryable : !(error instanceof UnrecoverableError);
+}

@@ -1,0 +1,117 @@
+import type { Hex } from "viem";
+
+import type { Database } from "../lib/db/database.ts";
+import { cancelRelay } from "./cancel-relay.ts";
+import { enqueueRelay } from "./enqueue-relay.ts";
+import { getRelay } from "./get-relay.ts";
+import { createRelayQueue, type RelayQueue } from "./queue.ts";
+import type { RelayRequestInput } from "./jobs/relay-request.ts";
+import type { RelayStatus } from "./relay-status.ts";
+
+/**
+ * What the other services need from the relayer: queue a relay request and read its status. The
+ * request is the relayer's own job schema (jobs/relay-request.ts) — one schema on both sides of
+ * the queue. In the API only the money door (submitMoneyMovement) calls `enqueueRelay`.
+ */
+export type RelayGatewayRequest = {
+  /** Business key; the relayer derives its job id from it, so a retried request never queues twice. */
+  idempotencyKey: string;
+  /** Who asked (user id); recorded by the relayer, never trusted for authorisation. */
+  requestedBy: string;
+  /** After this instant the relay is cancelled (status `expired`) rather than sent. */
+  deadline?: Date | undefined;
+  request: RelayRequestInput;
+};
+
+/** A relay's progress as other services see it: the relayer's finer states folded into five. */
+export type RelaySummary = {
+  relayId: string;
+  /** queued (queued, signed), submitted (submitted, mined, replaced), confirmed, failed, dead (expired, cancelled). */
+  state: "queued" | "submitted" | "confirmed" | "failed" | "dead";
+  transactionHash?: Hex | undefined;
+  /** The block that mined it, once mined (known to the relayer's database). */
+  blockNumber?: bigint | undefined;
+  error?: string | undefined;
+};
+
+export type RelayGateway = {
+  enqueueRelay: (request: RelayGatewayRequest) => Promise<{ relayId: string }>;
+  getRelay: (relayId: string) => Promise<RelaySummary | undefined>;
+  /** Cancels a relay no transaction was sent for; throws RELAY_NOT_CANCELLABLE otherwise. */
+  cancelRelay: (relayId: string, by: string) => Promise<void>;
+};
+
+export type CreateRelayGatewayParameters = {
+  redisUrl: string;
+  prefix: string;
+  /** With the shared database, status reads come from the relay tables; without, from the BullMQ job. */
+  database?: Database | undefined;
+};
+
+/**
+ * The {@link RelayGateway} over the relay queues and the relay tables: a producer on the queues
+ * and status reads. Exposes `close` for the caller's shutdown path.
+ */
+export function createRelayGateway({
+  redisUrl,
+  prefix,
+  database,
+}: CreateRelayGatewayParameters): RelayGateway & { queue: RelayQueue; close: () => Promise<void> } {
+  const queue = createRelayQueue({ redis: redisUrl, prefix });
+  return {
+    queue,
+    close: () => queue.close(),
+    enqueueRelay: (request) => enqueueRelay(queue, request),
+    cancelRelay: async (relayId, by) => {
+      if (!database) throw new Error("cancelRelay needs the relay database");
+      await cancelRelay(queue, database, relayId, by);
+    },
+    getRelay: async (relayId: string): Promise<RelaySummary | undefined> => {
+      if (database) {
+        const relay = await getRelay(database, relayId);
+        if (relay) {
+          return {
+            relayId,
+            state: toApiState(relay.status),
+            transactionHash: (relay.transactionHash as Hex | null) ?? undefined,
+            blockNumber: relay.blockNumber ?? undefined,
+            error: relay.errorCode === null ? undefined : `${relay.errorCode}: ${relay.errorMessage ?? ""}`,
+          };
+        }
+      }
+      const job = (await queue.transfers.getJob(relayId)) ?? (await queue.operator.getJob(relayId));
+      if (!job) return undefined;
+      const state = await job.getState();
+      const progress = (typeof job.progress === "object" ? job.progress : {}) as {
+        status?: RelayStatus;
+        transactionHash?: Hex;
+      };
+      if (state === "failed")
+        return { relayId, state: "dead", transactionHash: progress.transactionHash, error: job.failedReason };
+      return {
+        relayId,
+        state: progress.status ? toApiState(progress.status) : "queued",
+        transactionHash: progress.transactionHash,
+      };
+    },
+  };
+}
+
+function toApiState(status: RelayStatus): RelaySummary["state"] {
+  switch (status) {
+    case "queued":
+    case "signed":
+      return "queued";
+    case "submitted":
+    case "mined":
+    case "replaced":
+      return "submitted";
+    case "confirmed":
+      return "confirmed";
+    case "failed":
+      return "failed";
+    case "expired":
+    case "cancelled":
+      return "dead";
+  }
+}

@@ -1,0 +1,248 @@
+import { expect } from "chai";
+import { Redis } from "ioredis";
+import { eq } from "drizzle-orm";
+import { keccak256, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { relayerTransactions } from "../../relayer/db/schema.ts";
+import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
+import { acquireKeyLease } from "../../relayer/key-lease.ts";
+import { RelayerKey } from "../../relayer/nonce-manager.ts";
+
+import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
+import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+
+describe("RelayerKey nonce manager", function () {
+  this.timeout(120_000);
+  let f: RelayerFixture;
+  let redis: Redis;
+
+  before(async () => {
+    f = await createRelayerFixture("nonce");
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  const openKey = async (index: number) => {
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
+    const lease = await acquireKeyLease(redis, f.prefix, account.address, 5_000, () => undefined);
+    if (!lease) throw new Error("lease not acquired");
+    const key = new RelayerKey(account, f.chain.publicClient, f.database, lease, logger);
+    await key.start();
+    return key;
+  };
+  const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+  const selfSend = (key: RelayerKey) => ({ to: key.address, data: "0x" as Hex, value: 0n });
+
+  it("re-synchronises from the chain on start and hands out contiguous nonces", async () => {
+    const key = await openKey(4);
+    const start = await f.chain.publicClient.getTransactionCount({ address: key.address });
+    expect(key.pendingNonce).to.equal(start);
+    const sent = await Promise.all(Array.from({ length: 20 }, () => key.send(selfSend(key), 21_000n, fees, [])));
+    expect(sent.map((s) => s.nonce).sort((a, b) => a - b)).to.deep.equal(
+      Array.from({ length: 20 }, (_, i) => start + i),
+    );
+    expect(await f.chain.publicClient.getTransactionCount({ address: key.address })).to.equal(start + 20);
+    await key.release();
+  });
+
+  it("refuses a second lease on a key another process holds", async () => {
+    const key = await openKey(5);
+    const second = await acquireKeyLease(redis, f.prefix, key.address, 5_000, () => undefined);
+    expect(second).to.equal(undefined);
+    await key.release();
+  });
+
+  it("re-sends a transaction recorded but never broadcast (a crash between sign and send) at its nonce", async () => {
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[6]!);
+    const nonce = await f.chain.publicClient.getTransactionCount({ address: account.address });
+    const raw = await account.signTransaction({
+      chainId: 31337,
+      type: "eip1559",
+      nonce,
+      to: account.address,
+      value: 0n,
+      gas: 21_000n,
+      ...fees,
+    });
+    // What RelayerKey.send records before broadcasting; the process "crashes" before the broadcast.
+    await f.database.db.insert(relayerTransactions).values({
+      relayer: account.address,
+      nonce,
+      hash: keccak256(raw),
+      raw,
+      relayIds: [],
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      status: "signed",
+    });
+    expect(await f.chain.publicClient.getTransactionCount({ address: account.address })).to.equal(nonce);
+    const key = await openKey(6);
+    expect(await f.chain.publicClient.getTransactionCount({ address: account.address })).to.equal(nonce + 1);
+    expect(key.pendingNonce).to.equal(nonce + 1);
+    const [row] = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.hash, keccak256(raw)));
+    expect(row?.status).to.equal("sent");
+    await key.release();
+  });
+
+  it("fills a nonce gap below a recorded transaction with a 0-value self-send", async () => {
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]!);
+    const nonce = await f.chain.publicClient.getTransactionCount({ address: account.address });
+    const raw = await account.signTransaction({
+      chainId: 31337,
+      type: "eip1559",
+      nonce: nonce + 1,
+      to: account.address,
+      value: 0n,
+      gas: 21_000n,
+      ...fees,
+    });
+    await f.database.db.insert(relayerTransactions).values({
+      relayer: account.address,
+      nonce: nonce + 1,
+      hash: keccak256(raw),
+      raw,
+      relayIds: [],
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+      status: "signed",
+    });
+    const key = await openKey(7);
+    expect(key.pendingNonce).to.equal(nonce + 2);
+    for (;;) {
+      if ((await f.chain.publicClient.getTransactionCount({ address: account.address })) === nonce + 2) break;
+      await f.chain.testClient.mine({ blocks: 1 });
+    }
+    const rows = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.relayer, account.address));
+    expect(rows.map((r) => r.nonce).sort()).to.deep.equal([nonce, nonce + 1]);
+    await key.release();
+  });
+});
+
+describe("Replacement of a stuck transaction", function () {
+  this.timeout(120_000);
+  let f: RelayerFixture;
+
+  before(async () => (f = await createRelayerFixture("replace")));
+  after(async () => f.close());
+
+  it("replaces a transaction not mined in time at the same nonce with fees raised by at least 10%", async () => {
+    const workers = await f.startWorkers({ replaceAfterMs: 300, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
+    try {
+      await f.chain.testClient.setAutomine(false);
+      const request = await f.signTransfer(f.alice, f.bob.address, 11n);
+      const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "stuck", request, requestedBy: "u1" });
+      // "replaced" is followed at once by "submitted" (the replacement): wait for the second row.
+      let rows: (typeof relayerTransactions.$inferSelect)[] = [];
+      while (rows.length < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        rows = (await f.database.db.select().from(relayerTransactions).orderBy(relayerTransactions.id)).filter((row) =>
+          (row.relayIds as string[]).includes(relayId),
+        );
+      }
+      const [first, second] = rows;
+      expect(second?.nonce).to.equal(first?.nonce);
+      expect(BigInt(second!.maxFeePerGas) * 10n).to.be.gte(BigInt(first!.maxFeePerGas) * 11n);
+      expect(BigInt(second!.maxPriorityFeePerGas) * 10n).to.be.gte(BigInt(first!.maxPriorityFeePerGas) * 11n);
+      await f.chain.testClient.setAutomine(true);
+      await f.chain.testClient.mine({ blocks: 1 });
+      const relay = await f.waitForRelay(relayId);
+      expect(relay.status).to.equal("confirmed");
+      const statuses = relay.transitions.map((t) => t.status);
+      expect(statuses.slice(0, 3)).to.deep.equal(["queued", "signed", "submitted"]);
+      expect(statuses).to.include("replaced");
+      expect(statuses.slice(-2)).to.deep.equal(["mined", "confirmed"]);
+      const minedHash = relay.transactionHash;
+      expect(rows.find((row) => row.hash === minedHash)?.nonce).to.equal(first?.nonce);
+    } finally {
+      await f.chain.testClient.setAutomine(true);
+      await workers.close();
+    }
+  });
+
+  it("fails a relay whose nonce another transaction of the key took, instead of waiting for ever", async () => {
+    const relayer = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[1]);
+    const workers = await f.startWorkers({ replaceAfterMs: 60_000, relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
+    try {
+      const bobBefore = await f.token.balanceOf(f.bob.address);
+      await f.chain.testClient.setAutomine(false);
+      const request = await f.signTransfer(f.alice, f.bob.address, 13n);
+      const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "taken", request, requestedBy: "u1" });
+      let row: typeof relayerTransactions.$inferSelect | undefined;
+      while (row?.status !== "sent") {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        [row] = (await f.database.db.select().from(relayerTransactions)).filter((r) =>
+          (r.relayIds as string[]).includes(relayId),
+        );
+      }
+      // The same key, used outside the relayer, replaces the relay's transaction in the mempool.
+      await f.chain.wallet(relayer).sendTransaction({
+        account: relayer,
+        chain: f.chain.publicClient.chain,
+        to: relayer.address,
+        value: 0n,
+        nonce: row.nonce,
+        maxFeePerGas: BigInt(row.maxFeePerGas) * 2n,
+        maxPriorityFeePerGas: BigInt(row.maxPriorityFeePerGas) * 2n,
+      });
+      await f.chain.testClient.setAutomine(true);
+      await f.chain.testClient.mine({ blocks: 1 });
+
+      const relay = await f.waitForRelay(relayId);
+      expect(relay).to.include({ status: "failed", errorCode: "RELAY_NONCE_TAKEN" });
+      expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore);
+      expect(await f.token.authorizationState(request.from, request.nonce)).to.equal(false);
+      const [dropped] = await f.database.db
+        .select()
+        .from(relayerTransactions)
+        .where(eq(relayerTransactions.hash, row.hash));
+      expect(dropped?.status).to.equal("dropped");
+    } finally {
+      await f.chain.testClient.setAutomine(true);
+      await workers.close();
+    }
+  });
+
+  it("continues after transactions the key sent outside the relayer instead of colliding with them", async () => {
+    const relayer = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[1]);
+    const workers = await f.startWorkers({ relayerKeys: [HARDHAT_PRIVATE_KEYS[1]] });
+    try {
+      const warmUp = await enqueueRelay(workers.queue, {
+        idempotencyKey: "outside.warm",
+        request: await f.signTransfer(f.alice, f.bob.address, 1n),
+        requestedBy: "u1",
+      });
+      expect((await f.waitForRelay(warmUp.relayId)).status).to.equal("confirmed");
+      // Two transactions from the relayer's key that the relayer knows nothing of.
+      for (let i = 0; i < 2; i++) {
+        const hash = await f.chain.wallet(relayer).sendTransaction({
+          account: relayer,
+          chain: f.chain.publicClient.chain,
+          to: relayer.address,
+          value: 0n,
+        });
+        await f.chain.publicClient.waitForTransactionReceipt({ hash });
+      }
+      const after = await enqueueRelay(workers.queue, {
+        idempotencyKey: "outside.after",
+        request: await f.signTransfer(f.alice, f.bob.address, 2n),
+        requestedBy: "u1",
+      });
+      const relay = await f.waitForRelay(after.relayId);
+      expect(relay.status, relay.errorMessage ?? "").to.equal("confirmed");
+      const count = await f.chain.publicClient.getTransactionCount({ address: relayer.address });
+      expect(relay.nonce).to.equal(count - 1);
+    } finally {
+      await workers.close();
+    }
+  });
+});
