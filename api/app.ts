@@ -9,7 +9,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fas
 
 import { createTokenReads } from "./chain/token-reads.ts";
 import type { AppDependencies, AppServices } from "./dependencies.ts";
-import { defaultMoneyMovementPolicies } from "./money/policy.ts";
+import { defaultMoneyMovementPolicies } from "./movements/movement-policies.ts";
 import { authPlugin } from "./plugins/auth.ts";
 import { dbPlugin } from "./plugins/db.ts";
 import { docsPlugin } from "./plugins/docs.ts";

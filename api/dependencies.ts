@@ -5,8 +5,9 @@ import type { Address, PublicClient } from "viem";
 import type { ApiSettings } from "../lib/config/api.ts";
 import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
+import type { CustodialKeys } from "../lib/signing/encrypted-key-signer.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
-import type { MoneyMovementPolicy } from "./money/policy.ts";
+import type { MoneyMovementPolicy } from "./movements/movement-policies.ts";
 import type { RelayGateway } from "../relayer/index.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 
@@ -21,8 +22,8 @@ export type AppDependencies = {
   publicClient: PublicClient;
   /** Deployed contract addresses (lib/chain/deployments.ts). */
   contracts: ContractAddresses;
-  /** Key-encryption key for custodial wallet keys (32 bytes). */
-  keyEncryptionKey: Buffer;
+  /** Where custodial wallet keys are kept and used: the only way the API signs for a wallet (lib/signing). */
+  custodialKeys: CustodialKeys;
   relay: RelayGateway;
   /** The relayer's metrics registry, so /metrics serves queue depth and relay outcomes too. */
   metricsRegistry?: Registry | undefined;

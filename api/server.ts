@@ -18,6 +18,7 @@ import { runMigrations } from "../lib/db/migrate.ts";
 import { ConfigError } from "../lib/errors/config-error.ts";
 import { ledgerMigrations } from "../lib/ledger/migration-set.ts";
 import type { Logger } from "../lib/logging/logger.ts";
+import { encryptedKeyCustody } from "../lib/signing/encrypted-key-signer.ts";
 import type { RelayGateway } from "../relayer/index.ts";
 import { buildApp } from "./app.ts";
 import { ensureBootstrapAdmin } from "./auth/bootstrap-admin.ts";
@@ -63,7 +64,7 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     chainId: p.deployment.chainId,
     publicClient: p.publicClient,
     contracts: contractAddressesOf(p.deployment),
-    keyEncryptionKey,
+    custodialKeys: encryptedKeyCustody(keyEncryptionKey),
     relay: p.relay,
     operator: escrowOperatorOf(p.settings, p.deployment),
     metricsRegistry: p.metricsRegistry,

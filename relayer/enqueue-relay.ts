@@ -14,7 +14,7 @@ export type EnqueueRelayParameters = {
   requestedBy: string;
 };
 
-export type EnqueueRelayResult = { relayId: string; status: "queued" };
+export type EnqueueRelayResult = { relayId: string; status: "queued"; job: RelayJob };
 
 /**
  * Derives the relay id (= BullMQ job id) from an idempotency key: `relay-<key>` when the key is
@@ -58,5 +58,5 @@ export async function enqueueRelay(
       { cause: error },
     );
   }
-  return { relayId, status: "queued" };
+  return { relayId, status: "queued", job };
 }

@@ -31,7 +31,11 @@ export async function toRelays(database: Database, rows: RelayRow[]): Promise<Re
     });
     byRelay.set(transition.relayId, list);
   }
-  return rows.map((row) => ({
+  return rows.map((row) => ({ ...toRelay(row), transitions: byRelay.get(row.relayId) ?? [] }));
+}
+
+function toRelay(row: RelayRow): Omit<Relay, "transitions"> {
+  return {
     relayId: row.relayId,
     kind: row.kind,
     status: row.status as RelayStatus,
@@ -46,8 +50,17 @@ export async function toRelays(database: Database, rows: RelayRow[]): Promise<Re
     deadline: row.deadline,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
-    transitions: byRelay.get(row.relayId) ?? [],
-  }));
+  };
+}
+
+/** Reads several relays (without their transitions), in no particular order; unknown ids are absent. */
+export async function getRelays(database: Database, relayIds: readonly string[]): Promise<Relay[]> {
+  if (relayIds.length === 0) return [];
+  const rows = await database.db
+    .select()
+    .from(relays)
+    .where(inArray(relays.relayId, [...relayIds]));
+  return rows.map((row) => ({ ...toRelay(row), transitions: [] }));
 }
 
 /**

@@ -1,16 +1,9 @@
 import { and, desc, eq, gte, inArray } from "drizzle-orm";
-import {
-  HttpRequestError,
-  TimeoutError,
-  keccak256,
-  type Address,
-  type Hex,
-  type PrivateKeyAccount,
-  type PublicClient,
-} from "viem";
+import { HttpRequestError, TimeoutError, keccak256, type Address, type Hex, type PublicClient } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
+import type { Signer } from "../lib/signing/signer.ts";
 import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
 import { RelayerLeaseLostError } from "./errors.ts";
@@ -35,7 +28,8 @@ export class RelayerKey {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly account: PrivateKeyAccount,
+    /** Signs this key's transactions; the key itself stays inside the signer (lib/signing). */
+    readonly account: Signer,
     private readonly publicClient: PublicClient,
     private readonly database: Database,
     private readonly lease: KeyLease,

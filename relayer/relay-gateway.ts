@@ -3,10 +3,12 @@ import type { Hex } from "viem";
 import type { Database } from "../lib/db/database.ts";
 import { cancelRelay } from "./cancel-relay.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
-import { getRelay } from "./get-relay.ts";
+import { getRelay, getRelays } from "./get-relay.ts";
+import { listOpenRelayIds } from "./list-open-relays.ts";
+import { ensureRelayRecorded } from "./record-transition.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
 import type { RelayRequestInput } from "./jobs/relay-request.ts";
-import type { RelayStatus } from "./relay-status.ts";
+import type { Relay, RelayStatus } from "./relay-status.ts";
 
 /**
  * What the other services need from the relayer: queue a relay request and read its status. The
@@ -35,8 +37,13 @@ export type RelaySummary = {
 };
 
 export type RelayGateway = {
+  /** Queues the request and records the relay (`queued`), so it is visible from that moment. */
   enqueueRelay: (request: RelayGatewayRequest) => Promise<{ relayId: string }>;
   getRelay: (relayId: string) => Promise<RelaySummary | undefined>;
+  /** Summaries of several relays by id (those recorded). */
+  getRelays: (relayIds: readonly string[]) => Promise<Map<string, RelaySummary>>;
+  /** The relays `requestedBy` asked for that have not settled: in flight, or confirmed above `indexedHead`. */
+  openRelayIds: (p: { requestedBy: string; indexedHead: bigint | undefined }) => Promise<string[]>;
   /** Cancels a relay no transaction was sent for; throws RELAY_NOT_CANCELLABLE otherwise. */
   cancelRelay: (relayId: string, by: string) => Promise<void>;
 };
@@ -44,8 +51,8 @@ export type RelayGateway = {
 export type CreateRelayGatewayParameters = {
   redisUrl: string;
   prefix: string;
-  /** With the shared database, status reads come from the relay tables; without, from the BullMQ job. */
-  database?: Database | undefined;
+  /** The database holding the relay tables (the relayer's migrations applied). */
+  database: Database;
 };
 
 /**
@@ -61,24 +68,18 @@ export function createRelayGateway({
   return {
     queue,
     close: () => queue.close(),
-    enqueueRelay: (request) => enqueueRelay(queue, request),
-    cancelRelay: async (relayId, by) => {
-      if (!database) throw new Error("cancelRelay needs the relay database");
-      await cancelRelay(queue, database, relayId, by);
+    enqueueRelay: async (request) => {
+      const queued = await enqueueRelay(queue, request);
+      // Recorded after the job exists (a record without a job would strand); should this write fail, the
+      // worker records it when it takes the job.
+      await ensureRelayRecorded(database, queued.job, new Date()).catch(() => undefined);
+      return { relayId: queued.relayId };
     },
-    getRelay: async (relayId: string): Promise<RelaySummary | undefined> => {
-      if (database) {
-        const relay = await getRelay(database, relayId);
-        if (relay) {
-          return {
-            relayId,
-            state: toApiState(relay.status),
-            transactionHash: (relay.transactionHash as Hex | null) ?? undefined,
-            blockNumber: relay.blockNumber ?? undefined,
-            error: relay.errorCode === null ? undefined : `${relay.errorCode}: ${relay.errorMessage ?? ""}`,
-          };
-        }
-      }
+    cancelRelay: (relayId, by) => cancelRelay(queue, database, relayId, by),
+    getRelay: async (relayId) => {
+      const relay = await getRelay(database, relayId);
+      if (relay) return summaryOf(relay);
+      // Not recorded (enqueued by an older producer, or its record failed): the job tells.
       const job = (await queue.transfers.getJob(relayId)) ?? (await queue.operator.getJob(relayId));
       if (!job) return undefined;
       const state = await job.getState();
@@ -90,14 +91,26 @@ export function createRelayGateway({
         return { relayId, state: "dead", transactionHash: progress.transactionHash, error: job.failedReason };
       return {
         relayId,
-        state: progress.status ? toApiState(progress.status) : "queued",
+        state: progress.status ? foldedState(progress.status) : "queued",
         transactionHash: progress.transactionHash,
       };
     },
+    getRelays: async (relayIds) => new Map((await getRelays(database, relayIds)).map((r) => [r.relayId, summaryOf(r)])),
+    openRelayIds: (p) => listOpenRelayIds(database, p),
   };
 }
 
-function toApiState(status: RelayStatus): RelaySummary["state"] {
+function summaryOf(relay: Omit<Relay, "transitions">): RelaySummary {
+  return {
+    relayId: relay.relayId,
+    state: foldedState(relay.status),
+    transactionHash: (relay.transactionHash as Hex | null) ?? undefined,
+    blockNumber: relay.blockNumber ?? undefined,
+    error: relay.errorCode === null ? undefined : `${relay.errorCode}: ${relay.errorMessage ?? ""}`,
+  };
+}
+
+function foldedState(status: RelayStatus): RelaySummary["state"] {
   switch (status) {
     case "queued":
     case "signed":

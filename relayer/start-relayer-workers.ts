@@ -2,12 +2,12 @@ import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { formatEther, getAddress, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 
 import type { RelayerSettings } from "../lib/config/relayer.ts";
 import type { Database } from "../lib/db/database.ts";
 import { runMigrations } from "../lib/db/migrate.ts";
 import type { Logger } from "../lib/logging/logger.ts";
+import { privateKeySigner } from "../lib/signing/private-key-signer.ts";
 import { createTransferBatching, type TransferBatching } from "./batching/create-transfer-batching.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { relayerMigrations } from "./db/migration-set.ts";
@@ -63,11 +63,11 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
   const relayerKeys: RelayerKey[] = [];
   let operatorKey: RelayerKey | undefined;
   const allKeys = () => (operatorKey ? [...relayerKeys, operatorKey] : [...relayerKeys]);
-  const operatorAddress = privateKeyToAccount(p.settings.operatorKey).address;
+  const operatorAddress = privateKeySigner(p.settings.operatorKey).address;
   const isOperator = (address: string) => getAddress(address) === getAddress(operatorAddress);
 
   const leaseKey = async (privateKey: `0x${string}`): Promise<RelayerKey | undefined> => {
-    const account = privateKeyToAccount(privateKey);
+    const account = privateKeySigner(privateKey);
     const lease = await acquireKeyLease(connection, p.prefix, account.address, p.settings.leaseMs, () => {
       logger.error(
         { relayer: account.address },
@@ -163,7 +163,7 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
   /** One lease round: takes every configured key that no process holds now. */
   const leaseFreeKeys = async () => {
     for (const privateKey of p.settings.relayerKeys) {
-      const address = privateKeyToAccount(privateKey).address;
+      const address = privateKeySigner(privateKey).address;
       if (isOperator(address) || relayerKeys.some((key) => getAddress(key.address) === getAddress(address))) continue;
       const key = await leaseKey(privateKey);
       if (key && closing) await key.release();

@@ -96,7 +96,13 @@ export const moneyMovements = pgTable(
     details: jsonb("details").notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("money_movements_user").on(t.userId, t.seq), uniqueIndex("money_movements_nonce").on(t.from, t.nonce)],
+  (t) => [
+    index("money_movements_user").on(t.userId, t.seq),
+    uniqueIndex("money_movements_nonce").on(t.from, t.nonce),
+    // A wallet's movements newest first, and the movements of the relays still open (pending balances).
+    index("money_movements_wallet").on(t.walletId, t.seq),
+    index("money_movements_relay").on(t.relayId),
+  ],
 );
 
 /** Merchant webhook endpoints; secrets are kept (several while one rotates) to sign deliveries. */

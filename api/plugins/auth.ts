@@ -2,16 +2,16 @@
  * Authentication: `Authorization: Bearer <credential>` where the credential is an API key
  * (`sr_key_…`) or a session token (`sr_sess_…`); both are looked up by their SHA-256.
  * Routes declare who may call them with `config: { roles: [...] }` (checked here, for every
- * route); ownership of the resource is then checked by the route through `assertOwner`.
+ * route); ownership of the resource is then checked by the use case through `assertOwner`
+ * (api/auth/access.ts).
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
-import { NotFoundError } from "../../lib/errors/base.ts";
 import type { Role } from "../auth/credentials.ts";
 import { hashCredential } from "../auth/credentials.ts";
-import { readsEverything, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../auth/principal.ts";
 import { apiKeys, apiSessions, apiUsers } from "../db/schema.ts";
 import { AuthenticationError, PermissionError } from "../errors/api-errors.ts";
 
@@ -46,22 +46,6 @@ async function resolvePrincipal(app: FastifyInstance, credential: string): Promi
     return row ? { userId: row.userId, role: row.role as Role, credentialId: row.id, via: "session" } : undefined;
   }
   return undefined;
-}
-
-/**
- * Throws unless the principal owns the resource or is staff allowed to see it. A stranger gets
- * 404 (not 403) so resource ids cannot be probed.
- */
-export function assertOwner(request: FastifyRequest, ownerUserId: string, { write = false } = {}): void {
-  const principal = request.principal;
-  if (!principal)
-    throw new AuthenticationError("UNAUTHENTICATED", "Send Authorization: Bearer <API key or session token>");
-  if (principal.userId === ownerUserId) return;
-  if (!write && readsEverything(principal.role)) return;
-  if (write && (principal.role === "admin" || principal.role === "operator")) {
-    throw new PermissionError("FORBIDDEN", "Staff may not move a user's funds; the owner must");
-  }
-  throw new NotFoundError("NOT_FOUND", "No such resource");
 }
 
 export const authPlugin = fp(

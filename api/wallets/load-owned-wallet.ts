@@ -1,27 +1,29 @@
 import { eq } from "drizzle-orm";
-import type { FastifyRequest } from "fastify";
 
 import type { Database } from "../../lib/db/database.ts";
 import { NotFoundError } from "../../lib/errors/base.ts";
+import { assertOwner } from "../auth/access.ts";
+import type { Principal } from "../auth/principal.ts";
 import { wallets } from "../db/schema.ts";
-import { assertOwner } from "../plugins/auth.ts";
+import { WalletNotFoundError } from "./errors.ts";
+import type { WalletRow } from "./wallet-signer.ts";
 
 /**
- * Loads a wallet the caller may see (its owner, or staff reading) — or, with `write`, move money
+ * Loads a wallet `principal` may see (its owner, or staff reading) — or, with `write`, move money
  * from (its owner only). Strangers get 404 WALLET_NOT_FOUND, whether or not it exists.
  */
 export async function loadOwnedWallet(
   database: Database,
-  request: FastifyRequest,
+  principal: Principal | undefined,
   walletId: string,
   { write = false } = {},
-) {
+): Promise<WalletRow> {
   const [wallet] = await database.db.select().from(wallets).where(eq(wallets.id, walletId));
-  if (!wallet) throw new NotFoundError("WALLET_NOT_FOUND", "No such wallet");
+  if (!wallet) throw new WalletNotFoundError();
   try {
-    assertOwner(request, wallet.userId, { write });
+    assertOwner(principal, wallet.userId, { write });
   } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError("WALLET_NOT_FOUND", "No such wallet");
+    if (error instanceof NotFoundError) throw new WalletNotFoundError();
     throw error;
   }
   return wallet;

@@ -43,7 +43,11 @@ export const relays = pgTable(
       .notNull()
       .default(sql`now()`),
   },
-  (table) => [index("relays_status_idx").on(table.status, table.updatedAt)],
+  (table) => [
+    index("relays_status_idx").on(table.status, table.updatedAt),
+    // A principal's unsettled relays (its pending movements) without scanning its history.
+    index("relays_requested_by_status_idx").on(table.requestedBy, table.status, table.blockNumber),
+  ],
 );
 
 export const relayTransitions = pgTable(

@@ -5,7 +5,7 @@ import { generatePrivateKey } from "viem/accounts";
 
 import { ensureBootstrapAdmin } from "../../api/auth/bootstrap-admin.ts";
 import { apiMigrations } from "../../api/db/migration-set.ts";
-import { decryptPrivateKey, encryptPrivateKey } from "../../api/wallets/key-encryption.ts";
+import { decryptPrivateKey, encryptPrivateKey } from "../../lib/signing/key-encryption.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import { createLogger } from "../../lib/logging/logger.ts";
 import { createTestDatabase } from "../helpers/database.ts";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { refundNonceOf } from "../../api/merchants/payment-terms.ts";
+import { refundNonceOf } from "../../lib/signing/payment-terms.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { ONE } from "../helpers/stablecoin.ts";
 import { createApiFixture, newIdempotencyKey, type ApiFixture } from "./helpers/api-fixture.ts";
@@ -594,7 +594,7 @@ describe("/v1/payments", () => {
         422,
         "FORWARD_REQUEST_EXPIRED",
       );
-      await expectRefused(await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, {}), 400, "WALLET_NOT_CUSTODIAL");
+      await expectRefused(await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, {}), 400, "SIGNATURE_REQUIRED");
       expect(await api.balanceOf(carol.address)).to.equal(carolBefore);
 
       const reclaimed = await post(`/${selfCustodyPaid.id}/reclaim`, payer.key, {

@@ -14,7 +14,8 @@ import {
   type PublicClient,
 } from "viem";
 
-import { receiveWithAuthorizationTypes, transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
+import { receiveWithAuthorizationTypes } from "../../lib/signing/receive-with-authorization.ts";
+import { transferWithAuthorizationTypes } from "../../lib/signing/transfer-with-authorization.ts";
 import { escrowAccount } from "../../lib/ledger/accounts.ts";
 import { getBalance } from "../../lib/ledger/queries/get-balance.ts";
 import { getPayment } from "../../lib/ledger/queries/get-payment.ts";

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { getAddress, toHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
 
-import { transferWithAuthorizationTypes } from "../../lib/chain/typed-data.ts";
+import { transferWithAuthorizationTypes } from "../../lib/signing/transfer-with-authorization.ts";
 import type { RelayerSettings } from "../../lib/config/relayer.ts";
 import type { Database } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";

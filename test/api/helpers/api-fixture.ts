@@ -30,6 +30,7 @@ import { indexerEnv } from "../../../lib/config/indexer.ts";
 import { relayerEnv } from "../../../lib/config/relayer.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../../lib/ledger/migration-set.ts";
+import { encryptedKeyCustody } from "../../../lib/signing/encrypted-key-signer.ts";
 import { createLogger } from "../../../lib/logging/logger.ts";
 import { createTestChain, HARDHAT_PRIVATE_KEYS, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase } from "../../helpers/database.ts";
@@ -152,7 +153,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     chainId: 31337,
     publicClient: chain.publicClient,
     contracts,
-    keyEncryptionKey: randomBytes(32),
+    custodialKeys: encryptedKeyCustody(randomBytes(32)),
     relay,
     operator: operator.address,
   });

@@ -17,6 +17,8 @@ import { hexlify, randomBytes, type Signer } from "ethers";
 import fc from "fast-check";
 import { network } from "hardhat";
 
+import { forwardRequestTypes } from "../../../lib/signing/forward-request.ts";
+
 import { ONE } from "../../helpers/stablecoin.ts";
 import { DAY, MAX_UINT, deployEscrow, type Terms } from "./escrow-fixture.ts";
 
@@ -260,17 +262,7 @@ async function send(f: Fixture, a: Attack): Promise<Terms[]> {
       };
       const signature = await f.stranger.signTypedData(
         { name: "StablerailForwarder", version: "1", chainId, verifyingContract: await f.forwarder.getAddress() },
-        {
-          ForwardRequest: [
-            { name: "from", type: "address" },
-            { name: "to", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "gas", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint48" },
-            { name: "data", type: "bytes" },
-          ],
-        },
+        { ForwardRequest: [...forwardRequestTypes.ForwardRequest] },
         request,
       );
       await attempt(() => f.forwarder.connect(f.stranger).execute({ ...request, signature }));

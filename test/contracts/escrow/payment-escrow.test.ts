@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { TypedDataEncoder, type ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
 
+import { forwardRequestTypes } from "../../../lib/signing/forward-request.ts";
+
 import { INITIAL_BALANCE, ONE } from "../../helpers/stablecoin.ts";
 import { DAY, MAX_AMOUNT, Status, deployEscrow, termsTuple, type Terms } from "./escrow-fixture.ts";
 
@@ -275,17 +277,7 @@ describe("PaymentEscrow.preApprove", () => {
     };
     const signature = await f.alice.signTypedData(
       { name: "StablerailForwarder", version: "1", chainId, verifyingContract: await f.forwarder.getAddress() },
-      {
-        ForwardRequest: [
-          { name: "from", type: "address" },
-          { name: "to", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "gas", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint48" },
-          { name: "data", type: "bytes" },
-        ],
-      },
+      { ForwardRequest: [...forwardRequestTypes.ForwardRequest] },
       request,
     );
     await f.forwarder.connect(f.stranger).execute({ ...request, signature });

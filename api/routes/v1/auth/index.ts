@@ -6,7 +6,7 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { generateSessionToken, hashCredential, roles } from "../../../auth/credentials.ts";
-import { issueSiweNonce, siweBody, verifySiweSignIn } from "../../../auth/siwe.ts";
+import { issueSiweNonce, siweBody, verifySiweSignIn } from "../../../auth/sign-in-with-ethereum.ts";
 import { apiSessions, wallets } from "../../../db/schema.ts";
 import { errorResponse } from "../../../schemas/common.ts";
 

@@ -1,23 +1,20 @@
-import { seqPage } from "../../../db/seq-page.ts";
 import { eq } from "drizzle-orm";
-import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Address } from "viem";
 import { z } from "zod";
 
-import { readsEverything } from "../../../auth/principal.ts";
+import { receiveWithAuthorizationTypedData } from "../../../../lib/signing/receive-with-authorization.ts";
+import { readsEverything, type Principal } from "../../../auth/principal.ts";
 import { paymentRequests } from "../../../db/schema.ts";
-import { capturePayment, voidPayment } from "../../../merchants/capture-payment.ts";
-import { createPaymentRequest } from "../../../merchants/create-payment-request.ts";
-import { loadPaymentRequest } from "../../../merchants/load-payment-request.ts";
-import { loadPaidPayment } from "../../../merchants/paid-payment.ts";
-import { authorizationWindow, payPaymentRequest, termsForPayer } from "../../../merchants/pay-payment-request.ts";
-import { paymentView } from "../../../merchants/payment-view.ts";
-import type { PaymentRequestRow } from "../../../merchants/load-payment-request.ts";
-import { receiveAuthorizationTypedData } from "../../../merchants/receive-authorization.ts";
-import { reclaimPayment, reclaimTypedData } from "../../../merchants/reclaim-payment.ts";
-import { refundPayment, refundTypedData } from "../../../merchants/refund-payment.ts";
-import { PaymentStateError } from "../../../merchants/errors.ts";
+import { seqPage } from "../../../db/seq-page.ts";
+import { capturePayment } from "../../../payments/capture-payment.ts";
+import { createPaymentRequest } from "../../../payments/create-payment-request.ts";
+import { loadPaymentRequest, type PaymentRequestRow } from "../../../payments/load-payment-request.ts";
+import { payerAuthorization, payPaymentRequest } from "../../../payments/pay-payment-request.ts";
+import { paymentView } from "../../../payments/payment-view.ts";
+import { reclaimPayment, reclaimTypedData } from "../../../payments/reclaim-payment.ts";
+import { refundPayment, refundTypedData } from "../../../payments/refund-payment.ts";
+import { voidPayment } from "../../../payments/void-payment.ts";
 import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 import {
   amountBody,
@@ -67,12 +64,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const wallet = await loadOwnedWallet(database, request, request.body.walletId, { write: true });
-      const row = await createPaymentRequest(services, {
-        merchantUserId: request.principal!.userId,
-        wallet,
-        ...request.body,
-      });
+      const row = await createPaymentRequest(services, { principal: request.principal!, ...request.body });
       return reply.status(201).send(await view(row));
     },
   );
@@ -112,7 +104,8 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: paymentRequestView, ...errors },
       },
     },
-    async (request) => view(await loadPaymentRequest(database, request, request.params.paymentRequestId, "read")),
+    async (request) =>
+      view(await loadPaymentRequest(database, request.principal, request.params.paymentRequestId, "read")),
   );
 
   app.get(
@@ -128,22 +121,11 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
-      const wallet = await loadOwnedWallet(database, request, request.query.walletId, { write: true });
-      const { terms, paymentId } = termsForPayer(services, row, wallet.address as Address);
-      const window = await authorizationWindow(services, terms);
-      if (window.now >= BigInt(terms.authorizationExpiry)) {
-        throw new PaymentStateError("PAYMENT_REQUEST_EXPIRED", "This payment request has expired");
-      }
+      const row = await loadPaymentRequest(database, request.principal, request.params.paymentRequestId, "payer");
+      const wallet = await loadOwnedWallet(database, request.principal, request.query.walletId, { write: true });
+      const { authorization } = await payerAuthorization(services, row, wallet.address as Address);
       return typedDataJson(
-        receiveAuthorizationTypedData(await services.tokenReads.domain(), {
-          from: wallet.address as Address,
-          to: services.contracts.paymentEscrow,
-          value: BigInt(row.amount),
-          validAfter: window.validAfter,
-          validBefore: window.validBefore,
-          nonce: paymentId,
-        }),
+        receiveWithAuthorizationTypedData(await services.tokenReads.domain(), authorization),
       ) as z.input<typeof payTypedDataView>;
     },
   );
@@ -163,13 +145,11 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
-      const wallet = await loadOwnedWallet(database, request, request.body.walletId, { write: true });
       const body = request.body;
       const moved = await payPaymentRequest(services, {
-        paymentRequest: row,
-        payerUserId: request.principal!.userId,
-        wallet,
+        principal: request.principal!,
+        paymentRequestId: request.params.paymentRequestId,
+        walletId: body.walletId,
         signed:
           "signature" in body
             ? { validAfter: body.validAfter, validBefore: body.validBefore, signature: body.signature }
@@ -180,16 +160,16 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  /** A merchant's money action on its payment: the use case loads the payment and the merchant's wallet. */
   const merchantAction = <Body extends z.ZodType>(
     path: string,
     summary: string,
     body: Body,
     act: (input: {
-      row: PaymentRequestRow;
-      userId: string;
+      principal: Principal;
+      paymentRequestId: string;
       body: z.output<Body>;
       idempotencyKey: string;
-      wallet: Awaited<ReturnType<typeof loadOwnedWallet>>;
     }) => Promise<{ relayId: string | null }>,
   ) =>
     app.post(
@@ -206,14 +186,11 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         },
       },
       async (request, reply) => {
-        const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
-        const wallet = await loadOwnedWallet(database, request, row.merchantWalletId, { write: true });
         const moved = await act({
-          row,
-          userId: request.principal!.userId,
+          principal: request.principal!,
+          paymentRequestId: request.params.paymentRequestId,
           body: request.body as z.output<Body>,
           idempotencyKey: String(request.headers["idempotency-key"]),
-          wallet,
         });
         return reply.status(202).send(movement(moved));
       },
@@ -223,36 +200,21 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
     "captures",
     "Capture part or all of what the payment holds to your wallet (Idempotency-Key required)",
     amountBody,
-    async ({ row, userId, body, idempotencyKey, wallet }) =>
-      capturePayment(services, {
-        payment: await loadPaidPayment(services, row),
-        merchantUserId: userId,
-        wallet,
-        amount: body.amount,
-        idempotencyKey,
-      }),
+    ({ body, ...input }) => capturePayment(services, { ...input, amount: body.amount }),
   );
   merchantAction(
     "void",
     "Void the payment: the operator returns everything held to the payer (Idempotency-Key required)",
     emptyBody,
-    async ({ row, userId, idempotencyKey, wallet }) =>
-      voidPayment(services, {
-        payment: await loadPaidPayment(services, row),
-        merchantUserId: userId,
-        wallet,
-        idempotencyKey,
-      }),
+    ({ body: _body, ...input }) => voidPayment(services, input),
   );
   merchantAction(
     "refunds",
     "Refund captured funds to the payer from your wallet, before the refund expiry (Idempotency-Key required). Custodial: {amount}; self-custody: the signed typed data of GET …/refunds/typed-data",
     refundBody,
-    async ({ row, userId, body, idempotencyKey, wallet }) =>
+    ({ body, ...input }) =>
       refundPayment(services, {
-        payment: await loadPaidPayment(services, row),
-        merchantUserId: userId,
-        wallet,
+        ...input,
         amount: body.amount,
         signed:
           "signature" in body
@@ -263,7 +225,6 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
                 signature: body.signature,
               }
             : undefined,
-        idempotencyKey,
       }),
   );
 
@@ -281,24 +242,14 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "merchant");
-      const wallet = await loadOwnedWallet(database, request, row.merchantWalletId, { write: true });
-      const { refundSalt, authorization } = await refundTypedData(
-        services,
-        await loadPaidPayment(services, row),
-        wallet,
-        request.query.amount,
-      );
+      const { refundSalt, authorization } = await refundTypedData(services, {
+        principal: request.principal!,
+        paymentRequestId: request.params.paymentRequestId,
+        amount: request.query.amount,
+      });
       return { refundSalt, authorization: typedDataJson(authorization) } as z.input<typeof refundTypedDataView>;
     },
   );
-
-  /** The payer's wallet of a paid request, for the payer's own actions on it. */
-  const payerWallet = async (request: FastifyRequest, row: PaymentRequestRow) => {
-    if (!row.payerWalletId)
-      throw new PaymentStateError("PAYMENT_NOT_AUTHORIZED", "Nobody has paid this payment request yet");
-    return loadOwnedWallet(database, request, row.payerWalletId, { write: true });
-  };
 
   app.get(
     "/:paymentRequestId/reclaim/typed-data",
@@ -312,13 +263,13 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: forwardRequestTypedDataView, 409: errorResponse, ...errors },
       },
     },
-    async (request) => {
-      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
-      const wallet = await payerWallet(request, row);
-      return typedDataJson(await reclaimTypedData(services, await loadPaidPayment(services, row), wallet)) as z.input<
-        typeof forwardRequestTypedDataView
-      >;
-    },
+    async (request) =>
+      typedDataJson(
+        await reclaimTypedData(services, {
+          principal: request.principal!,
+          paymentRequestId: request.params.paymentRequestId,
+        }),
+      ) as z.input<typeof forwardRequestTypedDataView>,
   );
 
   app.post(
@@ -336,13 +287,10 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await loadPaymentRequest(database, request, request.params.paymentRequestId, "payer");
-      const wallet = await payerWallet(request, row);
       const body = request.body;
       const moved = await reclaimPayment(services, {
-        payment: await loadPaidPayment(services, row),
-        payerUserId: request.principal!.userId,
-        wallet,
+        principal: request.principal!,
+        paymentRequestId: request.params.paymentRequestId,
         signed: body && "signature" in body ? { deadline: body.deadline, signature: body.signature } : undefined,
         idempotencyKey: String(request.headers["idempotency-key"]),
       });

@@ -5,8 +5,8 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { payoutBatches } from "../../../db/schema.ts";
-import { payoutView as showPayout } from "../../../merchants/payout-view.ts";
-import { submitPayout, type PayoutBatchRow } from "../../../merchants/submit-payout.ts";
+import { payoutView as showPayout } from "../../../payouts/payout-view.ts";
+import { submitPayout, type PayoutBatchRow } from "../../../payouts/submit-payout.ts";
 import { createPayoutBody, payoutView } from "../../../schemas/payouts.ts";
 import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 
@@ -37,7 +37,7 @@ export const payoutRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const row = await submitPayout(services, {
-        operatorUserId: request.principal!.userId,
+        principal: request.principal!,
         batchId: request.body.batchId,
         items: request.body.items,
         idempotencyKey: String(request.headers["idempotency-key"]),

@@ -1,22 +1,18 @@
-import { seqPage } from "../../../db/seq-page.ts";
 import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { Address } from "viem";
 import { z } from "zod";
 
-import { ConflictError } from "../../../errors/api-errors.ts";
-import { ValidationError } from "../../../../lib/errors/base.ts";
 import { getBalances } from "../../../../lib/ledger/queries/get-balances.ts";
 import { getHistory } from "../../../../lib/ledger/queries/get-history.ts";
 import { getStatementCsv } from "../../../../lib/ledger/queries/get-statement-csv.ts";
 import { entryKinds } from "../../../../lib/ledger/types.ts";
-import { listPendingMovements } from "../../../money/pending-movements.ts";
-import { siweBody, verifySiweSignIn } from "../../../auth/siwe.ts";
+import { siweBody } from "../../../auth/sign-in-with-ethereum.ts";
 import { moneyMovements, wallets } from "../../../db/schema.ts";
-import { submitMoneyMovement } from "../../../money/submit-money-movement.ts";
-import { verifyTransferAuthorization } from "../../../money/verify-transfer-authorization.ts";
-import { transferRelay, type SignedTransfer } from "../../../wallets/transfer-authorization.ts";
+import { seqPage } from "../../../db/seq-page.ts";
+import { describeMovements } from "../../../movements/describe-movements.ts";
+import { listPendingMovements } from "../../../movements/pending-movements.ts";
 import { addressInput, errorResponse, idParam, page, paginationQuery, uintInput } from "../../../schemas/common.ts";
+import { typedDataJson } from "../../../schemas/typed-data-json.ts";
 import {
   balanceView,
   historyItemView,
@@ -26,11 +22,11 @@ import {
   typedDataView,
   walletView,
 } from "../../../schemas/wallets.ts";
-import { typedDataJson } from "../../../schemas/typed-data-json.ts";
 import { createCustodialWallet } from "../../../wallets/create-custodial-wallet.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
-import { signCustodialTransfer } from "../../../wallets/sign-custodial-transfer.ts";
-import { randomAuthorizationNonce, transferAuthorizationTypedData } from "../../../wallets/transfer-authorization.ts";
+import { registerSelfCustodyWallet } from "../../../wallets/register-self-custody-wallet.ts";
+import { submitTransfer } from "../../../wallets/submit-transfer.ts";
+import { transferTypedData } from "../../../wallets/transfer-typed-data.ts";
 
 const walletParams = z.object({ walletId: idParam });
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
@@ -54,13 +50,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      reply
-        .status(201)
-        .send(
-          (await createCustodialWallet(database, services.keyEncryptionKey, request.principal!.userId)) as z.input<
-            typeof walletView
-          >,
-        ),
+      reply.status(201).send((await createCustodialWallet(services, request.principal!)) as z.input<typeof walletView>),
   );
 
   app.post(
@@ -75,16 +65,12 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: walletView, 409: errorResponse, ...errors },
       },
     },
-    async (request, reply) => {
-      const address = await verifySiweSignIn(services, request.body);
-      const [existing] = await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, address));
-      if (existing) throw new ConflictError("WALLET_ALREADY_REGISTERED", "This address is already registered");
-      const [row] = await db
-        .insert(wallets)
-        .values({ id: crypto.randomUUID(), userId: request.principal!.userId, kind: "self_custody", address })
-        .returning();
-      return reply.status(201).send(row as z.input<typeof walletView>);
-    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          (await registerSelfCustodyWallet(services, request.principal!, request.body)) as z.input<typeof walletView>,
+        ),
   );
 
   app.get(
@@ -116,7 +102,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ["wallets"], params: walletParams, response: { 200: walletView, ...errors } },
     },
     async (request) =>
-      (await loadOwnedWallet(database, request, request.params.walletId)) as z.input<typeof walletView>,
+      (await loadOwnedWallet(database, request.principal, request.params.walletId)) as z.input<typeof walletView>,
   );
 
   app.get(
@@ -133,13 +119,13 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId);
+      const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
       const balances = await getBalances(database, {
         chainId: services.chainId,
         account: wallet.address,
         blockNumber: request.query.block,
       });
-      const pending = request.query.block === undefined ? await listPendingMovements(services, wallet.id) : [];
+      const pending = request.query.block === undefined ? await listPendingMovements(services, wallet) : [];
       return {
         items: balances.map((b) => ({
           token: b.token,
@@ -179,7 +165,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId);
+      const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
       const history = await getHistory(database, {
         chainId: services.chainId,
         account: wallet.address,
@@ -213,7 +199,7 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId);
+      const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
       const csv = await getStatementCsv(database, {
         chainId: services.chainId,
         account: wallet.address,
@@ -236,20 +222,17 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: typedDataView, ...errors },
       },
     },
-    async (request) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
-      const now = await services.tokenReads.chainTime();
-      return typedDataJson(
-        transferAuthorizationTypedData(await services.tokenReads.domain(), {
-          from: wallet.address as `0x${string}`,
+    async (request) =>
+      typedDataJson(
+        await transferTypedData(services, {
+          principal: request.principal!,
+          walletId: request.params.walletId,
           to: request.query.to,
-          value: request.query.amount,
-          validAfter: request.query.validAfter ?? 0n,
-          validBefore: request.query.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds),
-          nonce: randomAuthorizationNonce(),
+          amount: request.query.amount,
+          validAfter: request.query.validAfter,
+          validBefore: request.query.validBefore,
         }),
-      ) as z.input<typeof typedDataView>;
-    },
+      ) as z.input<typeof typedDataView>,
   );
 
   app.post(
@@ -267,60 +250,26 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId, { write: true });
       const body = request.body;
-      let from: Address;
-      let sign: () => Promise<SignedTransfer>;
-      if ("signature" in body) {
-        if (wallet.kind !== "self_custody")
-          throw new ValidationError("WALLET_IS_CUSTODIAL", "This is a custodial wallet; send only {to, amount}");
-        from = wallet.address as Address;
-        const signed: SignedTransfer = {
-          authorization: {
-            from,
-            to: body.to,
-            value: body.amount,
-            validAfter: body.validAfter,
-            validBefore: body.validBefore,
-            nonce: body.nonce,
-          },
-          signature: body.signature,
-        };
-        sign = async () => signed;
-      } else {
-        const encryptedKey = wallet.encryptedKey;
-        if (wallet.kind !== "custodial" || !encryptedKey) {
-          throw new ValidationError(
-            "SIGNATURE_REQUIRED",
-            "This is a self-custody wallet: sign the typed data from GET …/transfers/typed-data and send it",
-          );
-        }
-        from = wallet.address as Address;
-        sign = () =>
-          signCustodialTransfer(services.tokenReads, {
-            kek: services.keyEncryptionKey,
-            walletId: wallet.id,
-            encryptedKey,
-            to: body.to,
-            value: body.amount,
-            ttlSeconds: services.settings.authorizationTtlSeconds,
-          });
-      }
-      const token = services.contracts.stablecoin;
-      const movement = await submitMoneyMovement(services, {
-        kind: "transfer",
-        userId: wallet.userId,
-        walletId: wallet.id,
-        token,
-        from,
+      const movement = await submitTransfer(services, {
+        principal: request.principal!,
+        walletId: request.params.walletId,
         to: body.to,
         amount: body.amount,
+        signed:
+          "signature" in body
+            ? {
+                authorization: {
+                  to: body.to,
+                  value: body.amount,
+                  validAfter: body.validAfter,
+                  validBefore: body.validBefore,
+                  nonce: body.nonce,
+                },
+                signature: body.signature,
+              }
+            : undefined,
         idempotencyKey: String(request.headers["idempotency-key"]),
-        prepare: async () => {
-          const { authorization, signature } = await sign();
-          await verifyTransferAuthorization(database, services.tokenReads, authorization, signature);
-          return transferRelay(token, authorization, signature);
-        },
       });
       return reply.status(202).send({ ...movement, transactionHash: null });
     },
@@ -339,23 +288,14 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const wallet = await loadOwnedWallet(database, request, request.params.walletId);
+      const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
       const { items, nextCursor } = await seqPage(
         moneyMovements.seq,
         [eq(moneyMovements.walletId, wallet.id)],
         request.query,
         (where, order, rows) => db.select().from(moneyMovements).where(where).orderBy(order).limit(rows),
       );
-      const withStatus = await Promise.all(
-        items.map(async (m) => {
-          const relay = m.relayId ? await services.relay.getRelay(m.relayId) : undefined;
-          return { ...m, status: relay?.state ?? m.status, transactionHash: relay?.transactionHash ?? null };
-        }),
-      );
-      return {
-        items: withStatus,
-        nextCursor,
-      };
+      return { items: await describeMovements(services, items), nextCursor };
     },
   );
 };

@@ -7,7 +7,8 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../db/schema.ts";
-import { assertOwner } from "../../../plugins/auth.ts";
+import { assertOwner } from "../../../auth/access.ts";
+import type { Principal } from "../../../auth/principal.ts";
 import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
 
 const endpointView = z.object({ id: z.string(), url: z.string(), createdAt: z.date() });
@@ -29,10 +30,10 @@ const newSecret = () => `whsec_${randomBytes(32).toString("base64url")}`;
  */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.services.database.db;
-  const loadEndpoint = async (request: Parameters<typeof assertOwner>[0], id: string) => {
+  const loadEndpoint = async (principal: Principal | undefined, id: string) => {
     const [endpoint] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     if (!endpoint) throw new NotFoundError("WEBHOOK_ENDPOINT_NOT_FOUND", "No such webhook endpoint");
-    assertOwner(request, endpoint.userId);
+    assertOwner(principal, endpoint.userId);
     return endpoint;
   };
 
@@ -69,7 +70,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const endpoint = await loadEndpoint(request, request.params.endpointId);
+      const endpoint = await loadEndpoint(request.principal, request.params.endpointId);
       const secret = newSecret();
       const [row] = await db
         .update(webhookEndpoints)
@@ -93,7 +94,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const endpoint = await loadEndpoint(request, request.params.endpointId);
+      const endpoint = await loadEndpoint(request.principal, request.params.endpointId);
       return seqPage(
         webhookDeliveries.seq,
         [eq(webhookDeliveries.endpointId, endpoint.id)],

@@ -1,0 +1,1 @@
+CREATE INDEX "relays_requested_by_status_idx" ON "relays" USING btree ("requested_by","status","block_number");
