@@ -17,13 +17,14 @@ export type EnqueueRelayParameters = {
 export type EnqueueRelayResult = { relayId: string; status: "queued"; job: RelayJob };
 
 /**
- * Derives the relay id (= BullMQ job id) from an idempotency key: `relay-<key>` when the key is
- * made of safe characters, otherwise `relay-<sha256 of the key>`; never contains `:`.
+ * Derives the relay id (= BullMQ job id) from the business key: `relay-` and the first 32 hex
+ * digits (128 bits) of its SHA-256. Fixed length (38 characters, inside every path-parameter
+ * limit), opaque — neither the user id nor the client's Idempotency-Key can be read back from it —
+ * and stable, so the same request retried maps to the same job. Never contains `:` (BullMQ).
+ * @example relayIdFor("transfer.u1.k1") // "relay-" + 32 hex digits
  */
 export function relayIdFor(idempotencyKey: string): string {
-  return /^[A-Za-z0-9_.-]{1,128}$/.test(idempotencyKey)
-    ? `relay-${idempotencyKey}`
-    : `relay-${createHash("sha256").update(idempotencyKey).digest("hex")}`;
+  return `relay-${createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 32)}`;
 }
 
 /**

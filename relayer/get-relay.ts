@@ -67,7 +67,7 @@ export async function getRelays(database: Database, relayIds: readonly string[])
  * Reads one relay with every transition it went through.
  * @returns the relay, or `undefined` when no worker has picked it up yet (or it never existed)
  * @example
- * const relay = await getRelay(database, "relay-u1.k1"); // relay?.status === "confirmed"
+ * const relay = await getRelay(database, relayIdFor("u1.k1")); // relay?.status === "confirmed"
  */
 export async function getRelay(database: Database, relayId: string): Promise<Relay | undefined> {
   const rows = await database.db.select().from(relays).where(eq(relays.relayId, relayId)).limit(1);

@@ -29,7 +29,19 @@ describe("relayIdFor", () => {
   it("derives the same id from the same business key, never with a colon", () => {
     expect(relayIdFor("transfer.u1.k1")).to.equal(relayIdFor("transfer.u1.k1"));
     expect(relayIdFor("transfer.u1.k1")).to.not.equal(relayIdFor("transfer.u1.k2"));
-    expect(relayIdFor("a:b c")).to.match(/^relay-[0-9a-f]{64}$/);
+    expect(relayIdFor("a:b c")).to.match(/^relay-[0-9a-f]{32}$/);
+  });
+
+  it("is fixed-length and opaque: neither the user id nor the client's key can be read from it", () => {
+    const userId = "0f8e7c2a-1b3d-4e5f-9a8b-7c6d5e4f3a2b";
+    const clientKey = `idem-${"x".repeat(120)}`;
+    for (const key of [`transfer.${userId}.${clientKey}`, "transfer.u1.k1", "pay.u.k"]) {
+      const id = relayIdFor(key);
+      expect(id).to.match(/^relay-[0-9a-f]{32}$/);
+      expect(id).to.not.include(userId);
+      expect(id).to.not.include("idem-");
+      expect(id).to.not.include("u1");
+    }
   });
 });
 

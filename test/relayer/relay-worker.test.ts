@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { encodeFunctionData, toHex } from "viem";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
-import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
+import { enqueueRelay, relayIdFor } from "../../relayer/enqueue-relay.ts";
 import { deadLetterStatuses, listRelays } from "../../relayer/list-relays.ts";
 import type { RelayerWorkers } from "../../relayer/start-relayer-workers.ts";
 import { createRelayerFixture, type RelayerFixture } from "./fixture.ts";
@@ -29,7 +29,9 @@ describe("Relay workers", function () {
       request,
       requestedBy: "u1",
     });
-    expect(relayId).to.equal("relay-u1.first");
+    expect(relayId)
+      .to.equal(relayIdFor("u1.first"))
+      .and.to.match(/^relay-[0-9a-f]{32}$/);
     expect(status).to.equal("queued");
     const relay = await f.waitForRelay(relayId);
     expect(relay.status).to.equal("confirmed");
