@@ -5,9 +5,10 @@
  * (index up to the current head once — tests and benchmarks drive this) and `run` (the process
  * loop, under the advisory lock, until stopped).
  */
+import { sql } from "drizzle-orm";
 import type { Address, Hash } from "viem";
 
-import type { Database } from "../../lib/db/database.ts";
+import type { Database, Db } from "../../lib/db/database.ts";
 import type { IndexerSettings } from "../../lib/config/indexer.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import type { Decoder } from "../decode/decode-log.ts";
@@ -20,14 +21,22 @@ import { releaseAdvisoryLock, tryAdvisoryLock } from "./advisory-lock.ts";
 /** Below this many blocks behind, block-by-block following is cheaper than a backfill. */
 const BACKFILL_THRESHOLD = 32n;
 
+export type IndexerState = "idle" | "standby" | "active" | "reconnecting" | "stopped";
+
 export type Indexer = {
   /** Indexes from the checkpoint to the head (minus confirmations) once; returns the indexed head. */
   catchUp: () => Promise<{ number: bigint; hash: Hash }>;
   /** Takes the advisory lock (waiting as a standby while another instance holds it), then follows the chain until `stop`. */
   run: () => Promise<void>;
   stop: () => Promise<void>;
-  /** `idle` before `run`, `standby` while another instance holds the chain's lock, `active`, `stopped`. */
-  state: () => "idle" | "standby" | "active" | "stopped";
+  /**
+   * `idle` before `run`, `standby` while another instance holds the chain's lock, `active`,
+   * `reconnecting` after its database session was lost (it takes the lock again, or waits as a
+   * standby if another instance took it meanwhile), `stopped`.
+   */
+  state: () => IndexerState;
+  /** The state, and how many indexing rounds in a row failed (0 when the last one succeeded) with the last error. */
+  health: () => { state: IndexerState; consecutiveFailures: number; lastError: string | undefined };
 };
 
 export type CreateIndexerParameters = {
@@ -62,13 +71,16 @@ export function createIndexer({
   let running: Promise<void> | undefined;
   let state: ReturnType<Indexer["state"]> = "idle";
 
-  const sleep = (ms: number) =>
+  const sleep = (ms: number, lost?: AbortSignal) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
+      const done = () => {
         clearTimeout(timer);
+        lost?.removeEventListener("abort", done);
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      lost?.addEventListener("abort", done, { once: true });
+      wake = done;
     });
 
   async function ensureChain() {
@@ -113,7 +125,7 @@ export function createIndexer({
     }
   }
 
-  async function catchUp() {
+  async function catchUp(lost?: AbortSignal) {
     let checkpoint = await ensureChain();
     const chainHead = await rpc.getHeadNumber();
     const target = chainHead - BigInt(settings.confirmations);
@@ -161,43 +173,94 @@ export function createIndexer({
           "reorg: rolled back and applied the new branch",
         );
       }
-      if (stopping) break;
+      if (stopping || lost?.aborted) break;
     }
     const head = (await writer.readCheckpoint())!;
     return { number: head.number, hash: head.hash };
   }
 
-  async function follow() {
+  /**
+   * Follows the chain while this instance holds the lock. A failure is retried with a backoff
+   * (the poll interval doubled per consecutive failure, up to 32 of them) so a node that keeps
+   * answering a broken chain is not hammered; the first failure and then one in every 32 are
+   * logged as errors with the count, so a stuck indexer is loud without flooding the log.
+   */
+  async function follow(lost: AbortSignal) {
+    while (!stopping && !lost.aborted) {
+      try {
+        await catchUp(lost);
+        if (failures > 0) logger.info({ failures }, "indexing recovered");
+        failures = 0;
+        lastError = undefined;
+      } catch (error) {
+        failures += 1;
+        lastError = (error as Error).message;
+        if (lost.aborted) break;
+        if (failures === 1 || failures % 32 === 0)
+          logger.error({ err: error, consecutiveFailures: failures }, "indexing failed; retrying with a backoff");
+      }
+      if (!stopping && !lost.aborted) {
+        await sleep(settings.pollIntervalMs * Math.min(2 ** Math.max(failures - 1, 0), 32), lost);
+        // The lock lives on the session: a session that no longer answers holds no lock.
+        if (!stopping && !lost.aborted) await probeSession?.();
+      }
+    }
+  }
+
+  let failures = 0;
+  let lastError: string | undefined;
+  let probeSession: (() => Promise<void>) | undefined;
+
+  /**
+   * One session's turn: take the advisory lock (waiting as a standby), then follow until stopped
+   * or until the session is lost — then the lock is gone with it (the server released it), and
+   * this instance must stop writing before a standby takes over.
+   */
+  async function holdLockAndFollow(session: Db, lost: AbortSignal) {
+    let announced = false;
+    state = "standby";
+    while (!stopping && !lost.aborted && !(await tryAdvisoryLock(session, database.schema, chainId))) {
+      if (!announced) logger.info({ chainId }, "another indexer holds this chain; waiting as a standby");
+      announced = true;
+      await sleep(settings.standbyRetryMs, lost);
+    }
+    if (lost.aborted) throw lost.reason;
+    if (stopping) return;
+    state = "active";
+    logger.info({ chainId }, "indexer active");
+    probeSession = async () => {
+      await session.execute(sql`SELECT 1`);
+    };
+    try {
+      await follow(lost);
+    } finally {
+      probeSession = undefined;
+      if (!lost.aborted) await releaseAdvisoryLock(session, database.schema, chainId).catch(() => undefined);
+    }
+    if (lost.aborted && !stopping) throw lost.reason;
+  }
+
+  /** Sessions one after another: a lost one (database restarted, backend terminated) is replaced. */
+  async function runSessions() {
     while (!stopping) {
       try {
-        await catchUp();
+        await database.withSession(holdLockAndFollow);
       } catch (error) {
-        logger.error({ err: error }, "indexing failed; retrying after the poll interval");
+        if (stopping) break;
+        logger.error(
+          { err: error, chainId },
+          "lost the database session (and with it the indexer lock); reconnecting and taking the lock again",
+        );
       }
-      if (!stopping) await sleep(settings.pollIntervalMs);
+      if (stopping) break;
+      state = "reconnecting";
+      await sleep(settings.standbyRetryMs);
     }
   }
 
   return {
-    catchUp,
-    run: () =>
-      (running ??= database.withSession(async (session) => {
-        let announced = false;
-        state = "standby";
-        while (!stopping && !(await tryAdvisoryLock(session, database.schema, chainId))) {
-          if (!announced) logger.info({ chainId }, "another indexer holds this chain; waiting as a standby");
-          announced = true;
-          await sleep(settings.standbyRetryMs);
-        }
-        if (stopping) return;
-        state = "active";
-        logger.info({ chainId }, "indexer active");
-        try {
-          await follow();
-        } finally {
-          await releaseAdvisoryLock(session, database.schema, chainId).catch(() => undefined);
-        }
-      })),
+    catchUp: () => catchUp(),
+    run: () => (running ??= runSessions()),
     stop: async () => {
       stopping = true;
       wake?.();
@@ -205,5 +268,6 @@ export function createIndexer({
       state = "stopped";
     },
     state: () => state,
+    health: () => ({ state, consecutiveFailures: failures, lastError }),
   };
 }

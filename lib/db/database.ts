@@ -29,9 +29,12 @@ export type Database = {
   query: <Row extends Record<string, unknown>>(statement: SQL) => Promise<Row[]>;
   /**
    * Runs `fn` on one dedicated session (for session-scoped state such as advisory locks).
-   * On PGlite there is only one session; `fn` gets the shared handle.
+   * `lost` aborts when the session's connection fails (the server terminated it, the network
+   * dropped): whatever the session held — an advisory lock — is gone, and `fn` must stop relying
+   * on it. The failed connection is discarded, never returned to the pool.
+   * On PGlite there is only one session, which cannot be lost; `fn` gets the shared handle.
    */
-  withSession: <T>(fn: (session: Db) => Promise<T>) => Promise<T>;
+  withSession: <T>(fn: (session: Db, lost: AbortSignal) => Promise<T>) => Promise<T>;
   close: () => Promise<void>;
 };
 
@@ -76,7 +79,15 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
       },
     );
   }
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path="${schema}",public` });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    options: `-c search_path="${schema}",public`,
+    // Names this process's sessions in pg_stat_activity (which schema they serve), for operators.
+    application_name: `stablerail:${schema}`,
+    // A connection whose peer vanished without a word is noticed by TCP instead of hanging for ever.
+    keepAlive: true,
+  });
   // An idle client that loses its server emits 'error' on the pool; without a listener the process dies.
   pool.on("error", () => undefined);
   const db = drizzlePostgres({ client: pool }) as unknown as Db;
@@ -88,10 +99,30 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
       ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
     withSession: async (fn) => {
       const client = await pool.connect();
+      const lost = new AbortController();
+      let failure: Error | undefined;
+      // A checked-out client has no pool listener: without this one, a terminated backend
+      // ("terminating connection due to administrator command") is an unhandled 'error' event
+      // that ends the process.
+      const onError = (error: Error) => {
+        failure ??= error;
+        lost.abort(
+          new UnavailableError("DATABASE_SESSION_LOST", `The database session was lost: ${error.message}`, {
+            cause: error,
+          }),
+        );
+      };
+      client.on("error", onError);
       try {
-        return await fn(drizzlePostgres({ client }) as unknown as Db);
+        return await fn(drizzlePostgres({ client }) as unknown as Db, lost.signal);
+      } catch (error) {
+        failure ??= error as Error;
+        throw error;
       } finally {
-        client.release();
+        client.off("error", onError);
+        // A session that failed is destroyed (release with an error), never handed to the next caller:
+        // it may be the connection that broke, and its session state (locks) is unknown.
+        client.release(failure);
       }
     },
     close: () => pool.end(),
@@ -110,7 +141,7 @@ async function openPglite(dataDir: string | undefined, schema: string): Promise<
     db,
     query: async <Row extends Record<string, unknown>>(statement: SQL) =>
       ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
-    withSession: (fn) => fn(db),
+    withSession: (fn) => fn(db, new AbortController().signal),
     close: () => client.close(),
   };
 }
