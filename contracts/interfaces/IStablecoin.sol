@@ -44,6 +44,10 @@ interface IStablecoin is IERC20Metadata, IERC20Permit {
     /// ERC-1271 wallet that rejected it).
     error StablecoinInvalidSignature();
 
+    /// @dev Minting `amount` would raise the total supply (`totalSupply`) above 2^255 - 1, the most a balance can
+    /// hold beside the account's frozen flag.
+    error StablecoinSupplyOverflow(uint256 totalSupply, uint256 amount);
+
     /// @dev `receiveWithAuthorization` was called by `caller`, not by the payee `payee`.
     error StablecoinCallerNotPayee(address caller, address payee);
 

@@ -23,6 +23,12 @@ import {IStablecoin} from "../interfaces/IStablecoin.sol";
  * Every balance movement (transfer, transferFrom, mint, burn, EIP-3009) passes through {_update}, and every
  * allowance change (approve, permit, allowance spending) through {_approve}; those two hooks hold the pause and
  * freeze rules.
+ *
+ * Balances are kept here, not in {ERC20}'s private storage: as in USDC v2.2, an account's frozen flag is the top
+ * bit of the slot that holds its balance, so the freeze checks of a movement read the slots the movement touches
+ * anyway instead of one more cold slot per party. {_update} therefore replaces {ERC20-_update} (never calling it)
+ * and {balanceOf} / {totalSupply} read this contract's state; {ERC20}'s own balance and supply variables stay
+ * zero. A balance, and so the total supply, is at most 2^255 - 1 ({StablecoinSupplyOverflow}).
  */
 contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRules, IStablecoin {
     using SafeERC20 for IERC20;
@@ -51,11 +57,17 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
         "CancelAuthorization(address authorizer,bytes32 nonce)"
     );
 
+    /// @dev The frozen flag in an account's slot; the bits below it hold the balance.
+    uint256 private constant _FROZEN = 1 << 255;
+    /// @dev The largest balance, and total supply, a slot holds beside the frozen flag: 2^255 - 1.
+    uint256 private constant _MAX_BALANCE = _FROZEN - 1;
+
     uint8 private immutable _decimals;
 
+    mapping(address account => uint256 frozenAndBalance) private _accounts;
+    uint256 private _supply;
     mapping(address account => bool) private _minters;
     mapping(address minter => uint256) private _minterAllowances;
-    mapping(address account => bool) private _frozen;
     mapping(address authorizer => mapping(bytes32 nonce => bool used)) private _authorizationStates;
 
     /**
@@ -82,6 +94,18 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
     /// @dev The number of decimals set at construction.
     function decimals() public view override(ERC20, IERC20Metadata) returns (uint8) {
         return _decimals;
+    }
+
+    // ----- balances
+
+    /// @dev The balance of `account` (its slot without the frozen flag).
+    function balanceOf(address account) public view override(ERC20, IERC20) returns (uint256) {
+        return _accounts[account] & _MAX_BALANCE;
+    }
+
+    /// @dev The sum of all balances: everything minted less everything burned.
+    function totalSupply() public view override(ERC20, IERC20) returns (uint256) {
+        return _supply;
     }
 
     /// @dev EIP-2612 nonce of `owner` (permit only; EIP-3009 uses random nonces).
@@ -178,19 +202,19 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
 
     /// @inheritdoc IStablecoin
     function freeze(address account) external onlyRole(FREEZER_ROLE) {
-        _frozen[account] = true;
+        _accounts[account] |= _FROZEN;
         emit Frozen(account);
     }
 
     /// @inheritdoc IStablecoin
     function unfreeze(address account) external onlyRole(FREEZER_ROLE) {
-        _frozen[account] = false;
+        _accounts[account] &= _MAX_BALANCE;
         emit Unfrozen(account);
     }
 
     /// @inheritdoc IStablecoin
     function isFrozen(address account) external view returns (bool) {
-        return _frozen[account];
+        return _accounts[account] & _FROZEN != 0;
     }
 
     /// @inheritdoc IStablecoin
@@ -315,14 +339,49 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
 
     /**
      * @dev The one hook every balance movement passes through: nothing moves while paused, and neither the sender,
-     * the receiver nor the caller (a spender, a minter, an EIP-3009 submitter) may be frozen.
+     * the receiver nor the caller (a spender, a minter, an EIP-3009 submitter) may be frozen — checked in that
+     * order. Then moves `value` as {ERC20-_update} does (mint from, burn to the zero address), on the packed slots:
+     * each party's slot is read once, for its flag and its balance.
      */
     function _update(address from, address to, uint256 value) internal override {
         _requireNotPaused();
-        _requireNotFrozen(from);
-        _requireNotFrozen(to);
-        _requireNotFrozen(_msgSender());
-        super._update(from, to, value);
+        uint256 fromAccount = _accounts[from];
+        if (fromAccount & _FROZEN != 0) revert StablecoinAccountFrozen(from);
+        if (to != from) _requireNotFrozen(to);
+        address caller = _msgSender();
+        if (caller != from && caller != to) _requireNotFrozen(caller);
+
+        if (from == address(0)) {
+            // The bound keeps every balance clear of the frozen flag.
+            uint256 supply = _supply;
+            if (value > _MAX_BALANCE - supply) revert StablecoinSupplyOverflow(supply, value);
+            // Cannot overflow: supply + value <= _MAX_BALANCE, checked just above.
+            unchecked {
+                _supply = supply + value;
+            }
+        } else {
+            uint256 fromBalance = fromAccount & _MAX_BALANCE;
+            if (fromBalance < value) revert ERC20InsufficientBalance(from, fromBalance, value);
+            // Cannot underflow, nor touch the flag: value <= fromBalance, the slot's low bits.
+            unchecked {
+                _accounts[from] = fromAccount - value;
+            }
+        }
+
+        if (to == address(0)) {
+            // Cannot underflow: value <= fromBalance <= totalSupply.
+            unchecked {
+                _supply -= value;
+            }
+        } else {
+            // Cannot reach the flag: balance + value <= totalSupply <= _MAX_BALANCE. Read after the debit above, so
+            // a transfer to oneself nets to zero.
+            unchecked {
+                _accounts[to] += value;
+            }
+        }
+
+        emit Transfer(from, to, value);
     }
 
     /**
@@ -397,6 +456,6 @@ contract Stablecoin is ERC20, ERC20Permit, Pausable, AccessControlDefaultAdminRu
     }
 
     function _requireNotFrozen(address account) private view {
-        if (_frozen[account]) revert StablecoinAccountFrozen(account);
+        if (_accounts[account] & _FROZEN != 0) revert StablecoinAccountFrozen(account);
     }
 }
