@@ -5,15 +5,16 @@
  * `app.close()`.
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 
 import { createTokenReads } from "./chain/token-reads.ts";
 import type { AppDependencies, AppServices } from "./dependencies.ts";
 import { defaultMoneyMovementPolicies } from "./movements/movement-policies.ts";
 import { authPlugin } from "./plugins/auth.ts";
+import { bodyParsingPlugin } from "./plugins/body-parsing.ts";
 import { dbPlugin } from "./plugins/db.ts";
 import { docsPlugin } from "./plugins/docs.ts";
-import { errorsPlugin } from "./plugins/errors.ts";
+import { errorsPlugin, frameworkErrorHandler } from "./plugins/errors.ts";
 import { idempotencyPlugin } from "./plugins/idempotency.ts";
 import { metricsPlugin } from "./plugins/metrics.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
@@ -28,11 +29,26 @@ import { transactionRoutes } from "./routes/v1/transactions/index.ts";
 import { userRoutes } from "./routes/v1/users/index.ts";
 import { walletRoutes } from "./routes/v1/wallets/index.ts";
 import { webhookEndpointRoutes } from "./routes/v1/webhook-endpoints/index.ts";
+import { x402Routes } from "./routes/x402/index.ts";
+import { validatorCompiler } from "./schemas/validator-compiler.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
     services: AppServices;
   }
+}
+
+/** A client's X-Request-Id in this form is kept (a UUID fits); anything else is replaced. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * The request's log id: the caller's `X-Request-Id` when it is a plain token (so a client can
+ * correlate its logs with ours), else a fresh UUID — a free-form header would let a caller write
+ * into our logs (newlines, markup, another request's id in another format).
+ */
+function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const header = request.headers["x-request-id"];
+  return typeof header === "string" && REQUEST_ID_PATTERN.test(header) ? header : crypto.randomUUID();
 }
 
 /**
@@ -46,9 +62,9 @@ declare module "fastify" {
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
-    genReqId: () => crypto.randomUUID(),
-    requestIdHeader: "x-request-id",
+    genReqId: requestIdOf,
     bodyLimit: 256 * 1024,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -65,6 +81,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   await app.register(errorsPlugin);
+  await app.register(bodyParsingPlugin);
   await app.register(dbPlugin, { database: deps.database });
   await app.register(redisPlugin, { redis: deps.redis, prefix: deps.redisPrefix });
   await app.register(metricsPlugin, { registry: deps.metricsRegistry });
@@ -83,5 +100,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(relayRoutes, { prefix: "/v1/relays" });
   await app.register(paymentRoutes, { prefix: "/v1/payments" });
   await app.register(payoutRoutes, { prefix: "/v1/payouts" });
+  await app.register(x402Routes, { prefix: "/x402" });
   return app as unknown as FastifyInstance;
 }

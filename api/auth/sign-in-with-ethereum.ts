@@ -6,7 +6,7 @@ import { z } from "zod";
 import { UnavailableError } from "../../lib/errors/base.ts";
 import { readSiweMessage, verifySiweSignature } from "../../lib/signing/sign-in-with-ethereum.ts";
 import { AuthenticationError } from "../errors/api-errors.ts";
-import { isRedisUnavailable } from "../plugins/errors.ts";
+import { isRedisUnavailable } from "../errors/dependency-errors.ts";
 import { signatureInput } from "../schemas/common.ts";
 
 /** A server nonce is valid for this long and only once. */

@@ -1,14 +1,17 @@
 /**
  * The one place where error codes become HTTP statuses, and where every error takes the one
- * shape `{ error: { code, message, details? } }`. 4xx for everything the caller did (zod
- * validation → 400 VALIDATION_FAILED with the issues); 5xx hide internals (logged, not returned).
+ * shape `{ error: { code, message, details? } }` — route errors, validation, the framework's own
+ * (malformed JSON, body too large, wrong content type, a bad URL: {@link frameworkErrorHandler}) and
+ * unknown routes. 4xx for everything the caller did; 503 with a retryable code when a dependency
+ * (Redis, the database) does not answer; other 5xx hide internals (logged, not returned).
  */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
 
 import { isStablerailError, NotFoundError, UnavailableError, ValidationError } from "../../lib/errors/base.ts";
 import { AuthenticationError, ConflictError, PermissionError } from "../errors/api-errors.ts";
+import { databaseRefusalOf, isDatabaseUnavailable, isRedisUnavailable } from "../errors/dependency-errors.ts";
 
 /** Codes whose status differs from their class's default. */
 const statusByCode: Record<string, number> = {
@@ -36,6 +39,7 @@ const statusByCode: Record<string, number> = {
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  URL_TOO_LONG: 414,
 };
 
 /**
@@ -57,105 +61,133 @@ export function statusOf(error: { code: string; constructor: unknown }): number 
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
 
-/** Whether an ioredis error says Redis is unreachable (offline queue disabled, retries exhausted). */
-export function isRedisUnavailable(error: unknown): boolean {
-  const message = (error as Error | undefined)?.message ?? "";
-  const name = (error as Error | undefined)?.name ?? "";
-  return (
-    name === "MaxRetriesPerRequestError" ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|Stream isn't writeable/.test(message)
-  );
+/** How long a client should wait before retrying after a 503, in seconds. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** Fastify's own 4xx codes, by status, in our vocabulary. */
+const frameworkCodeByStatus: Record<number, string> = {
+  404: "ROUTE_NOT_FOUND",
+  413: "PAYLOAD_TOO_LARGE",
+  414: "URL_TOO_LONG",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  429: "RATE_LIMITED",
+};
+
+/** The status and body every error is answered with; logs what a 5xx hides. */
+export function errorReply(error: unknown, request: FastifyRequest): { status: number; body: ErrorBody } {
+  const internal = () => {
+    request.log.error({ err: error }, "request failed");
+    return {
+      status: 500,
+      body: {
+        error: {
+          code: "INTERNAL",
+          message: "Internal error; the request id identifies it in the logs",
+          details: { requestId: request.id },
+        },
+      },
+    };
+  };
+  const unavailable = (code: string, message: string) => {
+    request.log.error({ err: error }, "dependency unavailable");
+    return {
+      status: 503,
+      body: { error: { code, message, details: { requestId: request.id, retryable: true } } },
+    };
+  };
+
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: "VALIDATION_FAILED",
+          message: `The request ${error.validationContext ?? ""} is invalid`.replace("  ", " "),
+          details: {
+            issues: error.validation.map((issue) => ({
+              path: issue.instancePath,
+              message: issue.message,
+              ...(issue.params as object),
+            })),
+          },
+        },
+      },
+    };
+  }
+  if (isResponseSerializationError(error)) return internal();
+  if (isStablerailError(error)) {
+    const status = statusOf(error);
+    if (status === 503) return unavailable(error.code, error.shortMessage);
+    if (status >= 500) return internal();
+    return {
+      status,
+      body: {
+        error: { code: error.code, message: error.shortMessage, ...(error.details ? { details: error.details } : {}) },
+      },
+    };
+  }
+  if (isRedisUnavailable(error)) return unavailable("REDIS_UNAVAILABLE", "A dependency is unavailable; retry later");
+  if (isDatabaseUnavailable(error))
+    return unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry later");
+  const refusal = databaseRefusalOf(error);
+  if (refusal) {
+    // A value a schema should have refused, or a unique key a concurrent request took first.
+    request.log.warn({ err: error }, "the database refused a value of the request");
+    return refusal === "unique"
+      ? {
+          status: 409,
+          body: { error: { code: "CONFLICT", message: "A concurrent request created this first; retry" } },
+        }
+      : {
+          status: 400,
+          body: { error: { code: "VALIDATION_FAILED", message: "A value of the request is out of range" } },
+        };
+  }
+  // Fastify's own 4xx (malformed JSON, body too large, wrong content type, a bad URL).
+  const status = (error as FastifyError | undefined)?.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message = (error as Error).message || "The request is invalid";
+    return { status, body: { error: { code: frameworkCodeByStatus[status] ?? "VALIDATION_FAILED", message } } };
+  }
+  return internal();
+}
+
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const { status, body } = errorReply(error, request);
+  if (status === 503) void reply.header("retry-after", String(RETRY_AFTER_SECONDS));
+  return reply.status(status).send(body);
+}
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors` option): a
+ * malformed percent-encoding (400 URL_INVALID), a path parameter past the router's length limit
+ * (414 URL_TOO_LONG). No hook runs for them, so the headers every response carries are set here.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
+  void reply
+    .header("x-request-id", request.id)
+    .header("cache-control", "no-store")
+    .header("x-content-type-options", "nosniff")
+    .status(tooLong ? 414 : 400)
+    .send({
+      error: tooLong
+        ? { code: "URL_TOO_LONG", message: "A path segment is longer than any id of this API" }
+        : { code: "URL_INVALID", message: "The URL is not validly percent-encoded" },
+    });
 }
 
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setNotFoundHandler((request, reply) => {
       void reply.status(404).send({
-        error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` },
-      });
-    });
-
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      const send = (status: number, body: ErrorBody) => reply.status(status).send(body);
-      if (hasZodFastifySchemaValidationErrors(error)) {
-        return send(400, {
-          error: {
-            code: "VALIDATION_FAILED",
-            message: `The request ${error.validationContext ?? ""} is invalid`.replace("  ", " "),
-            details: {
-              issues: error.validation.map((issue) => ({
-                path: issue.instancePath,
-                message: issue.message,
-                ...(issue.params as object),
-              })),
-            },
-          },
-        });
-      }
-      if (isResponseSerializationError(error)) {
-        request.log.error({ err: error }, "response failed its schema");
-        return send(500, {
-          error: {
-            code: "INTERNAL",
-            message: "Internal error; the request id identifies it in the logs",
-            details: { requestId: request.id },
-          },
-        });
-      }
-      if (isStablerailError(error)) {
-        const status = statusOf(error);
-        if (status >= 500) {
-          request.log.error({ err: error }, "request failed");
-          return send(status, {
-            error: {
-              code: error.code,
-              message: status === 503 ? error.shortMessage : "Internal error",
-              details: { requestId: request.id },
-            },
-          });
-        }
-        return send(status, {
-          error: {
-            code: error.code,
-            message: error.shortMessage,
-            ...(error.details ? { details: error.details } : {}),
-          },
-        });
-      }
-      if (isRedisUnavailable(error)) {
-        request.log.error({ err: error }, "redis unavailable");
-        return send(503, {
-          error: {
-            code: "REDIS_UNAVAILABLE",
-            message: "A dependency is unavailable; retry later",
-            details: { requestId: request.id },
-          },
-        });
-      }
-      // Fastify's own 4xx (malformed JSON, body too large, wrong content type, rate limit).
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) {
-        const code =
-          status === 429
-            ? "RATE_LIMITED"
-            : status === 413
-              ? "PAYLOAD_TOO_LARGE"
-              : status === 415
-                ? "UNSUPPORTED_MEDIA_TYPE"
-                : status === 404
-                  ? "NOT_FOUND"
-                  : "VALIDATION_FAILED";
-        return send(status, { error: { code, message: error.message } });
-      }
-      request.log.error({ err: error }, "request failed");
-      return send(500, {
         error: {
-          code: "INTERNAL",
-          message: "Internal error; the request id identifies it in the logs",
-          details: { requestId: request.id },
+          code: "ROUTE_NOT_FOUND",
+          message: `No route ${request.method} ${request.url.split("?")[0]!.slice(0, 200)}`,
         },
       });
     });
+    app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
   },
   { name: "errors" },
 );

@@ -12,7 +12,7 @@ import fp from "fastify-plugin";
 
 import { UnavailableError, ValidationError } from "../../lib/errors/base.ts";
 import { ConflictError } from "../errors/api-errors.ts";
-import { isRedisUnavailable } from "./errors.ts";
+import { isRedisUnavailable } from "../errors/dependency-errors.ts";
 
 type Stored =
   | { state: "in_progress"; bodyHash: string }

@@ -1,5 +1,6 @@
 import type { Address } from "viem";
 
+import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
 import { randomAuthorizationNonce } from "../../lib/signing/eip3009-fields.ts";
 import { transferWithAuthorizationTypedData } from "../../lib/signing/transfer-with-authorization.ts";
 import type { Principal } from "../auth/principal.ts";
@@ -18,7 +19,9 @@ export type TransferTypedDataInput = {
 /**
  * The EIP-3009 TransferWithAuthorization a self-custody holder signs to send `amount` to `to`
  * (GET …/transfers/typed-data): a fresh random nonce, valid from `validAfter` (default 0) until
- * `validBefore` (default: chain time + API_AUTHORIZATION_TTL_SECONDS).
+ * `validBefore` (default: chain time + API_AUTHORIZATION_TTL_SECONDS). Typed data that could never be
+ * relayed — expired by chain time, or an empty window — is refused rather than handed out.
+ * @throws AUTHORIZATION_EXPIRED (validBefore not after chain time), VALIDATION_FAILED (validAfter ≥ validBefore)
  */
 export async function transferTypedData(
   services: Pick<AppServices, "database" | "tokenReads" | "settings">,
@@ -26,12 +29,25 @@ export async function transferTypedData(
 ) {
   const wallet = await loadOwnedWallet(services.database, input.principal, input.walletId, { write: true });
   const now = await services.tokenReads.chainTime();
+  const validAfter = input.validAfter ?? 0n;
+  const validBefore = input.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds);
+  if (validBefore <= now) {
+    throw new StablerailError(
+      "AUTHORIZATION_EXPIRED",
+      `validBefore ${validBefore} is not after chain time ${now}: such an authorization can never be relayed`,
+    );
+  }
+  if (validAfter >= validBefore) {
+    throw new ValidationError("VALIDATION_FAILED", "validAfter must be below validBefore", {
+      details: { issues: [{ path: "/validAfter", message: "must be below validBefore" }] },
+    });
+  }
   return transferWithAuthorizationTypedData(await services.tokenReads.domain(), {
     from: wallet.address as Address,
     to: input.to,
     value: input.amount,
-    validAfter: input.validAfter ?? 0n,
-    validBefore: input.validBefore ?? now + BigInt(services.settings.authorizationTtlSeconds),
+    validAfter,
+    validBefore,
     nonce: randomAuthorizationNonce(),
   });
 }

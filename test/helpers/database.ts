@@ -21,10 +21,12 @@ export const testEngines: TestEngine[] = ["pglite", "postgres"];
 export async function createTestDatabase(
   engine: TestEngine,
   label = "t",
+  /** Another URL to the same server (e.g. through a test's proxy); the schema is dropped through TEST_POSTGRES_URL. */
+  url = TEST_POSTGRES_URL,
 ): Promise<Database & { drop: () => Promise<void> }> {
   const schema = `test_${label.replace(/[^a-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
   const database = await openDatabase({
-    url: engine === "postgres" ? TEST_POSTGRES_URL : undefined,
+    url: engine === "postgres" ? url : undefined,
     schema,
     poolSize: 5,
   });

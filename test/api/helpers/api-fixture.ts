@@ -56,6 +56,8 @@ export type ApiFixtureOptions = {
   engine?: "pglite" | "postgres";
   /** "workers" (default): the real relayer workers send each relay; "queue": relays are only queued (no worker). */
   relay?: "workers" | "queue";
+  /** With engine "postgres": the URL to reach the server by (e.g. through a test's proxy). */
+  postgresUrl?: string;
   /** API_PAYMENT_FEE_BPS and API_PAYMENT_FEE_RECEIVER (no platform fee when absent). */
   paymentFee?: { bps: number; receiver: Address };
 };
@@ -86,7 +88,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     settlement: (await settlement.getAddress()) as Address,
     forwarder: (await forwarder.getAddress()) as Address,
   };
-  const database = await createTestDatabase(overrides.engine ?? "pglite", `api_${label}`);
+  const database = await createTestDatabase(overrides.engine ?? "pglite", `api_${label}`, overrides.postgresUrl);
   await runMigrations(database, [ledgerMigrations, apiMigrations, relayerMigrations]);
   const redis = createApiRedis(TEST_REDIS_URL);
   await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));

@@ -11,7 +11,7 @@ import { moneyMovements, wallets } from "../../../db/schema.ts";
 import { seqPage } from "../../../db/seq-page.ts";
 import { describeMovements } from "../../../movements/describe-movements.ts";
 import { listPendingMovements } from "../../../movements/pending-movements.ts";
-import { addressInput, errorResponse, idParam, page, paginationQuery, uintInput } from "../../../schemas/common.ts";
+import { addressInput, errorResponse, idParam, int8Input, page, paginationQuery } from "../../../schemas/common.ts";
 import { typedDataJson } from "../../../schemas/typed-data-json.ts";
 import {
   balanceView,
@@ -22,6 +22,7 @@ import {
   typedDataView,
   walletView,
 } from "../../../schemas/wallets.ts";
+import { assertBlockIndexed } from "../../../wallets/assert-block-indexed.ts";
 import { createCustodialWallet } from "../../../wallets/create-custodial-wallet.ts";
 import { loadOwnedWallet } from "../../../wallets/load-owned-wallet.ts";
 import { registerSelfCustodyWallet } from "../../../wallets/register-self-custody-wallet.ts";
@@ -112,14 +113,15 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["wallets"],
         summary:
-          "Balances from the ledger (indexed; ?block= for the balance at an indexed block), plus pending movements",
+          "Balances from the ledger (indexed; ?block= for the balance at an indexed block, 409 BLOCK_NOT_INDEXED past the head), plus pending movements",
         params: walletParams,
-        querystring: z.object({ block: uintInput.optional().describe("balance as of this indexed block") }),
+        querystring: z.object({ block: int8Input.optional().describe("balance as of this indexed block") }),
         response: { 200: z.object({ items: z.array(balanceView), pending: z.array(movementView) }), ...errors },
       },
     },
     async (request) => {
       const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
+      if (request.query.block !== undefined) await assertBlockIndexed(services, request.query.block);
       const balances = await getBalances(database, {
         chainId: services.chainId,
         account: wallet.address,
@@ -156,10 +158,10 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
             )
             .optional()
             .describe("an address or ledger account on the other side"),
-          fromBlock: uintInput.optional(),
-          toBlock: uintInput.optional(),
-          fromTime: uintInput.optional().describe("unix seconds, inclusive"),
-          toTime: uintInput.optional().describe("unix seconds, inclusive"),
+          fromBlock: int8Input.optional(),
+          toBlock: int8Input.optional(),
+          fromTime: int8Input.optional().describe("unix seconds, inclusive"),
+          toTime: int8Input.optional().describe("unix seconds, inclusive"),
         }),
         response: { 200: page(historyItemView), ...errors },
       },
@@ -190,16 +192,18 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: readers },
       schema: {
         tags: ["wallets"],
-        summary: "CSV statement over a block range (opening, entries, closing)",
+        summary:
+          "CSV statement over an indexed block range (opening, entries, closing); 409 BLOCK_NOT_INDEXED past the indexed head",
         params: walletParams,
         querystring: z
-          .object({ fromBlock: uintInput, toBlock: uintInput })
+          .object({ fromBlock: int8Input, toBlock: int8Input })
           .refine((q) => q.fromBlock <= q.toBlock, "fromBlock must be ≤ toBlock"),
         response: { 200: z.string(), ...errors },
       },
     },
     async (request, reply) => {
       const wallet = await loadOwnedWallet(database, request.principal, request.params.walletId);
+      await assertBlockIndexed(services, request.query.toBlock);
       const csv = await getStatementCsv(database, {
         chainId: services.chainId,
         account: wallet.address,
