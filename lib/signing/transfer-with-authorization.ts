@@ -2,7 +2,7 @@
  * EIP-3009 `TransferWithAuthorization` (Stablecoin domain): the holder's signed permission to move
  * `value` to `to`, which anyone may submit — how custodial and self-custody wallets send without gas.
  */
-import type { Hex } from "viem";
+import type { Hex, PublicClient } from "viem";
 
 import type { Eip712Domain } from "./eip712-domain.ts";
 import { eip3009Fields, type Eip3009Authorization } from "./eip3009-fields.ts";
@@ -32,4 +32,20 @@ export function verifyTransferWithAuthorization(
   signature: Hex,
 ): Promise<void> {
   return assertSignedBy(transferWithAuthorizationTypedData(domain, message), signature, message.from, "typed data");
+}
+
+/**
+ * Whether `signature` is `message.from`'s signature of the authorization as the token will judge it:
+ * ECDSA for an account's key, else ERC-1271 through the chain (a contract wallet). For payers whose
+ * wallets the stack does not know (x402 clients), where the ECDSA-only check would refuse a smart wallet.
+ */
+export function isTransferWithAuthorizationSignedBy(
+  client: PublicClient,
+  domain: Eip712Domain,
+  message: Eip3009Authorization,
+  signature: Hex,
+): Promise<boolean> {
+  return client
+    .verifyTypedData({ address: message.from, ...transferWithAuthorizationTypedData(domain, message), signature })
+    .catch(() => false);
 }
