@@ -6,7 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IPaymentEscrow} from "../interfaces/IPaymentEscrow.sol";
 import {IStablecoin} from "../interfaces/IStablecoin.sol";
@@ -34,10 +34,13 @@ import {IStablecoin} from "../interfaces/IStablecoin.sol";
  * took. Every event is emitted after the state change and before the token transfers it causes, so an indexer can
  * attribute the `Transfer` logs that follow to the payment.
  *
+ * Storage: a payment's `held`, `captured`, `status` and pre-approval share one slot (amounts in 120 bits, bounded at
+ * authorization by {PaymentEscrowAmountOverflow}), `refunded` the next; the reentrancy guard is transient (EIP-1153).
+ *
  * Operator, payer and merchant calls accept the trusted ERC-2771 forwarder. There is deliberately no multicall: a
  * multicall behind an ERC-2771 context lets a caller append an arbitrary sender to each sub-call.
  */
-contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuard {
+contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @dev EIP-712 type hash of {IPaymentEscrow-PaymentTerms}.
@@ -55,8 +58,21 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
 
     uint16 private constant _MAX_BPS = 10_000;
 
-    mapping(bytes32 paymentId => PaymentState) private _payments;
-    mapping(bytes32 paymentId => bool) private _preApproved;
+    /**
+     * @dev A payment as stored: {IPaymentEscrow-PaymentState} packed, plus the payer's pre-approval. `held`,
+     * `captured`, `status` and `preApproved` share one slot, so pre-approving, authorizing, capturing, voiding and
+     * reclaiming each write that one slot; `refunded`, written only by refunds, takes the next. No amount of a
+     * payment exceeds what was authorized, which {_authorize} bounds by `type(uint120).max`.
+     */
+    struct Payment {
+        uint120 held;
+        uint120 captured;
+        Status status;
+        bool preApproved;
+        uint120 refunded;
+    }
+
+    mapping(bytes32 paymentId => Payment) private _payments;
 
     /// @param trustedForwarder the {StablerailForwarder} whose requests carry the signer as sender
     constructor(address trustedForwarder) ERC2771Context(trustedForwarder) EIP712("PaymentEscrow", "1") {}
@@ -74,8 +90,9 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
     function preApprove(PaymentTerms calldata terms) external {
         _checkSender(terms.payer);
         bytes32 paymentId = getPaymentId(terms);
-        if (_payments[paymentId].status != Status.None) revert PaymentEscrowAlreadyAuthorized(paymentId);
-        _preApproved[paymentId] = true;
+        Payment storage payment = _payments[paymentId];
+        if (payment.status != Status.None) revert PaymentEscrowAlreadyAuthorized(paymentId);
+        payment.preApproved = true;
         emit PaymentPreApproved(paymentId, terms.payer);
     }
 
@@ -86,7 +103,8 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
      * Requirements:
      * - the caller (or forwarded signer) is `terms.operator`;
      * - the payer pre-approved these terms ({preApprove});
-     * - the terms are consistent and not expired, the payment was never authorized, `0 < amount <= maxAmount`;
+     * - the terms are consistent and not expired, the payment was never authorized, `0 < amount <= maxAmount`
+     *   and `amount < 2^120`;
      * - the payer has allowed and holds `amount`.
      *
      * Emits a {PaymentAuthorized} event.
@@ -130,7 +148,13 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
      * Emits a {PaymentCaptured} event.
      */
     function capture(PaymentTerms calldata terms, uint256 amount, uint16 feeBps) external nonReentrant {
-        _capture(terms, getPaymentId(terms), amount, feeBps);
+        _checkSender(terms.operator);
+        bytes32 paymentId = getPaymentId(terms);
+        if (block.timestamp >= terms.authorizationExpiry) {
+            revert PaymentEscrowAuthorizationExpired(paymentId, terms.authorizationExpiry);
+        }
+        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
+        _capture(terms, paymentId, amount, feeBps);
     }
 
     /**
@@ -272,12 +296,13 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
 
     /// @inheritdoc IPaymentEscrow
     function paymentState(bytes32 paymentId) external view returns (PaymentState memory) {
-        return _payments[paymentId];
+        Payment storage payment = _payments[paymentId];
+        return PaymentState(payment.held, payment.captured, payment.refunded, payment.status);
     }
 
     /// @inheritdoc IPaymentEscrow
     function isPreApproved(bytes32 paymentId) external view returns (bool) {
-        return _preApproved[paymentId];
+        return _payments[paymentId].preApproved;
     }
 
     /// @dev Checks the caller and the terms, records the authorization and emits {PaymentAuthorized}; the caller
@@ -304,36 +329,36 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         }
         if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
         if (amount > terms.maxAmount) revert PaymentEscrowAmountExceedsMax(paymentId, amount, terms.maxAmount);
-        PaymentState storage payment = _payments[paymentId];
+        if (amount > type(uint120).max) revert PaymentEscrowAmountOverflow(paymentId, amount, type(uint120).max);
+        Payment storage payment = _payments[paymentId];
         if (payment.status != Status.None) revert PaymentEscrowAlreadyAuthorized(paymentId);
-        payment.held = amount;
+        // Cannot truncate: amount < 2^120, checked just above.
+        payment.held = uint120(amount);
         payment.status = Status.Authorized;
         emit PaymentAuthorized(paymentId, terms.payer, terms.merchant, terms.operator, terms.token, amount, terms);
     }
 
+    /// @dev Checks the fee and what is held, records the capture and emits {PaymentCaptured}, then pays the merchant
+    /// and the fee receiver. The caller checked the sender, the expiry and `amount > 0` (for {charge}, by authorizing).
     function _capture(PaymentTerms calldata terms, bytes32 paymentId, uint256 amount, uint16 feeBps) private {
-        _checkSender(terms.operator);
-        if (block.timestamp >= terms.authorizationExpiry) {
-            revert PaymentEscrowAuthorizationExpired(paymentId, terms.authorizationExpiry);
-        }
-        if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
         if (feeBps < terms.minFeeBps || feeBps > terms.maxFeeBps) {
             revert PaymentEscrowFeeOutOfRange(paymentId, feeBps, terms.minFeeBps, terms.maxFeeBps);
         }
-        PaymentState storage payment = _payments[paymentId];
+        Payment storage payment = _payments[paymentId];
         uint256 held = payment.held;
         if (amount > held) revert PaymentEscrowInsufficientHeld(paymentId, held, amount);
         uint256 fee = _fee(amount, feeBps, terms.minFeeBps);
+        // Cannot underflow, overflow or truncate: amount <= held (checked above), and held + captured never exceeds
+        // the amount authorized, which is below 2^120.
         unchecked {
-            // amount <= held, checked above.
-            payment.held = held - amount;
+            payment.held = uint120(held - amount);
+            payment.captured += uint120(amount);
         }
-        payment.captured += amount;
         payment.status = Status.Captured;
         emit PaymentCaptured(paymentId, terms.merchant, terms.feeReceiver, amount, fee);
         IERC20 token = IERC20(terms.token);
         unchecked {
-            // fee <= amount, see above.
+            // fee <= amount, see {_fee}.
             token.safeTransfer(terms.merchant, amount - fee);
         }
         if (fee > 0) token.safeTransfer(terms.feeReceiver, fee);
@@ -341,7 +366,7 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
 
     /// @dev Empties what `paymentId` holds and sets its final `status`; returns the amount to send back.
     function _release(bytes32 paymentId, Status status) private returns (uint256 amount) {
-        PaymentState storage payment = _payments[paymentId];
+        Payment storage payment = _payments[paymentId];
         amount = payment.held;
         if (amount == 0) revert PaymentEscrowInsufficientHeld(paymentId, 0, 1);
         payment.held = 0;
@@ -361,16 +386,24 @@ contract PaymentEscrow is IPaymentEscrow, ERC2771Context, EIP712, ReentrancyGuar
         paymentId = getPaymentId(terms);
         if (block.timestamp >= terms.refundExpiry) revert PaymentEscrowRefundExpired(paymentId, terms.refundExpiry);
         if (amount == 0) revert PaymentEscrowZeroAmount(paymentId);
-        PaymentState storage payment = _payments[paymentId];
-        uint256 refundable = payment.captured - payment.refunded;
+        Payment storage payment = _payments[paymentId];
+        uint256 refunded = payment.refunded;
+        // Cannot underflow: refunded <= captured, which the check below keeps.
+        uint256 refundable;
+        unchecked {
+            refundable = payment.captured - refunded;
+        }
         if (amount > refundable) revert PaymentEscrowRefundExceedsCaptured(paymentId, refundable, amount);
-        payment.refunded += amount;
+        // Cannot overflow or truncate: refunded + amount <= captured < 2^120.
+        unchecked {
+            payment.refunded = uint120(refunded + amount);
+        }
         emit PaymentRefunded(paymentId, terms.payer, refunder, amount);
     }
 
     /// @dev Pulls `amount` from the payer by allowance, only for terms the payer pre-approved.
     function _pullPreApproved(PaymentTerms calldata terms, bytes32 paymentId, uint256 amount) private {
-        if (!_preApproved[paymentId]) revert PaymentEscrowNotPreApproved(paymentId);
+        if (!_payments[paymentId].preApproved) revert PaymentEscrowNotPreApproved(paymentId);
         IERC20(terms.token).safeTransferFrom(terms.payer, address(this), amount);
     }
 

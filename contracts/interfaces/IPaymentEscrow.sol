@@ -66,6 +66,9 @@ interface IPaymentEscrow {
     /// @dev `amount` is above the terms' `maxAmount`.
     error PaymentEscrowAmountExceedsMax(bytes32 paymentId, uint256 amount, uint256 maxAmount);
 
+    /// @dev `amount` does not fit the 120 bits a payment's amounts are stored in (`limit` = 2^120 - 1).
+    error PaymentEscrowAmountOverflow(bytes32 paymentId, uint256 amount, uint256 limit);
+
     /// @dev The terms' expiries are inconsistent (`refundExpiry` before `authorizationExpiry`).
     error PaymentEscrowInvalidExpiries(uint48 authorizationExpiry, uint48 refundExpiry);
 

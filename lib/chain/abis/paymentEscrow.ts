@@ -56,6 +56,27 @@ export const paymentEscrowAbi = [
         "type": "bytes32"
       },
       {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limit",
+        "type": "uint256"
+      }
+    ],
+    "name": "PaymentEscrowAmountOverflow",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "paymentId",
+        "type": "bytes32"
+      },
+      {
         "internalType": "uint48",
         "name": "authorizationExpiry",
         "type": "uint48"
