@@ -4,6 +4,14 @@
  * postings with running balances, escrow payment states, chain events, block headers and the
  * checkpoint — all in one database transaction, so a kill at any instant leaves either the whole
  * batch or none of it, and a restart resumes right after the checkpoint.
+ *
+ * Each entry also takes its place in the journal's hash chain (lib/ledger/journal-chain.ts): a
+ * sequence number, its content hash and the chain hash, computed here as the rows are built and
+ * written in the same set-based insert, with the chain's tip kept on the checkpoint row. Per entry
+ * rather than per block: a per-entry link lets verify-chain name the exact row edited, inserted,
+ * deleted or reordered, and it costs no extra statement or round trip (three more columns on
+ * rows already being written, one SHA-256 each). A rollback appends a record and keeps the orphaned
+ * entries' hashes in journal_orphans instead of rewriting the chain.
  */
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Hash } from "viem";
@@ -17,10 +25,20 @@ import {
   chainEvents,
   escrowPaymentStates,
   journalEntries,
+  journalOrphans,
+  journalRollbacks,
   ledgerBlocks,
   ledgerChains,
   postings,
 } from "../../lib/ledger/schema.ts";
+import {
+  hashJournalEntry,
+  type ChainedPosting,
+  hashRollback,
+  journalChainAnchor,
+  linkJournalChain,
+  type JournalChainHead,
+} from "../../lib/ledger/journal-chain.ts";
 import type { DecodedLog, PaymentState } from "../../lib/ledger/types.ts";
 import type { BlockHeader } from "../rpc/rpc.ts";
 
@@ -96,14 +114,18 @@ export function createLedgerWriter({
         const [current] = await tx.select().from(ledgerChains).where(eq(ledgerChains.chainId, chainId)).for("update");
         if (!current) throw new Error(`chain ${chainId} has no ledger row; call resetChain first`);
         let from = current.headNumber;
+        let journal: JournalChainHead = {
+          seq: current.journalSeq,
+          hash: (current.journalHead ?? journalChainAnchor(chainId, current.genesisHash)) as Hash,
+        };
         if (batch.rollbackTo !== undefined && batch.rollbackTo < current.headNumber) {
-          await rollback(tx, chainId, batch.rollbackTo);
+          journal = await rollback(tx, chainId, batch.rollbackTo, journal);
           from = batch.rollbackTo;
         }
         // Blocks at or below the checkpoint are already in: skipping them makes a replay a no-op.
         const logs = batch.logs.filter((log) => log.blockNumber > from);
         const blocks = batch.blocks.filter((block) => block.number > from);
-        await writeLogs(tx, chainId, context, logs);
+        journal = await writeLogs(tx, chainId, context, logs, journal);
         for (let i = 0; i < blocks.length; i += CHUNK) {
           const rows = blocks.slice(i, i + CHUNK).map((block) => ({ chainId, ...block }));
           await tx.insert(ledgerBlocks).values(rows).onConflictDoNothing();
@@ -115,8 +137,15 @@ export function createLedgerWriter({
               headNumber: batch.head.number,
               headHash: batch.head.hash,
               headTimestamp: batch.head.timestamp,
+              journalSeq: journal.seq,
+              journalHead: journal.hash,
               updatedAt: new Date(),
             })
+            .where(eq(ledgerChains.chainId, chainId));
+        } else if (journal.seq !== current.journalSeq) {
+          await tx
+            .update(ledgerChains)
+            .set({ journalSeq: journal.seq, journalHead: journal.hash })
             .where(eq(ledgerChains.chainId, chainId));
         }
       }),
@@ -125,6 +154,8 @@ export function createLedgerWriter({
         for (const table of [
           postings,
           journalEntries,
+          journalOrphans,
+          journalRollbacks,
           accountBalances,
           escrowPaymentStates,
           chainEvents,
@@ -144,7 +175,36 @@ export function createLedgerWriter({
   };
 }
 
-async function rollback(tx: Tx, chainId: number, ancestor: bigint): Promise<void> {
+async function rollback(
+  tx: Tx,
+  chainId: number,
+  ancestor: bigint,
+  journal: JournalChainHead,
+): Promise<JournalChainHead> {
+  // The rollback is a chain element of its own; the entries it orphans keep their hashes in journal_orphans.
+  const seq = journal.seq + 1n;
+  type Moved = { count: string | number; from_seq: string | null; to_seq: string | null };
+  const [orphaned] = await tx
+    .execute(
+      sql`
+    WITH moved AS (
+      INSERT INTO journal_orphans (chain_id, seq, block_number, log_index, block_hash, transaction_hash, entry_hash, chain_hash, rollback_seq)
+      SELECT chain_id, seq, block_number, log_index, block_hash, transaction_hash, entry_hash, chain_hash, ${seq}
+      FROM journal_entries WHERE chain_id = ${chainId} AND block_number > ${ancestor} AND seq IS NOT NULL
+      RETURNING seq)
+    SELECT count(*) AS count, min(seq) AS from_seq, max(seq) AS to_seq FROM moved`,
+    )
+    .then((result) => rowsOf<Moved>(result));
+  const record = {
+    chainId,
+    ancestorBlock: ancestor,
+    orphanedCount: Number(orphaned?.count ?? 0),
+    orphanedFromSeq: orphaned?.from_seq == null ? null : BigInt(orphaned.from_seq),
+    orphanedToSeq: orphaned?.to_seq == null ? null : BigInt(orphaned.to_seq),
+  };
+  const contentHash = hashRollback(record);
+  const chainHash = linkJournalChain(journal.hash, seq, contentHash);
+  await tx.insert(journalRollbacks).values({ ...record, seq, contentHash, chainHash });
   for (const table of [postings, journalEntries, escrowPaymentStates, chainEvents, ledgerBlocks]) {
     const column = "blockNumber" in table ? table.blockNumber : (table as typeof ledgerBlocks).number;
     await tx.delete(table).where(and(eq(table.chainId, chainId), gt(column, ancestor)));
@@ -164,10 +224,22 @@ async function rollback(tx: Tx, chainId: number, ancestor: bigint): Promise<void
       WHERE p.chain_id = ${chainId} AND p.block_number <= ${ancestor}
       ORDER BY p.account, p.token, p.block_number DESC, p.log_index DESC, p.leg DESC`);
   }
+  return { seq, hash: chainHash };
 }
 
-async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, logs: DecodedLog[]): Promise<void> {
-  if (logs.length === 0) return;
+/** Rows of a raw `tx.execute` on either driver (node-postgres returns a result object, PGlite too). */
+function rowsOf<Row>(result: unknown): Row[] {
+  return ((result as { rows?: Row[] }).rows ?? (result as Row[])) as Row[];
+}
+
+async function writeLogs(
+  tx: Tx,
+  chainId: number,
+  context: PostingRulesContext,
+  logs: DecodedLog[],
+  journal: JournalChainHead,
+): Promise<JournalChainHead> {
+  if (logs.length === 0) return journal;
   const entries = journalize(logs, context);
 
   const balances = new Map<string, bigint>();
@@ -183,24 +255,24 @@ async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, 
   const entryRows: (typeof journalEntries.$inferInsert)[] = [];
   const postingRows: (typeof postings.$inferInsert)[] = [];
   const changed = new Map<string, { account: string; token: string; balance: bigint; blockNumber: bigint }>();
+  let { seq, hash: chainHash } = journal;
   for (const entry of entries) {
-    entryRows.push({
-      chainId,
-      blockNumber: entry.blockNumber,
-      logIndex: entry.logIndex,
-      blockHash: entry.blockHash,
-      blockTimestamp: entry.blockTimestamp,
-      transactionHash: entry.transactionHash,
-      token: entry.token,
-      kind: entry.kind,
-      reference: entry.reference,
-      event: entry.event,
-    });
+    const entryPostings: ChainedPosting[] = [];
     entry.postings.forEach((posting, leg) => {
       const key = `${posting.account} ${entry.token}`;
       const balance = (balances.get(key) ?? 0n) + posting.amount;
       balances.set(key, balance);
       changed.set(key, { account: posting.account, token: entry.token, balance, blockNumber: entry.blockNumber });
+      entryPostings.push({
+        leg,
+        account: posting.account,
+        counterparty: posting.counterparty,
+        token: entry.token,
+        amount: posting.amount,
+        balanceAfter: balance,
+        kind: entry.kind,
+        blockTimestamp: entry.blockTimestamp,
+      });
       postingRows.push({
         chainId,
         blockNumber: entry.blockNumber,
@@ -215,14 +287,33 @@ async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, 
         blockTimestamp: entry.blockTimestamp,
       });
     });
+    seq += 1n;
+    const entryHash = hashJournalEntry({ ...entry, chainId, postings: entryPostings });
+    chainHash = linkJournalChain(chainHash, seq, entryHash);
+    entryRows.push({
+      chainId,
+      blockNumber: entry.blockNumber,
+      logIndex: entry.logIndex,
+      blockHash: entry.blockHash,
+      blockTimestamp: entry.blockTimestamp,
+      transactionHash: entry.transactionHash,
+      token: entry.token,
+      kind: entry.kind,
+      reference: entry.reference,
+      event: entry.event,
+      seq,
+      entryHash,
+      chainHash,
+    });
   }
   // Set-based inserts: one JSON parameter per table and batch (far fewer bind parameters and round
   // trips than multi-row VALUES; the same SQL on PGlite and PostgreSQL).
   await tx.execute(sql`
-    INSERT INTO journal_entries (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event)
-    SELECT chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event
+    INSERT INTO journal_entries (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event,
+      seq, entry_hash, chain_hash)
+    SELECT chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event, seq, entry_hash, chain_hash
     FROM jsonb_to_recordset(${toJson(entryRows)}::jsonb) AS t(chain_id integer, block_number bigint, log_index integer, block_hash text,
-      block_timestamp bigint, transaction_hash text, token text, kind text, reference text, event jsonb)`);
+      block_timestamp bigint, transaction_hash text, token text, kind text, reference text, event jsonb, seq bigint, entry_hash text, chain_hash text)`);
   await tx.execute(sql`
     INSERT INTO postings (chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp)
     SELECT chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp
@@ -261,6 +352,7 @@ async function writeLogs(tx: Tx, chainId: number, context: PostingRulesContext, 
       block_timestamp bigint, transaction_hash text, contract text, contract_name text, event_name text, args jsonb)
     ORDER BY block_number, log_index
     ON CONFLICT DO NOTHING`);
+  return { seq, hash: chainHash };
 }
 
 async function writePaymentStates(tx: Tx, chainId: number, logs: DecodedLog[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
@@ -28,6 +29,11 @@ export const ledgerChains = pgTable("ledger_chains", {
   headNumber: bigint("head_number", { mode: "bigint" }).notNull(),
   headHash: text("head_hash").notNull(),
   headTimestamp: bigint("head_timestamp", { mode: "bigint" }).notNull(),
+  /** The journal hash chain's tip (lib/ledger/journal-chain.ts): its last element's sequence number (0: none yet) and hash. */
+  journalSeq: bigint("journal_seq", { mode: "bigint" })
+    .notNull()
+    .default(sql`0`),
+  journalHead: text("journal_head"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -60,6 +66,14 @@ export const journalEntries = pgTable(
     reference: text("reference"),
     /** The decoded Transfer plus the Stablerail event that labelled it (bigints as strings). */
     event: jsonb("event").notNull(),
+    /**
+     * The entry's place in the journal hash chain (lib/ledger/journal-chain.ts): its sequence number,
+     * the hash of its content with its postings, and the chain hash linking it to the element before.
+     * Null only on rows written before the chain existed (verify-chain reports them).
+     */
+    seq: bigint("seq", { mode: "bigint" }),
+    entryHash: text("entry_hash"),
+    chainHash: text("chain_hash"),
   },
   (t) => [
     primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }),
@@ -149,4 +163,43 @@ export const chainEvents = pgTable(
     args: jsonb("args").notNull(),
   },
   (t) => [uniqueIndex("chain_events_position").on(t.chainId, t.blockNumber, t.logIndex)],
+);
+
+/**
+ * Journal chain elements orphaned by a reorg: the entry rows are rolled back, their chain hashes stay
+ * here, so the chain still verifies end to end and the rollback is on record, not a silent rewrite.
+ */
+export const journalOrphans = pgTable(
+  "journal_orphans",
+  {
+    chainId: integer("chain_id").notNull(),
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    blockNumber: bigint("block_number", { mode: "bigint" }).notNull(),
+    logIndex: integer("log_index").notNull(),
+    blockHash: text("block_hash").notNull(),
+    transactionHash: text("transaction_hash").notNull(),
+    entryHash: text("entry_hash").notNull(),
+    chainHash: text("chain_hash").notNull(),
+    /** The rollback record (journal_rollbacks.seq) that orphaned it. */
+    rollbackSeq: bigint("rollback_seq", { mode: "bigint" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.seq] })],
+);
+
+/** One chain element per rollback (reorg): the block rolled back to and the range of entries it orphaned. */
+export const journalRollbacks = pgTable(
+  "journal_rollbacks",
+  {
+    chainId: integer("chain_id").notNull(),
+    seq: bigint("seq", { mode: "bigint" }).notNull(),
+    ancestorBlock: bigint("ancestor_block", { mode: "bigint" }).notNull(),
+    orphanedCount: integer("orphaned_count").notNull(),
+    orphanedFromSeq: bigint("orphaned_from_seq", { mode: "bigint" }),
+    orphanedToSeq: bigint("orphaned_to_seq", { mode: "bigint" }),
+    contentHash: text("content_hash").notNull(),
+    chainHash: text("chain_hash").notNull(),
+    /** When it happened (not hashed: informative). */
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.seq] })],
 );
