@@ -14,12 +14,13 @@ function serviceBoundaries() {
   const rule = (files, patterns) => ({ files, rules: { "no-restricted-imports": ["error", { patterns }] } });
   const noServices = "lib/ is what every service uses; it must not depend on any of them.";
   return [
-    rule(["api/**/*.ts"], [deepImport("relayer"), deepImport("indexer")]),
+    rule(["api/**/*.ts"], [deepImport("relayer"), deepImport("indexer"), deepImport("auditor")]),
     rule(
       ["relayer/**/*.ts"],
       [
         anyImport("api", "The relayer depends only on lib/: the API calls it, never the other way."),
         anyImport("indexer", "The relayer depends only on lib/."),
+        anyImport("auditor", "The relayer depends only on lib/."),
       ],
     ),
     rule(
@@ -27,6 +28,7 @@ function serviceBoundaries() {
       [
         anyImport("api", "The indexer depends only on lib/."),
         anyImport("relayer", "The indexer depends only on lib/."),
+        anyImport("auditor", "The indexer depends only on lib/."),
       ],
     ),
     rule(
@@ -35,10 +37,19 @@ function serviceBoundaries() {
         anyImport("api", noServices),
         anyImport("relayer", noServices),
         anyImport("indexer", noServices),
+        anyImport("auditor", noServices),
         anyImport("scripts", noServices),
       ],
     ),
-    rule(["scripts/**/*.ts"], [deepImport("api"), deepImport("relayer"), deepImport("indexer")]),
+    rule(
+      ["auditor/**/*.ts"],
+      [
+        anyImport("api", "The auditor trusts only the chain and the ledger: it depends on lib/, never on the API."),
+        deepImport("relayer"),
+        deepImport("indexer"),
+      ],
+    ),
+    rule(["scripts/**/*.ts"], [deepImport("api"), deepImport("relayer"), deepImport("indexer"), deepImport("auditor")]),
   ];
 }
 
