@@ -1,12 +1,14 @@
 /**
  * Prints the gas used by Stablerail's token, escrow and settlement operations as a Markdown table, measured on
- * Hardhat's in-process EVM against the real contracts (optimizer on, 10,000 runs, as in hardhat.config.ts).
+ * Hardhat's in-process EVM against the real contracts (compiled as hardhat.config.ts says), then a second table
+ * setting the rows against the peers' figures quoted in `references.ts` (FiatTokenV2_2, commerce-payments).
  *
- * Run: `hardhat run bench/gas/gas-table.ts`. Recipients already hold a balance unless the row says "new holder";
- * batch rows divide the transaction's gas (including the 21,000 base) by the item count. Execution gas is gas used
- * minus the 21,000 base and the calldata's cost, the figure commerce-payments' `.gas-snapshot-benchmarks` compares. Gas is deterministic
- * (the machine's load does not change it); the last column is each row against `Stablecoin.transfer`, the
- * baseline measured in the same run.
+ * Run: `hardhat run bench/gas/gas-table.ts` (`GAS_HARDFORK=prague` to run on another hardfork than EDR's
+ * default; prague, cancun and osaka give the same figures). Recipients already hold a balance unless the row says
+ * "new holder"; batch rows divide the transaction's gas (including the 21,000 base) by the item count. Execution gas
+ * is gas used minus the 21,000 base and the calldata's cost, the figure commerce-payments'
+ * `.gas-snapshot-benchmarks` compares. Gas is deterministic (the machine's load does not change it); the last column
+ * is each row against `Stablecoin.transfer`, the baseline measured in the same run.
  */
 import { Wallet, id, type ContractTransactionResponse } from "ethers";
 import { network } from "hardhat";
@@ -16,8 +18,10 @@ import { randomNonce, signTransferWithAuthorization } from "../../test/helpers/e
 import { deployEscrow, MAX_UINT } from "../../test/contracts/escrow/escrow-fixture.ts";
 import { ONE } from "../../test/helpers/stablecoin.ts";
 import { printConditions, times } from "../lib/conditions.ts";
+import { references } from "./references.ts";
 
-const connection = await network.create();
+const hardfork = process.env.GAS_HARDFORK;
+const connection = await network.create(hardfork ? { override: { hardfork } } : undefined);
 const { ethers } = connection;
 const f = await deployEscrow(connection);
 
@@ -52,6 +56,10 @@ await measure(
 );
 await measure("Stablecoin.mint (to a new holder)", f.token.connect(f.minter).mint(Wallet.createRandom().address, ONE));
 await measure("Stablecoin.approve", f.token.connect(f.alice).approve(f.bob.address, ONE));
+await measure(
+  "Stablecoin.approve (changing an existing allowance)",
+  f.token.connect(f.alice).approve(f.bob.address, 2n * ONE),
+);
 {
   const p = await f.signEscrowPermit(f.bob, ONE);
   await measure("Stablecoin.permit", f.token.permit(f.bob.address, f.escrowAddress, ONE, p.deadline, p.v, p.r, p.s));
@@ -76,6 +84,22 @@ await measure("Stablecoin.approve", f.token.connect(f.alice).approve(f.bob.addre
       auth.validBefore,
       auth.nonce,
       sig.signature,
+    ),
+  );
+  const vrs = { ...auth, nonce: randomNonce() };
+  const split = await signTransferWithAuthorization(f.alice, f.token, vrs);
+  await measure(
+    "Stablecoin.transferWithAuthorization (v, r, s)",
+    f.token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
+      vrs.from,
+      vrs.to,
+      vrs.value,
+      vrs.validAfter,
+      vrs.validBefore,
+      vrs.nonce,
+      split.v,
+      split.r,
+      split.s,
     ),
   );
 }
@@ -185,11 +209,30 @@ rows.push(...perItem);
 const baseline = Number(rows[0]![1]);
 const width = Math.max(...rows.map(([label]) => label.length));
 printConditions("machine");
+console.log(
+  `> hardfork: ${connection.networkConfig.type === "edr-simulated" ? connection.networkConfig.hardfork : "?"}`,
+);
 console.log(`| ${"operation".padEnd(width)} | gas used | execution gas | × transfer |`);
 console.log(`| ${"-".repeat(width)} | -------: | ------------: | ---------: |`);
-const format = (gas: bigint, pad: number) => gas.toLocaleString("en-US").padStart(pad);
+const format = (gas: bigint, pad = 0) => gas.toLocaleString("en-US").padStart(pad);
 for (const [label, used, execution] of rows)
   console.log(
     `| ${label.padEnd(width)} | ${format(used, 8)} | ${format(execution, 13)} | ${times(Number(used), baseline).padStart(10)} |`,
   );
+
+// Against the peers' quoted figures: ours / theirs, on the column the peer publishes.
+console.log("");
+console.log("| ours | compared | peer (quoted, not measured here) | quoted | ours | ours / quoted | target |");
+console.log("| ---- | -------- | -------------------------------- | -----: | ---: | ------------: | -----: |");
+for (const reference of references) {
+  const row = rows.find(([label]) => label === reference.ours);
+  if (!row) throw new Error(`no gas row named ${reference.ours}`);
+  const ours = reference.column === "used" ? row[1] : row[2];
+  const ratio = Number(ours) / Number(reference.quoted);
+  const met = ratio <= reference.target ? "met" : "missed";
+  console.log(
+    `| ${reference.ours} | ${reference.column === "used" ? "gas used" : "execution gas"} | ${reference.peer} | ` +
+      `${format(reference.quoted)} | ${format(ours)} | ${ratio.toFixed(3)}× | ≤ ${reference.target.toFixed(2)}× ${met} |`,
+  );
+}
 await connection.close();
