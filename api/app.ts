@@ -10,6 +10,8 @@ import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-
 import { createTokenReads } from "./chain/token-reads.ts";
 import type { AppDependencies, AppServices } from "./dependencies.ts";
 import { defaultMoneyMovementPolicies } from "./movements/movement-policies.ts";
+import { defaultFreshAuthenticationProofs } from "./auth/fresh-authentication.ts";
+import { accessPlugin } from "./plugins/access.ts";
 import { authPlugin } from "./plugins/auth.ts";
 import { bodyParsingPlugin } from "./plugins/body-parsing.ts";
 import { dbPlugin } from "./plugins/db.ts";
@@ -78,6 +80,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...deps,
     tokenReads,
     policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads),
+    freshAuthenticationProofs: deps.freshAuthenticationProofs ?? defaultFreshAuthenticationProofs,
   });
 
   await app.register(errorsPlugin);
@@ -86,8 +89,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(redisPlugin, { redis: deps.redis, prefix: deps.redisPrefix });
   await app.register(metricsPlugin, { registry: deps.metricsRegistry });
   await app.register(docsPlugin);
+  // Identify the caller, count the request, then refuse it (401/403): every request is counted.
   await app.register(authPlugin);
-  await app.register(rateLimitPlugin, { perMinute: deps.settings.rateLimitPerMinute });
+  await app.register(rateLimitPlugin, deps.settings.rateLimits);
+  await app.register(accessPlugin);
   await app.register(idempotencyPlugin, { ttlSeconds: deps.settings.idempotencyTtlSeconds });
 
   await app.register(healthRoutes);

@@ -6,6 +6,7 @@ import type { ApiSettings } from "../lib/config/api.ts";
 import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { CustodialKeys } from "../lib/signing/encrypted-key-signer.ts";
+import type { FreshAuthenticationProof } from "./auth/fresh-authentication.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
 import type { MoneyMovementPolicy } from "./movements/movement-policies.ts";
 import type { RelayGateway } from "../relayer/index.ts";
@@ -31,7 +32,16 @@ export type AppDependencies = {
   operator: Address;
   /** Replace or extend today's money policies (risk engine, step-up auth). */
   policies?: MoneyMovementPolicy[] | undefined;
+  /**
+   * What counts as fresh authentication before a session mints a credential (api/auth/fresh-authentication.ts);
+   * issue 14's step-up adds its proof here.
+   */
+  freshAuthenticationProofs?: readonly FreshAuthenticationProof[] | undefined;
 };
 
 /** The services routes use, decorated on the app as `app.services`. */
-export type AppServices = AppDependencies & { tokenReads: TokenReads; policies: MoneyMovementPolicy[] };
+export type AppServices = AppDependencies & {
+  tokenReads: TokenReads;
+  policies: MoneyMovementPolicy[];
+  freshAuthenticationProofs: readonly FreshAuthenticationProof[];
+};

@@ -4,9 +4,13 @@ import type { Role } from "./credentials.ts";
 export type Principal = {
   userId: string;
   role: Role;
-  /** The API key id or session id the request authenticated with (rate limits key on it). */
+  /** The API key id or session id the request authenticated with. */
   credentialId: string;
   via: "api_key" | "session";
+  /** For a session made from an API key: that key (the session lives only while it is active). */
+  parentKeyId?: string | undefined;
+  /** An operator's freeze: the principal may read and revoke its own credentials, nothing else. */
+  frozen: boolean;
 };
 
 /** Staff roles that may read every account (operator and admin also act on them). */

@@ -43,17 +43,31 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_user").on(t.userId)],
 );
 
-/** Opaque bearer session tokens (wallet UI, Sign-In with Ethereum), stored hashed, with expiry. */
+/**
+ * Opaque bearer session tokens (wallet UI, Sign-In with Ethereum), stored hashed, with expiry. A
+ * session made from an API key names it (`parent_key_id`) and authenticates only while that key is
+ * active: revoking the key ends its sessions at once, in every API process (checked on each request).
+ * A SIWE session names the wallet whose signature opened it instead.
+ */
 export const apiSessions = pgTable(
   "api_sessions",
   {
     id: uuid("id").primaryKey(),
     userId: uuid("user_id").notNull(),
     tokenHash: text("token_hash").notNull(),
+    /** The API key the session was exchanged for; null for a Sign-In with Ethereum session. */
+    parentKeyId: uuid("parent_key_id"),
+    /** The self-custody wallet whose SIWE signature opened the session; null for a key's session. */
+    walletId: uuid("wallet_id"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("api_sessions_hash").on(t.tokenHash)],
+  (t) => [
+    uniqueIndex("api_sessions_hash").on(t.tokenHash),
+    index("api_sessions_user").on(t.userId),
+    index("api_sessions_parent_key").on(t.parentKeyId),
+  ],
 );
 
 /**

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Hex } from "viem";
 
-import { verifySiweSignIn } from "../auth/sign-in-with-ethereum.ts";
+import { siweRequesterOf, verifySiweSignIn } from "../auth/sign-in-with-ethereum.ts";
 import type { Principal } from "../auth/principal.ts";
 import { wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
@@ -10,15 +10,16 @@ import type { WalletRow } from "./wallet-signer.ts";
 
 /**
  * Registers a self-custody address for `principal`, proved by a Sign-In with Ethereum message its
- * key signed (nonce from GET /v1/auth/siwe/nonce). The service never holds a key for it.
+ * key signed (nonce from GET /v1/auth/siwe/nonce, asked for with the principal's own credential:
+ * the nonce is bound to it). The service never holds a key for it.
  * @throws ConflictError WALLET_ALREADY_REGISTERED, the SIWE errors
  */
 export async function registerSelfCustodyWallet(
-  services: Pick<AppServices, "database" | "publicClient" | "redis" | "redisPrefix" | "settings">,
+  services: Pick<AppServices, "database" | "publicClient" | "redis" | "redisPrefix" | "settings" | "chainId">,
   principal: Principal,
   proof: { message: string; signature: Hex },
 ): Promise<WalletRow> {
-  const address = await verifySiweSignIn(services, proof);
+  const address = await verifySiweSignIn(services, siweRequesterOf({ principal, ip: "" }), proof);
   const db = services.database.db;
   const [existing] = await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, address));
   if (existing) throw new ConflictError("WALLET_ALREADY_REGISTERED", "This address is already registered");

@@ -18,9 +18,14 @@ export const apiEnv = defineEnvSection(
     API_PORT: portField.default(3000).describe("Port the HTTP API listens on"),
     API_BOOTSTRAP_ADMIN_KEY: z
       .string()
-      .min(32, "must be at least 32 characters")
+      .regex(
+        /^sr_key_[A-Za-z0-9_-]{43,}$/,
+        "must be an API key as the API issues them: sr_key_ then at least 43 base64url characters (256 random bits), e.g. from `node -e \"console.log('sr_key_' + require('crypto').randomBytes(32).toString('base64url'))\"`",
+      )
       .optional()
-      .describe("Admin API key accepted from the first start (unset: one is generated and printed once)"),
+      .describe(
+        "Admin API key accepted from the first start, in the issued form sr_key_<43+ base64url characters> (unset: one is generated and printed once)",
+      ),
     API_KEY_ENCRYPTION_KEY: hex32
       .optional()
       .describe(
@@ -34,11 +39,48 @@ export const apiEnv = defineEnvSection(
       .describe("validBefore of EIP-3009 authorizations the API signs for custodial wallets, in seconds from now"),
     API_RATE_LIMIT_PER_MINUTE: positiveIntField
       .default(600)
-      .describe("Requests per minute per API key (or per IP when unauthenticated)"),
+      .describe("Requests per minute per principal, whatever key or session it uses"),
+    API_RATE_LIMIT_PER_IP_PER_MINUTE: positiveIntField
+      .default(1_200)
+      .describe("Requests per minute per client address, authenticated or not"),
+    API_AUTH_FAILURES_PER_IP_PER_MINUTE: positiveIntField
+      .default(30)
+      .describe(
+        "Failed authentications per minute per client address; past it every credentialed request from it is 429",
+      ),
+    API_MAX_API_KEYS_PER_USER: positiveIntField
+      .default(20)
+      .describe("Active API keys one principal may hold (revoke one to create another)"),
     API_IDEMPOTENCY_TTL_SECONDS: positiveIntField
       .default(86_400)
       .describe("How long Idempotency-Key results are kept (at least 24 hours)"),
-    API_SIWE_DOMAIN: z.string().default("localhost").describe("Domain that Sign-In with Ethereum messages must name"),
+    API_PUBLIC_ORIGIN: z
+      .url({ protocol: /^https?$/, message: "must be an http(s) origin such as https://wallet.example.com" })
+      .default("http://localhost:3000")
+      .refine((value) => new URL(value).pathname === "/" && !new URL(value).search, "must be an origin, with no path")
+      .transform((value) => new URL(value).origin)
+      .describe(
+        "The origin users reach the API and wallet UI at: Sign-In with Ethereum messages must name its host as domain and it as URI",
+      ),
+    API_CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value, context) => {
+        const origins = value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean);
+        for (const origin of origins) {
+          if (!URL.canParse(origin) || new URL(origin).origin !== origin)
+            context.issues.push({
+              code: "custom",
+              input: value,
+              message: `${origin} is not an origin (scheme://host[:port])`,
+            });
+        }
+        return origins;
+      })
+      .describe("Comma-separated browser origins allowed to call the API cross-origin (empty: none)"),
     API_PAYMENT_FEE_BPS: nonNegativeIntField
       .max(10_000, "must be at most 10000 (100 %)")
       .default(0)
@@ -61,9 +103,15 @@ export const apiEnv = defineEnvSection(
     keyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
     sessionTtlSeconds: env.API_SESSION_TTL_SECONDS,
     authorizationTtlSeconds: env.API_AUTHORIZATION_TTL_SECONDS,
-    rateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+    rateLimits: {
+      perPrincipalPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+      perIpPerMinute: env.API_RATE_LIMIT_PER_IP_PER_MINUTE,
+      authFailuresPerIpPerMinute: env.API_AUTH_FAILURES_PER_IP_PER_MINUTE,
+    },
+    maxApiKeysPerUser: env.API_MAX_API_KEYS_PER_USER,
     idempotencyTtlSeconds: Math.max(env.API_IDEMPOTENCY_TTL_SECONDS, 86_400),
-    siweDomain: env.API_SIWE_DOMAIN,
+    publicOrigin: env.API_PUBLIC_ORIGIN,
+    corsOrigins: env.API_CORS_ORIGINS,
     paymentFee: paymentFeeOf(env.API_PAYMENT_FEE_BPS, env.API_PAYMENT_FEE_RECEIVER),
     escrowOperator: env.API_ESCROW_OPERATOR,
   }),

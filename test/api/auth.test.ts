@@ -1,6 +1,6 @@
 import { expect } from "chai";
+import type { FastifyInstance } from "fastify";
 import { privateKeyToAccount } from "viem/accounts";
-import { createSiweMessage } from "viem/siwe";
 
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { ADMIN_KEY, createApiFixture, newIdempotencyKey, type ApiFixture } from "./helpers/api-fixture.ts";
@@ -110,27 +110,17 @@ describe("API authentication and authorisation", () => {
 
   it("registers a self-custody address by SIWE and signs in with it; a nonce works only once", async () => {
     const carol = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[8]);
-    const sign = async () => {
-      const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-      const message = createSiweMessage({
-        address: carol.address,
-        chainId: 31337,
-        domain,
-        nonce,
-        uri: "http://localhost/",
-        version: "1",
-      });
-      return { message, signature: await carol.signMessage({ message }) };
-    };
-    const registration = await sign();
-    const registered = await api.request("POST", "/v1/wallets/self-custody", { key: bob.key, body: registration });
+    const registration = await api.signInWithEthereum(carol, { key: bob.key });
+    const body = { message: registration.message, signature: registration.signature };
+    const registered = await api.request("POST", "/v1/wallets/self-custody", { key: bob.key, body });
     expect(registered.status).to.equal(201);
     expect(registered.body).to.include({ kind: "self_custody", address: carol.address });
-    const replay = await api.request("POST", "/v1/wallets/self-custody", { key: bob.key, body: registration });
+    const replay = await api.request("POST", "/v1/wallets/self-custody", { key: bob.key, body });
     expect(replay.status).to.equal(401);
     expect(replay.body.error.code).to.equal("SIWE_NONCE_INVALID");
 
-    const signIn = await api.request("POST", "/v1/auth/siwe", { body: await sign() });
+    const { message, signature } = await api.signInWithEthereum(carol);
+    const signIn = await api.request("POST", "/v1/auth/siwe", { body: { message, signature } });
     expect(signIn.status).to.equal(201);
     expect((await api.request("GET", "/v1/users/me", { key: signIn.body.token })).body.id).to.equal(bob.id);
   });
@@ -138,15 +128,7 @@ describe("API authentication and authorisation", () => {
   it("rejects a SIWE message signed by another key", async () => {
     const carol = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[8]);
     const mallory = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]);
-    const { nonce, domain } = (await api.request("GET", "/v1/auth/siwe/nonce")).body;
-    const message = createSiweMessage({
-      address: carol.address,
-      chainId: 31337,
-      domain,
-      nonce,
-      uri: "http://localhost/",
-      version: "1",
-    });
+    const { message } = await api.signInWithEthereum(carol);
     const response = await api.request("POST", "/v1/auth/siwe", {
       body: { message, signature: await mallory.signMessage({ message }) },
     });
@@ -173,22 +155,93 @@ describe("API authentication and authorisation", () => {
 
 describe("API rate limits", () => {
   let api: ApiFixture;
+  /** An API process with small limits; the fixture's own (high limits) creates the principals. */
+  let limited: FastifyInstance;
   before(async () => {
-    api = await createApiFixture("ratelimit", { rateLimitPerMinute: 5 });
+    api = await createApiFixture("ratelimit");
+    limited = await api.buildAnotherApp({
+      API_RATE_LIMIT_PER_MINUTE: "5",
+      API_RATE_LIMIT_PER_IP_PER_MINUTE: "8",
+      API_AUTH_FAILURES_PER_IP_PER_MINUTE: "3",
+    });
   });
   after(async () => {
     await api.close();
   });
+  let nextIp = 1;
+  /** A client address of its own for each test, so the per-IP budgets start afresh. */
+  const freshIp = () => `10.0.0.${nextIp++}`;
 
-  it("answers 429 RATE_LIMITED once a key exceeds its per-minute budget, counted per key", async () => {
+  it("answers 429 RATE_LIMITED with a message once a principal exceeds its budget: exactly five pass", async () => {
     const user = await api.createUser("user");
+    const remoteAddress = freshIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await api.request("GET", "/v1/wallets", { key: user.key })).status);
-    expect(statuses.slice(0, 5)).to.deep.equal([200, 200, 200, 200, 200]);
-    const limited = await api.request("GET", "/v1/wallets", { key: user.key });
-    expect(limited.status).to.equal(429);
-    expect(limited.body.error.code).to.equal("RATE_LIMITED");
+    for (let i = 0; i < 6; i++)
+      statuses.push((await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress, via: limited })).status);
+    expect(statuses).to.deep.equal([200, 200, 200, 200, 200, 429]);
+    const refused = await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress, via: limited });
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error.code).to.equal("RATE_LIMITED");
+    expect(refused.body.error.message)
+      .to.be.a("string")
+      .and.match(/5 requests per minute/);
+    expect(refused.headers["retry-after"]).to.match(/^\d+$/);
     const other = await api.createUser("user", "other");
-    expect((await api.request("GET", "/v1/wallets", { key: other.key })).status).to.equal(200);
+    expect(
+      (await api.request("GET", "/v1/wallets", { key: other.key, remoteAddress: freshIp(), via: limited })).status,
+    ).to.equal(200);
+  });
+
+  it("counts a principal's requests under all its keys together (a new key is no new budget)", async () => {
+    const user = await api.createUser("user", "many keys");
+    const remoteAddress = freshIp();
+    const second = (await api.request("POST", "/v1/api-keys", { key: user.key, remoteAddress, via: limited })).body
+      .apiKey;
+    for (let i = 0; i < 4; i++) await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress, via: limited });
+    const refused = await api.request("GET", "/v1/wallets", { key: second, remoteAddress: freshIp(), via: limited });
+    expect(refused.status).to.equal(429);
+  });
+
+  it("counts requests that fail validation", async () => {
+    const user = await api.createUser("user", "sloppy");
+    const remoteAddress = freshIp();
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await api.request("GET", "/v1/wallets?limit=0", { key: user.key, remoteAddress, via: limited })).status,
+      ).to.equal(400);
+    }
+    expect((await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress, via: limited })).status).to.equal(
+      429,
+    );
+  });
+
+  it("slows down guessing keys: failed authentications are counted per IP", async () => {
+    const remoteAddress = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push(
+        (await api.request("GET", "/v1/wallets", { key: `sr_key_guess${i}`, remoteAddress, via: limited })).status,
+      );
+    }
+    expect(statuses).to.deep.equal([401, 401, 401, 429, 429]);
+    const user = await api.createUser("user", "honest neighbour");
+    expect((await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress, via: limited })).status).to.equal(
+      429,
+    );
+    expect(
+      (await api.request("GET", "/v1/wallets", { key: user.key, remoteAddress: freshIp(), via: limited })).status,
+    ).to.equal(200);
+  });
+
+  it("limits each client address across principals", async () => {
+    const remoteAddress = freshIp();
+    const first = await api.createUser("user", "first");
+    const second = await api.createUser("user", "second");
+    for (let i = 0; i < 5; i++)
+      await api.request("GET", "/v1/wallets", { key: first.key, remoteAddress, via: limited });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await api.request("GET", "/v1/wallets", { key: second.key, remoteAddress, via: limited })).status);
+    expect(statuses).to.deep.equal([200, 200, 200, 429]);
   });
 });

@@ -52,7 +52,10 @@ export const OPERATOR_KEY = HARDHAT_PRIVATE_KEYS[10];
 export type ApiFixture = Awaited<ReturnType<typeof createApiFixture>>;
 
 export type ApiFixtureOptions = {
+  /** API_RATE_LIMIT_PER_MINUTE (per principal); every other limit is high unless `env` sets it. */
   rateLimitPerMinute?: number;
+  /** Further API_* settings, as the environment would give them. */
+  env?: Record<string, string>;
   engine?: "pglite" | "postgres";
   /** "workers" (default): the real relayer workers send each relay; "queue": relays are only queued (no worker). */
   relay?: "workers" | "queue";
@@ -99,18 +102,24 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     format: "json",
   });
   // loadConfig's section typing rejects concrete sections under tsc (reported to the lead); parse each directly.
-  const config = {
-    api: apiEnv.toSettings(
+  const apiSettings = (env: Record<string, string> = {}) =>
+    apiEnv.toSettings(
       z.object(apiEnv.shape).parse({
         API_RATE_LIMIT_PER_MINUTE: String(overrides.rateLimitPerMinute ?? 10_000),
+        API_RATE_LIMIT_PER_IP_PER_MINUTE: "1000000",
+        API_AUTH_FAILURES_PER_IP_PER_MINUTE: "1000000",
         ...(overrides.paymentFee
           ? {
               API_PAYMENT_FEE_BPS: String(overrides.paymentFee.bps),
               API_PAYMENT_FEE_RECEIVER: overrides.paymentFee.receiver,
             }
           : {}),
+        ...overrides.env,
+        ...env,
       }),
-    ),
+    );
+  const config = {
+    api: apiSettings(),
     indexer: indexerEnv.toSettings(z.object(indexerEnv.shape).parse({})),
   };
   const indexer: Indexer = await startIndexer({
@@ -146,29 +155,51 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const relay = createRelayGateway({ redisUrl: TEST_REDIS_URL, prefix: redisPrefix, database });
 
   await ensureBootstrapAdmin(database, logger, ADMIN_KEY);
-  const app: FastifyInstance = await buildApp({
-    logger,
-    settings: config.api,
-    database,
-    redis,
-    redisPrefix,
-    chainId: 31337,
-    publicClient: chain.publicClient,
-    contracts,
-    custodialKeys: encryptedKeyCustody(randomBytes(32)),
-    relay,
-    operator: operator.address,
-  });
-  await app.ready();
+  const custodialKeys = encryptedKeyCustody(randomBytes(32));
+  const build = async (settings = config.api) => {
+    const built: FastifyInstance = await buildApp({
+      logger,
+      settings,
+      database,
+      redis,
+      redisPrefix,
+      chainId: 31337,
+      publicClient: chain.publicClient,
+      contracts,
+      custodialKeys,
+      relay,
+      operator: operator.address,
+    });
+    await built.ready();
+    return built;
+  };
+  const app = await build();
+  /** Another API process on the same database and Redis, with its own API_* settings if given (closed by `close`). */
+  const others: FastifyInstance[] = [];
+  const buildAnotherApp = async (env?: Record<string, string>) => {
+    const other = await build(env ? apiSettings(env) : config.api);
+    others.push(other);
+    return other;
+  };
 
   const request = async (
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     url: string,
-    options: { key?: string; body?: unknown; idempotencyKey?: string; headers?: Record<string, string> } = {},
+    options: {
+      key?: string;
+      body?: unknown;
+      idempotencyKey?: string;
+      headers?: Record<string, string>;
+      /** The client's address as the API sees it (default 127.0.0.1). */
+      remoteAddress?: string;
+      /** Another API process from {@link buildAnotherApp}. */
+      via?: FastifyInstance;
+    } = {},
   ) => {
-    const response = await app.inject({
+    const response = await (options.via ?? app).inject({
       method,
       url,
+      ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
       headers: {
         ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
         ...(options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {}),
@@ -190,21 +221,43 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     return { id: response.body.user.id as string, key: response.body.apiKey as string };
   };
 
-  /** Funds an address with tokens from alice (through the token's public transfer). */
-  /** Registers `account` as a self-custody wallet of the principal holding `key`, proved by a SIWE signature. */
-  const registerSelfCustody = async (key: string, account: PrivateKeyAccount) => {
-    const { nonce, domain } = (await request("GET", "/v1/auth/siwe/nonce")).body;
+  /**
+   * A SIWE message as a wallet builds it from GET /v1/auth/siwe/nonce (asked with `key`, or
+   * anonymously), signed by `account`; `overrides` change fields before signing.
+   */
+  const signInWithEthereum = async (
+    account: PrivateKeyAccount,
+    options: {
+      key?: string;
+      remoteAddress?: string;
+      overrides?: Partial<Parameters<typeof createSiweMessage>[0]>;
+    } = {},
+  ) => {
+    const issued = (
+      await request("GET", "/v1/auth/siwe/nonce", {
+        ...(options.key ? { key: options.key } : {}),
+        ...(options.remoteAddress ? { remoteAddress: options.remoteAddress } : {}),
+      })
+    ).body;
     const message = createSiweMessage({
       address: account.address,
-      chainId: 31337,
-      domain,
-      nonce,
-      uri: "http://localhost/",
+      chainId: issued.chainId,
+      domain: issued.domain,
+      nonce: issued.nonce,
+      uri: issued.uri,
       version: "1",
+      issuedAt: new Date(),
+      ...options.overrides,
     });
+    return { message, signature: await account.signMessage({ message }), nonce: issued.nonce as string };
+  };
+
+  /** Registers `account` as a self-custody wallet of the principal holding `key`, proved by a SIWE signature. */
+  const registerSelfCustody = async (key: string, account: PrivateKeyAccount) => {
+    const { message, signature } = await signInWithEthereum(account, { key });
     const response = await request("POST", "/v1/wallets/self-custody", {
       key,
-      body: { message, signature: await account.signMessage({ message }) },
+      body: { message, signature },
     });
     if (response.status !== 201) throw new Error(`self-custody registration failed: ${JSON.stringify(response.body)}`);
     return response.body as { id: string; address: Address };
@@ -264,6 +317,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   };
 
   const close = async () => {
+    for (const other of others) await other.close();
     await app.close();
     await indexer.stop();
     await workers?.close();
@@ -279,6 +333,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
 
   return {
     app,
+    buildAnotherApp,
     chain,
     roles,
     token,
@@ -294,6 +349,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     settleRelays,
     request,
     createUser,
+    signInWithEthereum,
     registerSelfCustody,
     fund,
     balanceOf,

@@ -1,19 +1,21 @@
-import { randomUUID } from "node:crypto";
-
 import { and, eq, isNull } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
-import { NotFoundError } from "../../../../lib/errors/base.ts";
-import { generateApiKey, hashCredential, roles } from "../../../auth/credentials.ts";
+import { createApiKey } from "../../../auth/create-api-key.ts";
+import { roles } from "../../../auth/credentials.ts";
+import { PARENT_CREDENTIAL_HEADER } from "../../../auth/fresh-authentication.ts";
+import { revokeApiKey } from "../../../auth/revoke-api-key.ts";
 import { apiKeys } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
 
 const keyView = z.object({ id: z.string(), prefix: z.string(), role: z.enum(roles), createdAt: z.date() });
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
 
 /** A principal's own API keys: create (shown once, stored hashed), list (prefixes only), revoke. */
 export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
-  const db = app.services.database.db;
+  const { services } = app;
+  const db = services.database.db;
 
   app.post(
     "/",
@@ -22,23 +24,20 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["api-keys"],
         summary: "Create an API key for yourself (same role); the key is shown only here",
-        response: { 201: keyView.extend({ apiKey: z.string() }), 401: errorResponse },
+        description: `Takes no body. A session must also send one of your active API keys in ${PARENT_CREDENTIAL_HEADER}. At most API_MAX_API_KEYS_PER_USER active keys (409 API_KEY_LIMIT_REACHED).`,
+        headers: z.object({ [PARENT_CREDENTIAL_HEADER]: z.string().optional() }).loose(),
+        response: { 201: keyView.extend({ apiKey: z.string() }), 409: errorResponse, ...errors },
       },
     },
     async (request, reply) => {
-      const principal = request.principal!;
-      const apiKey = generateApiKey();
-      const [row] = await db
-        .insert(apiKeys)
-        .values({
-          id: randomUUID(),
-          userId: principal.userId,
-          keyHash: hashCredential(apiKey),
-          prefix: apiKey.slice(0, 12),
-          role: principal.role,
-        })
-        .returning();
-      return reply.status(201).send({ ...row!, role: principal.role, apiKey });
+      const created = await createApiKey(services, {
+        principal: request.principal!,
+        parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
+      });
+      return reply
+        .header("cache-control", "no-store")
+        .status(201)
+        .send({ ...created, role: created.role as (typeof roles)[number] });
     },
   );
 
@@ -49,7 +48,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["api-keys"],
         summary: "Your active API keys (never the keys themselves)",
-        response: { 200: z.object({ items: z.array(keyView) }), 401: errorResponse },
+        response: { 200: z.object({ items: z.array(keyView) }), ...errors },
       },
     },
     async (request) => {
@@ -64,27 +63,16 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     "/:keyId",
     {
-      config: { roles },
+      config: { roles, allowFrozen: true },
       schema: {
         tags: ["api-keys"],
-        summary: "Revoke one of your API keys",
+        summary: "Revoke one of your API keys, and every session made from it",
         params: z.object({ keyId: idParam }),
-        response: { 204: z.null(), 400: errorResponse, 401: errorResponse, 404: errorResponse },
+        response: { 204: z.null(), ...errors },
       },
     },
     async (request, reply) => {
-      const rows = await db
-        .update(apiKeys)
-        .set({ revokedAt: new Date() })
-        .where(
-          and(
-            eq(apiKeys.id, request.params.keyId),
-            eq(apiKeys.userId, request.principal!.userId),
-            isNull(apiKeys.revokedAt),
-          ),
-        )
-        .returning({ id: apiKeys.id });
-      if (rows.length === 0) throw new NotFoundError("NOT_FOUND", "No such API key");
+      await revokeApiKey(services.database, request.principal!, request.params.keyId);
       return reply.status(204).send(null);
     },
   );

@@ -6,6 +6,7 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
 import { generateApiKey, hashCredential, roles } from "../../../auth/credentials.ts";
+import { freezeUser } from "../../../auth/freeze-user.ts";
 import { apiKeys, apiUsers } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
 
@@ -13,7 +14,8 @@ const user = z.object({ id: z.string(), role: z.string(), name: z.string(), froz
 
 /** Principals: admins create users (and their first API key, shown once); operators freeze them. */
 export const userRoutes: FastifyPluginAsyncZod = async (app) => {
-  const db = app.services.database.db;
+  const { services } = app;
+  const db = services.database.db;
 
   app.post(
     "/",
@@ -45,7 +47,7 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         prefix: apiKey.slice(0, 12),
         role: request.body.role,
       });
-      return reply.status(201).send({ user: created!, apiKey });
+      return reply.header("cache-control", "no-store").status(201).send({ user: created!, apiKey });
     },
   );
 
@@ -68,20 +70,15 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: ["operator", "admin"] },
       schema: {
         tags: ["users"],
-        summary: "Freeze or unfreeze a user: a frozen user may read but not move money",
+        summary: "Freeze or unfreeze a principal: a frozen one may read and revoke its own credentials, nothing else",
+        description:
+          "Operators freeze users and merchants; admins anyone but themselves; nobody itself (403 FREEZE_NOT_ALLOWED).",
         params: z.object({ userId: idParam }),
         body: z.object({ frozen: z.boolean() }).strict(),
         response: { 200: user, 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse },
       },
     },
-    async (request) => {
-      const [row] = await db
-        .update(apiUsers)
-        .set({ frozen: request.body.frozen })
-        .where(eq(apiUsers.id, request.params.userId))
-        .returning();
-      if (!row) throw new NotFoundError("NOT_FOUND", "No such user");
-      return row;
-    },
+    async (request) =>
+      freezeUser(services.database, request.principal!, { userId: request.params.userId, ...request.body }),
   );
 };
