@@ -65,3 +65,50 @@ export class RelayerLeaseLostError extends StablerailError {
     });
   }
 }
+
+/**
+ * The node will not take a transaction at a nonce of this key that it lacks (it refuses the bytes
+ * even re-signed with fresh fees, or a lower nonce is missing): every later transaction of the key
+ * waits behind it. Retryable — the next re-synchronisation tries again; an operator sees the key
+ * as stuck (GET /ready, the stuck-key metric).
+ */
+export class RelayerKeyStuckError extends StablerailError {
+  override name = "RelayerKeyStuckError";
+  constructor(relayer: string, nonce: number, why: string) {
+    super("RELAYER_KEY_STUCK", `Relayer key ${relayer} is stuck at nonce ${nonce}: ${why}`, {
+      retryable: true,
+      details: { relayer, nonce },
+    });
+  }
+}
+
+/**
+ * The block that mined the relay's transaction left the chain (a reorg) before the relay was
+ * final. Retryable: the relay follows the same signed transaction again at its nonce, which the
+ * nonce manager re-broadcasts; it cannot be paid twice.
+ */
+export class RelayReorgedError extends StablerailError {
+  override name = "RelayReorgedError";
+  constructor(relayId: string, transactionHash: string, blockNumber: bigint) {
+    super(
+      "RELAY_REORGED",
+      `Relay ${relayId}: block ${blockNumber} that mined ${transactionHash} left the chain; following the same transaction again`,
+      { retryable: true, details: { relayId, transactionHash, blockNumber: blockNumber.toString() } },
+    );
+  }
+}
+
+/**
+ * A relay used every attempt without a transaction ever being signed for it: nothing can execute on
+ * chain. It ends `dead` — an operator may retry it (its authorization still unused) or cancel it.
+ */
+export class RelayRetriesExhaustedError extends StablerailError {
+  override name = "RelayRetriesExhaustedError";
+  constructor(attempts: number, lastError: string) {
+    super(
+      "RELAY_RETRIES_EXHAUSTED",
+      `Every one of ${attempts} attempts failed before a transaction was signed, the last with: ${lastError}; nothing was sent — retry it or cancel it`,
+      { retryable: false, details: { attempts } },
+    );
+  }
+}

@@ -71,6 +71,7 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
       const fees = bumpFees(current.fees, await estimateFees(p.publicClient));
       if (fees.maxFeePerGas <= p.maxFeePerGasCap) {
         const replacement = await p.key.replace(current.nonce, p.call, current.gas, fees, p.relayIds, current.hash);
+        if (!replacement) continue; // the nonce mined meanwhile: the next look finds which version
         p.logger.warn(
           { relayer: p.key.address, nonce: current.nonce, replaced: current.hash, hash: replacement.hash },
           "replaced a stuck transaction",
@@ -93,6 +94,18 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/**
+ * Whether the transaction of `receipt` is still mined in the same block — false once a reorg took
+ * that block out of the chain (the node then has no receipt, or one in another block).
+ */
+export async function stillMined(publicClient: PublicClient, receipt: TransactionReceipt): Promise<boolean> {
+  const now = await publicClient.getTransactionReceipt({ hash: receipt.transactionHash }).catch((error: unknown) => {
+    if ((error as Error).name === "TransactionReceiptNotFoundError") return undefined;
+    throw error;
+  });
+  return now !== undefined && now.blockHash === receipt.blockHash;
 }
 
 /** Waits until `blockNumber` has `confirmations` blocks on top of it. */

@@ -44,6 +44,7 @@ function toRelay(row: RelayRow): Omit<Relay, "transitions"> {
     nonce: row.nonce,
     transactionHash: row.transactionHash,
     blockNumber: row.blockNumber === null ? null : BigInt(row.blockNumber),
+    blockHash: row.blockHash,
     batchIndex: row.batchIndex,
     errorCode: row.errorCode,
     errorMessage: row.errorMessage,

@@ -5,8 +5,8 @@ import { relays } from "./db/schema.ts";
 import { toRelays } from "./get-relay.ts";
 import type { Relay, RelayStatus } from "./relay-status.ts";
 
-/** The statuses of a dead letter: relays that ended without reaching the chain. */
-export const deadLetterStatuses = ["failed", "expired", "cancelled"] as const satisfies readonly RelayStatus[];
+/** The statuses of a dead letter: relays that ended without their effect on chain. */
+export const deadLetterStatuses = ["failed", "expired", "cancelled", "dead"] as const satisfies readonly RelayStatus[];
 
 /** Where a page ends: the (updatedAt, relayId) of its last relay — unique, so no relay is skipped or repeated. */
 export type RelayPosition = { updatedAt: Date; relayId: string };

@@ -8,6 +8,12 @@ export type RelayerMetrics = {
   keyBalance: Gauge<"relayer">;
   lowBalance: Gauge<"relayer">;
   queueDepth: Gauge<"queue" | "state">;
+  /** Age of each held key's oldest sent-but-unmined transaction (0: none); above RELAYER_STUCK_KEY_SECONDS the key is stuck. */
+  keyOldestUnmined: Gauge<"relayer">;
+  /** Relays whose block left the chain and that were sent back to follow the same transaction. */
+  reorgs: Counter;
+  /** Recorded transactions broadcast again (or re-signed) because the node no longer held them. */
+  rebroadcasts: Counter<"relayer">;
 };
 
 /**
@@ -23,12 +29,17 @@ export function createRelayerMetrics(registry: Registry, queue?: RelayQueue): Re
       keyBalance: registry.getSingleMetric("stablerail_relayer_key_balance_ether") as RelayerMetrics["keyBalance"],
       lowBalance: registry.getSingleMetric("stablerail_relayer_key_low_balance") as RelayerMetrics["lowBalance"],
       queueDepth: registry.getSingleMetric("stablerail_relay_queue_depth") as RelayerMetrics["queueDepth"],
+      keyOldestUnmined: registry.getSingleMetric(
+        "stablerail_relayer_key_oldest_unmined_seconds",
+      ) as RelayerMetrics["keyOldestUnmined"],
+      reorgs: registry.getSingleMetric("stablerail_relay_reorgs_total") as RelayerMetrics["reorgs"],
+      rebroadcasts: registry.getSingleMetric("stablerail_relayer_rebroadcasts_total") as RelayerMetrics["rebroadcasts"],
     };
   }
   return {
     outcomes: new Counter({
       name: "stablerail_relay_outcomes_total",
-      help: "Relays that ended, by kind and outcome (confirmed, failed, expired, cancelled)",
+      help: "Relays that ended, by kind and outcome (confirmed, failed, expired, cancelled, dead)",
       labelNames: ["kind", "outcome"],
       registers: [registry],
     }),
@@ -48,6 +59,23 @@ export function createRelayerMetrics(registry: Registry, queue?: RelayQueue): Re
     lowBalance: new Gauge({
       name: "stablerail_relayer_key_low_balance",
       help: "1 when a relayer key holds less than RELAYER_LOW_BALANCE_WEI",
+      labelNames: ["relayer"],
+      registers: [registry],
+    }),
+    keyOldestUnmined: new Gauge({
+      name: "stablerail_relayer_key_oldest_unmined_seconds",
+      help: "Age of each held relayer key's oldest sent-but-unmined transaction (0 when none); a key above RELAYER_STUCK_KEY_SECONDS is stuck",
+      labelNames: ["relayer"],
+      registers: [registry],
+    }),
+    reorgs: new Counter({
+      name: "stablerail_relay_reorgs_total",
+      help: "Relays whose block left the chain before it was final; each follows the same signed transaction again",
+      registers: [registry],
+    }),
+    rebroadcasts: new Counter({
+      name: "stablerail_relayer_rebroadcasts_total",
+      help: "Recorded transactions broadcast again or re-signed at their nonce because the node did not hold them",
       labelNames: ["relayer"],
       registers: [registry],
     }),

@@ -1,16 +1,41 @@
-import { and, desc, eq, gte, inArray } from "drizzle-orm";
-import { HttpRequestError, TimeoutError, keccak256, type Address, type Hex, type PublicClient } from "viem";
+import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
+import {
+  HttpRequestError,
+  TimeoutError,
+  keccak256,
+  parseTransaction,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 
 import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { Signer } from "../lib/signing/signer.ts";
 import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
-import { RelayerLeaseLostError } from "./errors.ts";
-import type { Fees } from "./gas-fees.ts";
+import { RelayerKeyStuckError, RelayerLeaseLostError } from "./errors.ts";
+import { bumpFees, estimateFees, type Fees } from "./gas-fees.ts";
 import type { KeyLease } from "./key-lease.ts";
 
 export type SentTransaction = { nonce: number; hash: Hex; raw: Hex; fees: Fees; gas: bigint };
+
+/** What one re-synchronisation with the chain found and did (for logs, metrics and tests). */
+export type ResyncReport = {
+  /** The key's mined transaction count. */
+  latest: number;
+  /** Its count including the node's mempool, before anything was re-sent. */
+  pending: number;
+  /** Recorded transactions broadcast again at their nonce (the node had lost them, or a reorg dropped them). */
+  rebroadcast: number;
+  /** Recorded transactions re-signed with fresh fees at their nonce because the node refused the old bytes. */
+  resigned: number;
+  /** Nonces with nothing recorded, filled with a 0-value self-send. */
+  filled: number;
+  nextNonce: number;
+};
+
+type TransactionRow = typeof relayerTransactions.$inferSelect;
 
 /**
  * One relayer key and its nonce manager, inside the process holding the key's lease.
@@ -18,9 +43,17 @@ export type SentTransaction = { nonce: number; hash: Hex; raw: Hex; fees: Fees; 
  * Invariant: nonces are handed out one at a time under a mutex, and a nonce is consumed only
  * once its signed transaction is recorded (table relayer_transactions) — before it is
  * broadcast. So nonces are contiguous: a failure before the record gives the nonce back; a
- * failure after it leaves bytes that {@link RelayerKey.start} (or the relay's retry) re-sends at
+ * failure after it leaves bytes that a re-synchronisation (or the relay's retry) re-sends at
  * that same nonce. A broadcast transaction is only ever replaced at its nonce, never re-sent at
  * a new one, so nothing can be paid twice.
+ *
+ * The node's view can fall behind ours — a broadcast lost in transport, a node that dropped its
+ * mempool, a reorg that took mined transactions out of the chain. So the key re-synchronises
+ * ({@link RelayerKey.repair}) not only when leased but whenever the node's pending count is below
+ * our next nonce (before each send), when the node answers "nonce too high", and on every watch
+ * round: what we recorded at the nonces the node lacks is broadcast again from its recorded bytes
+ * (the same signed transaction — an EIP-3009 authorization cannot be paid twice), and a nonce with
+ * nothing recorded gets a 0-value self-send. The next nonce never moves backwards.
  */
 export class RelayerKey {
   readonly address: Address;
@@ -44,81 +77,66 @@ export class RelayerKey {
   }
 
   /**
-   * Re-synchronises from the chain and fills gaps: every recorded-but-unmined nonce is
-   * re-broadcast from its recorded bytes; a nonce below the highest recorded one with no record
+   * Re-synchronises from the chain when the key is leased: every recorded-but-unmined transaction
+   * is re-broadcast from its recorded bytes; a nonce below the highest recorded one with no record
    * gets a 0-value self-send, so the key never jams.
    */
   async start(): Promise<void> {
-    await this.exclusive(async () => {
-      const latest = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "latest" });
-      const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
-      const rows = await this.database.db
-        .select()
-        .from(relayerTransactions)
-        .where(
-          and(
-            eq(relayerTransactions.relayer, this.address),
-            gte(relayerTransactions.nonce, latest),
-            inArray(relayerTransactions.status, ["signed", "sent"]),
-          ),
-        )
-        .orderBy(relayerTransactions.nonce, desc(relayerTransactions.id));
-      const newestByNonce = new Map<number, (typeof rows)[number]>();
-      for (const row of rows) if (!newestByNonce.has(row.nonce)) newestByNonce.set(row.nonce, row);
-      const highest = Math.max(pending - 1, ...newestByNonce.keys());
-      for (let nonce = latest; nonce <= highest; nonce += 1) {
-        const row = newestByNonce.get(nonce);
-        if (row) {
-          this.logger.warn(
-            { relayer: this.address, nonce, hash: row.hash },
-            "re-broadcasting a recorded transaction not yet mined",
-          );
-          await this.broadcast(row.raw as Hex);
-          await this.database.db
-            .update(relayerTransactions)
-            .set({ status: "sent" })
-            .where(eq(relayerTransactions.id, row.id));
-        } else if (nonce >= pending) {
-          this.logger.warn({ relayer: this.address, nonce }, "filling a nonce gap with a 0-value self-send");
-          const fees = await this.currentFees();
-          await this.signRecordSend(nonce, { to: this.address, data: "0x", value: 0n }, 21_000n, fees, []);
-        }
-      }
-      this.nextNonce = Math.max(pending, highest + 1);
-      this.logger.info(
-        { relayer: this.address, nextNonce: this.nextNonce, lease: this.lease.token },
-        "relayer key ready",
-      );
+    const report = await this.exclusive(() => this.resync("all"));
+    this.logger.info(
+      { relayer: this.address, nextNonce: report.nextNonce, lease: this.lease.token },
+      "relayer key ready",
+    );
+  }
+
+  /**
+   * Re-synchronises with the chain now (the watch round, a detected reorg): re-sends what the node
+   * lacks at our nonces, fills nonces with nothing recorded, and settles the bookkeeping of
+   * transactions below the mined count.
+   * @throws RelayerKeyStuckError when the node refuses a transaction at a nonce it lacks even re-signed with fresh fees
+   */
+  repair(): Promise<ResyncReport> {
+    return this.exclusive(async () => {
+      await this.assertLease();
+      return this.resync("missing");
     });
   }
 
   /**
    * Takes the next nonce, signs, records and broadcasts `call` for `relayIds`.
-   * @throws RelayerLeaseLostError when another process owns the key now (nothing was signed)
+   * @throws RelayerLeaseLostError when another process owns the key now (nothing was broadcast)
    */
   send(call: RelayCall, gas: bigint, fees: Fees, relayIds: string[]): Promise<SentTransaction> {
     return this.exclusive(async () => {
-      if (!(await this.lease.stillHeld())) throw new RelayerLeaseLostError(this.address);
+      await this.assertLease();
       // The chain may know more of this key's transactions than we do: the key used outside the
       // relayer (a script with the deployer's key on a local chain). Those nonces are spent, so we
-      // move past them — never below our own count, which would reuse a nonce of ours.
-      const onChain = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
-      if (onChain > this.nextNonce) {
+      // move past them — never below our own count, which would reuse a nonce of ours. It may also
+      // know fewer: then it lost some of ours, which are sent again first (a gap would hold every
+      // later transaction back, or be refused as "nonce too high").
+      const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+      if (pending > this.nextNonce) {
         this.logger.warn(
-          { relayer: this.address, expected: this.nextNonce, onChain },
+          { relayer: this.address, expected: this.nextNonce, onChain: pending },
           "the key sent transactions outside the relayer; continuing after them",
         );
-        this.nextNonce = onChain;
+        this.nextNonce = pending;
+      } else if (pending < this.nextNonce) {
+        await this.resync("missing");
       }
-      const nonce = this.nextNonce;
-      const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, () => {
-        this.nextNonce = nonce + 1;
-      });
-      return sent;
+      for (let attempt = 0; ; attempt++) {
+        const nonce = this.nextNonce;
+        const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, true);
+        if (sent !== "nonce-taken") return sent;
+        if (attempt >= 2) throw new RelayerKeyStuckError(this.address, nonce, "the node keeps refusing our next nonce");
+      }
     });
   }
 
-  /** Signs a replacement at `nonce` with higher fees, records it, marks the older one replaced, broadcasts. */
+  /**
+   * Signs a replacement at `nonce` with higher fees, records it, broadcasts it and marks the older one replaced.
+   * @returns the replacement, or `undefined` when the nonce mined meanwhile (a version already sent may be it)
+   */
   replace(
     nonce: number,
     call: RelayCall,
@@ -126,46 +144,191 @@ export class RelayerKey {
     fees: Fees,
     relayIds: string[],
     replacedHash: Hex,
-  ): Promise<SentTransaction> {
+  ): Promise<SentTransaction | undefined> {
     return this.exclusive(async () => {
-      if (!(await this.lease.stillHeld())) throw new RelayerLeaseLostError(this.address);
+      await this.assertLease();
+      const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, false);
+      if (sent === "nonce-taken") return undefined;
       await this.database.db
         .update(relayerTransactions)
         .set({ status: "replaced" })
         .where(eq(relayerTransactions.hash, replacedHash));
-      return this.signRecordSend(nonce, call, gas, fees, relayIds);
+      return sent;
     });
   }
 
   /** Broadcasts recorded bytes again; "already known" and "nonce too low" mean it is in (or was mined). */
   async broadcast(raw: Hex): Promise<void> {
-    try {
-      await this.publicClient.sendRawTransaction({ serializedTransaction: raw });
-    } catch (error) {
-      const message = (error as Error).message.toLowerCase();
-      if (/already known|known transaction|nonce too low|already imported|nonce has already been used/.test(message))
-        return;
-      throw error;
-    }
+    const outcome = await this.sendRaw(raw);
+    if (outcome === "nonce-too-high")
+      throw new RelayerKeyStuckError(this.address, parseTransaction(raw).nonce ?? -1, "the node lacks a lower nonce");
   }
 
   async release(): Promise<void> {
     await this.lease.release();
   }
 
-  private async currentFees(): Promise<Fees> {
-    const { maxFeePerGas, maxPriorityFeePerGas } = await this.publicClient.estimateFeesPerGas();
-    return { maxFeePerGas: maxFeePerGas!, maxPriorityFeePerGas: maxPriorityFeePerGas! };
+  /** @throws RelayerLeaseLostError when another process holds the key's lease now */
+  private async assertLease(): Promise<void> {
+    if (!(await this.lease.stillHeld())) throw new RelayerLeaseLostError(this.address);
   }
 
+  /**
+   * Sends raw bytes and classifies the node's answer. Throws what is not an answer about the
+   * nonce (a transport failure, a refusal of the bytes).
+   */
+  private async sendRaw(raw: Hex): Promise<"sent" | "known" | "nonce-too-low" | "nonce-too-high"> {
+    try {
+      await this.publicClient.sendRawTransaction({ serializedTransaction: raw });
+      return "sent";
+    } catch (error) {
+      if (isTransportFailure(error)) throw error;
+      const message = fullMessage(error);
+      if (/already known|known transaction|already imported/.test(message)) return "known";
+      if (/nonce too low|nonce has already been used|nonce is too low/.test(message)) return "nonce-too-low";
+      if (/nonce too high|nonce is too high|can't be queued/.test(message)) return "nonce-too-high";
+      throw error;
+    }
+  }
+
+  /**
+   * The re-synchronisation itself (under the mutex). `scope` "all" re-broadcasts every recorded
+   * transaction the chain has not mined (on lease: the node's mempool may be another's); "missing"
+   * only those at nonces the node's pending count does not cover.
+   */
+  private async resync(scope: "all" | "missing"): Promise<ResyncReport> {
+    const latest = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "latest" });
+    await this.settleBelow(latest);
+    const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+    // Rows at or above the mined count: never mined, or mined in blocks a reorg took away.
+    const rows = await this.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(
+        and(
+          eq(relayerTransactions.relayer, this.address),
+          gte(relayerTransactions.nonce, latest),
+          inArray(relayerTransactions.status, ["signed", "sent", "mined"]),
+        ),
+      )
+      .orderBy(relayerTransactions.nonce, desc(relayerTransactions.id));
+    const best = new Map<number, TransactionRow>();
+    for (const row of rows) {
+      const chosen = best.get(row.nonce);
+      // The version that mined carries the outcome everyone recorded; otherwise the newest (highest fees).
+      if (!chosen || (row.status === "mined" && chosen.status !== "mined")) best.set(row.nonce, row);
+    }
+    const highest = Math.max(pending - 1, this.nextNonce - 1, ...best.keys());
+    const report: ResyncReport = { latest, pending, rebroadcast: 0, resigned: 0, filled: 0, nextNonce: 0 };
+    for (let nonce = scope === "all" ? latest : pending; nonce <= highest; nonce += 1) {
+      const row = best.get(nonce);
+      if (row) {
+        if (nonce >= pending || row.status === "mined")
+          this.logger.warn(
+            { relayer: this.address, nonce, hash: row.hash, relayIds: row.relayIds, wasMined: row.status === "mined" },
+            "re-broadcasting a recorded transaction the node does not hold",
+          );
+        await this.rebroadcastRow(row, report);
+      } else if (nonce >= pending) {
+        this.logger.warn({ relayer: this.address, nonce }, "filling a nonce gap with a 0-value self-send");
+        const sent = await this.signRecordSend(
+          nonce,
+          { to: this.address, data: "0x", value: 0n },
+          21_000n,
+          await estimateFees(this.publicClient),
+          [],
+          false,
+        );
+        if (sent !== "nonce-taken") report.filled += 1;
+      }
+    }
+    this.nextNonce = Math.max(this.nextNonce, pending, highest + 1);
+    report.nextNonce = this.nextNonce;
+    return report;
+  }
+
+  /** Broadcasts a recorded row again; bytes the node refuses are re-signed at the same nonce with fresh fees. */
+  private async rebroadcastRow(row: TransactionRow, report: ResyncReport): Promise<void> {
+    let outcome: Awaited<ReturnType<RelayerKey["sendRaw"]>>;
+    try {
+      outcome = await this.sendRaw(row.raw as Hex);
+    } catch (error) {
+      if (isTransportFailure(error)) throw error;
+      // Refused (its fees fell below the base fee, say): the same call, re-signed with current fees.
+      const transaction = parseTransaction(row.raw as Hex);
+      const previous = {
+        maxFeePerGas: BigInt(row.maxFeePerGas),
+        maxPriorityFeePerGas: BigInt(row.maxPriorityFeePerGas),
+      };
+      const fees = bumpFees(previous, await estimateFees(this.publicClient));
+      this.logger.warn(
+        { relayer: this.address, nonce: row.nonce, hash: row.hash, err: (error as Error).message.split("\n")[0] },
+        "the node refused recorded bytes; re-signing the same call at the same nonce with fresh fees",
+      );
+      const call = { to: transaction.to!, data: transaction.data ?? "0x", value: transaction.value ?? 0n };
+      const sent = await this.signRecordSend(row.nonce, call, transaction.gas!, fees, row.relayIds as string[], false);
+      if (sent !== "nonce-taken") {
+        await this.database.db
+          .update(relayerTransactions)
+          .set({ status: "replaced" })
+          .where(eq(relayerTransactions.id, row.id));
+        report.resigned += 1;
+      }
+      return;
+    }
+    if (outcome === "nonce-too-high")
+      throw new RelayerKeyStuckError(this.address, row.nonce, "the node refuses it for a lower nonce it lacks");
+    if (outcome === "nonce-too-low") return; // mined meanwhile (or taken): settleBelow sorts it out next round
+    report.rebroadcast += 1;
+    if (row.status !== "sent")
+      await this.database.db
+        .update(relayerTransactions)
+        .set({ status: "sent" })
+        .where(eq(relayerTransactions.id, row.id));
+  }
+
+  /**
+   * Bookkeeping below the mined count: a transaction still `signed`/`sent` there either mined (a
+   * gap filler, a relay whose worker died) or lost its nonce to another version or transaction.
+   * Keeps the stuck-key report (unmined transactions by age) true.
+   */
+  private async settleBelow(latest: number): Promise<void> {
+    const open = await this.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(
+        and(
+          eq(relayerTransactions.relayer, this.address),
+          lt(relayerTransactions.nonce, latest),
+          inArray(relayerTransactions.status, ["signed", "sent"]),
+        ),
+      )
+      .limit(200);
+    for (const row of open) {
+      const receipt = await this.publicClient.getTransactionReceipt({ hash: row.hash as Hex }).catch(() => undefined);
+      await this.database.db
+        .update(relayerTransactions)
+        .set({ status: receipt ? "mined" : "dropped" })
+        .where(eq(relayerTransactions.id, row.id));
+    }
+  }
+
+  /**
+   * Signs, records (before anything leaves the process), re-checks the lease (the fence: a
+   * process that stalled past its lease must not broadcast at the new owner's nonces) and
+   * broadcasts. `fresh`: `nonce` is the next one (consumed here); otherwise it is an older nonce
+   * being replaced or re-filled.
+   * @returns the sent transaction, or "nonce-taken" when the node says another transaction holds
+   *   `nonce` (a fresh send then moves past it)
+   */
   private async signRecordSend(
     nonce: number,
     call: RelayCall,
     gas: bigint,
     fees: Fees,
     relayIds: string[],
-    onRecorded?: () => void,
-  ): Promise<SentTransaction> {
+    fresh: boolean,
+  ): Promise<SentTransaction | "nonce-taken"> {
     const raw = await this.account.signTransaction({
       chainId: this.publicClient.chain!.id,
       type: "eip1559",
@@ -178,34 +341,64 @@ export class RelayerKey {
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
     const hash = keccak256(raw);
-    await this.database.db.insert(relayerTransactions).values({
-      relayer: this.address,
-      nonce,
-      hash,
-      raw,
-      relayIds,
-      maxFeePerGas: fees.maxFeePerGas.toString(),
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-      status: "signed",
-    });
     try {
-      await this.broadcast(raw);
+      await this.database.db.insert(relayerTransactions).values({
+        relayer: this.address,
+        nonce,
+        hash,
+        raw,
+        relayIds,
+        maxFeePerGas: fees.maxFeePerGas.toString(),
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+        status: "signed",
+      });
+    } catch (error) {
+      // The insert may have committed with its answer lost: this nonce is never handed out again.
+      // The next re-synchronisation re-sends the row if it exists, or fills the nonce.
+      if (fresh) this.nextNonce = Math.max(this.nextNonce, nonce + 1);
+      throw error;
+    }
+    if (fresh) this.nextNonce = nonce + 1;
+    const forget = async () => {
+      await this.database.db.delete(relayerTransactions).where(eq(relayerTransactions.hash, hash));
+      if (fresh && this.nextNonce === nonce + 1) this.nextNonce = nonce;
+    };
+    if (!(await this.lease.stillHeld().catch(() => false))) {
+      await forget();
+      throw new RelayerLeaseLostError(this.address);
+    }
+    let outcome: Awaited<ReturnType<RelayerKey["sendRaw"]>>;
+    try {
+      outcome = await this.sendRaw(raw);
     } catch (error) {
       // The node answered and refused the bytes: they can never mine, so the nonce is given back
       // (we are under the mutex; nothing later was signed). A transport failure is different: the
       // node may hold the transaction, so the nonce stays taken and the bytes are re-sent later.
-      if (isNodeRejection(error)) {
-        await this.database.db.delete(relayerTransactions).where(eq(relayerTransactions.hash, hash));
-        throw error;
-      }
-      onRecorded?.();
+      if (!isTransportFailure(error)) await forget();
       throw error;
     }
-    onRecorded?.();
+    if (outcome === "nonce-too-low") {
+      // Ours, mined already (a retried request whose first answer was lost)? Or another's?
+      const ours = await this.publicClient.getTransaction({ hash }).catch(() => undefined);
+      if (!ours) {
+        await forget();
+        if (fresh) {
+          const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+          this.nextNonce = Math.max(this.nextNonce, pending);
+        }
+        return "nonce-taken";
+      }
+    }
+    if (outcome === "nonce-too-high") {
+      // The node lacks a lower nonce of ours. These bytes stay valid: once the lower nonces are
+      // re-sent, they are sent again with them.
+      this.logger.warn({ relayer: this.address, nonce }, "the node lacks a lower nonce of this key; re-synchronising");
+      await this.resync("missing");
+    }
     await this.database.db
       .update(relayerTransactions)
       .set({ status: "sent" })
-      .where(eq(relayerTransactions.hash, hash));
+      .where(and(eq(relayerTransactions.hash, hash), eq(relayerTransactions.status, "signed")));
     return { nonce, hash, raw, fees, gas };
   }
 
@@ -216,10 +409,15 @@ export class RelayerKey {
   }
 }
 
-/** Whether the node itself answered with an error (as opposed to a lost request or response). */
-function isNodeRejection(error: unknown): boolean {
+/** Whether the request or its answer was lost (as opposed to the node answering with an error). */
+function isTransportFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const walk = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk;
-  const transport = walk?.call(error, (inner) => inner instanceof HttpRequestError || inner instanceof TimeoutError);
-  return !transport;
+  if (!walk) return false;
+  return Boolean(walk.call(error, (inner) => inner instanceof HttpRequestError || inner instanceof TimeoutError));
+}
+
+function fullMessage(error: unknown): string {
+  const e = error as { message?: string; details?: string; shortMessage?: string };
+  return `${e.shortMessage ?? ""} ${e.details ?? ""} ${e.message ?? ""}`.toLowerCase();
 }

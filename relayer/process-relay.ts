@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { and, desc, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
@@ -7,11 +7,11 @@ import { isStablerailError } from "../lib/errors/base.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { buildRelayCall } from "./build-call.ts";
-import { relayerTransactions } from "./db/schema.ts";
+import { relayerTransactions, relays } from "./db/schema.ts";
 import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
-import { RelayExpiredError, RelayNonceTakenError, RelayRevertedError } from "./errors.ts";
+import { RelayExpiredError, RelayNonceTakenError, RelayReorgedError, RelayRevertedError } from "./errors.ts";
 import { estimateFees } from "./gas-fees.ts";
-import { followTransaction, waitForConfirmations } from "./follow-transaction.ts";
+import { followTransaction, stillMined, waitForConfirmations } from "./follow-transaction.ts";
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 import type { RelayerMetrics } from "./metrics.ts";
 import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
@@ -86,6 +86,20 @@ export async function processRelay(
       );
     key = owner;
     await key.broadcast(latest.raw as Hex).catch(() => undefined);
+    // A transaction recorded while the relay still says queued (its broadcast failed in transport,
+    // the worker died before the transition): the relay says what is out now.
+    const [row] = await database.db
+      .select({ status: relays.status })
+      .from(relays)
+      .where(eq(relays.relayId, relay.relayId));
+    if (row?.status === "queued") {
+      await recordTransition(database, [relay.relayId], "signed", {
+        relayer: latest.relayer,
+        nonce: latest.nonce,
+        transactionHash: latest.hash,
+      });
+      await recordTransition(database, [relay.relayId], "submitted", { transactionHash: latest.hash });
+    }
     sent = {
       nonce: latest.nonce,
       hash: latest.hash as Hex,
@@ -158,20 +172,59 @@ export async function processRelay(
   await recordTransition(database, [relay.relayId], "mined", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
   });
   if (receipt.status === "reverted") {
     const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
     return fail("failed", new RelayRevertedError(reason));
   }
   await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
+  // Nothing is confirmed from a block that left the chain while the confirmations were counted.
+  if (!(await stillMined(publicClient, receipt))) {
+    await recordReorged(deps, [relay.relayId], receipt, key);
+    throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+  }
   await recordTransition(database, [relay.relayId], "confirmed", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
   });
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
   await progress("confirmed", receipt.transactionHash);
   return { status: "confirmed", transactionHash: receipt.transactionHash };
+}
+
+/**
+ * Records that `receipt`'s block left the chain for `relayIds`: a `reorged` transition, the relay
+ * `submitted` again with its block forgotten (only relays still mined or confirmed move). Then the
+ * key re-synchronises, which re-broadcasts the recorded bytes the node no longer holds.
+ * @returns the relay ids that moved
+ */
+export async function recordReorged(
+  deps: Pick<ProcessRelayDependencies, "database" | "logger">,
+  relayIds: string[],
+  receipt: Pick<TransactionReceipt, "transactionHash" | "blockNumber" | "blockHash">,
+  key: RelayerKey | undefined,
+): Promise<string[]> {
+  deps.logger.warn(
+    { relayIds, transactionHash: receipt.transactionHash, blockNumber: Number(receipt.blockNumber) },
+    "a relay's block left the chain (reorg); following the same transaction again",
+  );
+  const detail = { orphanedBlock: receipt.blockNumber.toString(), orphanedBlockHash: receipt.blockHash };
+  const moved = await recordTransition(deps.database, relayIds, "reorged", {
+    transactionHash: receipt.transactionHash,
+    clearBlock: true,
+    detail,
+    onlyFrom: ["mined", "confirmed"],
+  });
+  await recordTransition(deps.database, moved, "submitted", { transactionHash: receipt.transactionHash });
+  await key
+    ?.repair()
+    .catch((error: unknown) =>
+      deps.logger.warn({ relayer: key.address, err: (error as Error).message }, "re-synchronising the key failed"),
+    );
+  return moved;
 }
 
 /** Re-runs a mined-but-reverted call on the state before its block to read the revert data. */

@@ -31,6 +31,8 @@ export type CreateRelayQueueParameters = {
   /** A redis:// URL (a fail-fast producer connection is opened) or an ioredis connection to reuse. */
   redis: string | Redis;
   prefix: string;
+  /** Overrides of {@link relayJobOptions} for the jobs this producer adds (tests use fewer, faster attempts). */
+  jobOptions?: Partial<JobsOptions> | undefined;
 };
 
 /**
@@ -40,12 +42,12 @@ export type CreateRelayQueueParameters = {
  * @example
  * const queue = createRelayQueue({ redis: "redis://127.0.0.1:6379", prefix: "stablerail" });
  */
-export function createRelayQueue({ redis, prefix }: CreateRelayQueueParameters): RelayQueue {
+export function createRelayQueue({ redis, prefix, jobOptions }: CreateRelayQueueParameters): RelayQueue {
   const owned = typeof redis === "string";
   const connection = owned ? new Redis(redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : redis;
   // Without a listener a dropped connection's 'error' event would crash the process.
   if (owned) connection.on("error", () => undefined);
-  const options = { connection, prefix, defaultJobOptions: relayJobOptions };
+  const options = { connection, prefix, defaultJobOptions: { ...relayJobOptions, ...jobOptions } };
   const transfers = new Queue<RelayJob>(TRANSFER_QUEUE, options);
   const operator = new Queue<RelayJob>(OPERATOR_QUEUE, options);
   for (const queue of [transfers, operator]) queue.on("error", () => undefined);

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 
 import type { Database } from "../lib/db/database.ts";
 import { relayTransitions, relays } from "./db/schema.ts";
@@ -31,21 +31,30 @@ export type TransitionUpdate = {
   nonce?: number | undefined;
   transactionHash?: string | undefined;
   blockNumber?: bigint | undefined;
+  blockHash?: string | undefined;
+  /** Forget the mined block (its block left the chain): block number, hash and finality are cleared. */
+  clearBlock?: boolean | undefined;
   batchIndex?: number | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
   detail?: Record<string, unknown> | undefined;
+  /** Move only relays whose status is one of these now (a check-and-set: of two processes deciding the same move, one records it). */
+  onlyFrom?: readonly RelayStatus[] | undefined;
 };
 
-/** Moves relays to `status` and records the transition with its time. */
+/**
+ * Moves relays to `status` and records the transition with its time.
+ * @returns the relay ids that moved (all of them, unless `update.onlyFrom` excluded some)
+ */
 export async function recordTransition(
   database: Database,
   relayIds: string[],
   status: RelayStatus,
   update: TransitionUpdate = {},
-): Promise<void> {
+): Promise<string[]> {
+  const moved: string[] = [];
   for (const relayId of relayIds) {
-    await database.db
+    const updated = await database.db
       .update(relays)
       .set({
         status,
@@ -54,12 +63,21 @@ export async function recordTransition(
         ...(update.nonce === undefined ? {} : { nonce: update.nonce }),
         ...(update.transactionHash === undefined ? {} : { transactionHash: update.transactionHash }),
         ...(update.blockNumber === undefined ? {} : { blockNumber: update.blockNumber.toString() }),
+        ...(update.blockHash === undefined ? {} : { blockHash: update.blockHash }),
+        ...(update.clearBlock ? { blockNumber: null, blockHash: null, finalAt: null } : {}),
         ...(update.batchIndex === undefined ? {} : { batchIndex: update.batchIndex }),
         ...(update.errorCode === undefined
           ? {}
           : { errorCode: update.errorCode, errorMessage: update.errorMessage ?? null }),
       })
-      .where(eq(relays.relayId, relayId));
+      .where(
+        update.onlyFrom === undefined
+          ? eq(relays.relayId, relayId)
+          : and(eq(relays.relayId, relayId), inArray(relays.status, [...update.onlyFrom])),
+      )
+      .returning({ relayId: relays.relayId });
+    if (update.onlyFrom !== undefined && updated.length === 0) continue;
+    moved.push(relayId);
     await database.db.insert(relayTransitions).values({
       relayId,
       status,
@@ -69,4 +87,5 @@ export async function recordTransition(
         (update.errorCode === undefined ? null : { code: update.errorCode, message: update.errorMessage }),
     });
   }
+  return moved;
 }

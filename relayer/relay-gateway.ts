@@ -28,7 +28,11 @@ export type RelayGatewayRequest = {
 /** A relay's progress as other services see it: the relayer's finer states folded into five. */
 export type RelaySummary = {
   relayId: string;
-  /** queued (queued, signed), submitted (submitted, mined, replaced), confirmed, failed, dead (expired, cancelled). */
+  /**
+   * queued (queued, signed), submitted (submitted, mined, replaced, reorged — a transaction is out,
+   * or back out after its block left the chain), confirmed, failed, dead (expired, cancelled, and
+   * dead: out of attempts with nothing sent).
+   */
   state: "queued" | "submitted" | "confirmed" | "failed" | "dead";
   transactionHash?: Hex | undefined;
   /** The block that mined it, once mined (known to the relayer's database). */
@@ -118,6 +122,7 @@ function foldedState(status: RelayStatus): RelaySummary["state"] {
     case "submitted":
     case "mined":
     case "replaced":
+    case "reorged":
       return "submitted";
     case "confirmed":
       return "confirmed";
@@ -125,6 +130,7 @@ function foldedState(status: RelayStatus): RelaySummary["state"] {
       return "failed";
     case "expired":
     case "cancelled":
+    case "dead":
       return "dead";
   }
 }

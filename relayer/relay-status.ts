@@ -1,7 +1,13 @@
 /**
  * The life of a relay: queued → signed → submitted → mined → confirmed, or one of the end
- * states failed, replaced, expired, cancelled. `replaced` marks a transaction superseded at the
- * same nonce; the relay itself continues with the replacement.
+ * states failed, expired, cancelled, dead. Two statuses mark a step of its transaction, after
+ * which the relay goes on: `replaced` (superseded at the same nonce by a transaction with higher
+ * fees; the relay continues with the replacement) and `reorged` (the block that mined it left the
+ * chain; the relay is `submitted` again while the relayer re-sends the same signed bytes at the
+ * same nonce, until it mines again or ends failed).
+ *
+ * `dead`: the relay ran out of attempts before any transaction was signed for it — nothing can
+ * execute on chain; an operator may retry it (POST /v1/relays/:id/retry) or cancel it.
  */
 export const relayStatuses = [
   "queued",
@@ -11,12 +17,20 @@ export const relayStatuses = [
   "confirmed",
   "failed",
   "replaced",
+  "reorged",
   "expired",
   "cancelled",
+  "dead",
 ] as const;
 export type RelayStatus = (typeof relayStatuses)[number];
 
-export const finalRelayStatuses: ReadonlySet<RelayStatus> = new Set(["confirmed", "failed", "expired", "cancelled"]);
+export const finalRelayStatuses: ReadonlySet<RelayStatus> = new Set([
+  "confirmed",
+  "failed",
+  "expired",
+  "cancelled",
+  "dead",
+]);
 
 /** One recorded move of a relay, with its time, so an operator can see where time went. */
 export type RelayTransition = {
@@ -37,6 +51,8 @@ export type Relay = {
   nonce: number | null;
   transactionHash: string | null;
   blockNumber: bigint | null;
+  /** The hash of the block that mined it (checked against the chain until the block is final). */
+  blockHash: string | null;
   /** The relay's item index in its settlement batch transaction; `null` when it was sent alone. */
   batchIndex: number | null;
   errorCode: string | null;

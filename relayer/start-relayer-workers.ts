@@ -1,4 +1,5 @@
-import { UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { formatEther, getAddress, type PublicClient } from "viem";
@@ -11,7 +12,10 @@ import { privateKeySigner } from "../lib/signing/private-key-signer.ts";
 import { createTransferBatching, type TransferBatching } from "./batching/create-transfer-batching.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { relayerMigrations } from "./db/migration-set.ts";
-import { RelayerKeyUnavailableError } from "./errors.ts";
+import { relayerTransactions } from "./db/schema.ts";
+import { RelayRetriesExhaustedError, RelayerKeyUnavailableError } from "./errors.ts";
+import { recordTransition } from "./record-transition.ts";
+import { createRelayWatcher } from "./watch/create-relay-watcher.ts";
 import { acquireKeyLease } from "./key-lease.ts";
 import { createRelayerMetrics, type RelayerMetrics } from "./metrics.ts";
 import { isRetryable, processRelay } from "./process-relay.ts";
@@ -38,6 +42,8 @@ export type RelayerWorkers = {
   operatorKey: RelayerKey | undefined;
   queue: RelayQueue;
   metrics: RelayerMetrics;
+  /** Runs one watch round now (it also runs every RELAYER_WATCH_INTERVAL_MS). */
+  watch: () => Promise<void>;
   close: () => Promise<void>;
 };
 
@@ -98,20 +104,62 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
     keyByAddress: (address: string) => allKeys().find((key) => getAddress(key.address) === getAddress(address)),
   };
 
+  /**
+   * A retryable failure on the job's last attempt. Nothing signed for the relay: nothing can
+   * execute, so it ends `dead` with the reason (instead of saying `queued` for ever). A transaction
+   * recorded: it may still mine, so the job is not given up — it waits and follows it again,
+   * without using an attempt, until it mines or its nonce is taken.
+   */
+  const outOfAttempts = async (job: Job, token: string | undefined, error: Error): Promise<never> => {
+    const relayId = (job.data as { relayId?: unknown }).relayId;
+    if (typeof relayId !== "string") throw error;
+    const [recorded] = await p.database.db
+      .select({ hash: relayerTransactions.hash })
+      .from(relayerTransactions)
+      .where(sql`${relayerTransactions.relayIds} @> ${JSON.stringify([relayId])}::jsonb`)
+      .limit(1);
+    if (recorded && token) {
+      logger.warn(
+        { relayId, attempts: job.attemptsMade + 1, transactionHash: recorded.hash, err: error.message },
+        "a relay used its attempts while its transaction may still mine; it keeps following it",
+      );
+      await job.moveToDelayed(Date.now() + Math.min(p.settings.watchIntervalMs * 5, 30_000), token);
+      throw new DelayedError();
+    }
+    const exhausted = new RelayRetriesExhaustedError(job.attemptsMade + 1, error.message);
+    const moved = await recordTransition(p.database, [relayId], "dead", {
+      errorCode: exhausted.code,
+      errorMessage: exhausted.message,
+      onlyFrom: ["queued", "signed", "submitted", "mined", "replaced", "reorged"],
+    });
+    if (moved.length > 0) metrics.outcomes.inc({ kind: String(job.name), outcome: "dead" });
+    logger.error({ relayId, err: error.message }, "a relay used every attempt with nothing sent; it is dead");
+    throw new UnrecoverableError(`${exhausted.code}: ${exhausted.message}`);
+  };
+
   const workers: Worker[] = [];
   const startWorker = (name: string, pickKey: () => RelayerKey, batching?: TransferBatching) => {
     const worker = new Worker(
       name,
-      async (job) => {
+      async (job, token) => {
         try {
           if (batching?.handles(job)) return await batching.process(job);
           return await processRelay(job, { ...dependencies, pickKey });
         } catch (error) {
-          if (error instanceof UnrecoverableError || isRetryable(error)) throw error;
-          throw new UnrecoverableError((error as Error).message);
+          if (error instanceof UnrecoverableError || error instanceof DelayedError) throw error;
+          if (!isRetryable(error)) throw new UnrecoverableError((error as Error).message);
+          if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw error;
+          return outOfAttempts(job, token, error as Error);
         }
       },
-      { connection, prefix: p.prefix, concurrency: p.settings.concurrency, autorun: true },
+      {
+        connection,
+        prefix: p.prefix,
+        concurrency: p.settings.concurrency,
+        autorun: true,
+        lockDuration: p.settings.jobLockMs,
+        stalledInterval: p.settings.jobLockMs,
+      },
     );
     worker.on("error", (error) => logger.error({ err: error, queue: name }, "relay worker error"));
     worker.on("failed", (job, error) =>
@@ -208,6 +256,22 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
   await checkBalances();
   const balanceTimer = setInterval(() => void checkBalances(), p.balanceIntervalMs ?? 30_000);
   balanceTimer.unref();
+
+  const watcher = createRelayWatcher({
+    database: p.database,
+    publicClient: p.publicClient,
+    logger,
+    queue,
+    metrics,
+    keys: allKeys,
+    settings: p.settings,
+  });
+  let watching = Promise.resolve();
+  const watchTimer = setInterval(() => {
+    if (closing) return;
+    watching = watcher.round();
+  }, p.settings.watchIntervalMs);
+  watchTimer.unref();
   logger.info(
     { relayers: relayerKeys.map((key) => key.address), operator: operatorKey?.address },
     "relay workers started",
@@ -222,11 +286,14 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
     },
     queue,
     metrics,
+    watch: () => watcher.round(),
     close: async () => {
       closing = true;
       clearInterval(leaseTimer);
       clearInterval(balanceTimer);
+      clearInterval(watchTimer);
       await leasing;
+      await watching;
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all(allKeys().map((key) => key.release().catch(() => undefined)));
       await queue.close();

@@ -57,6 +57,26 @@ export const relayerEnv = defineEnvSection(
     RELAYER_CONFIRMATIONS: nonNegativeIntField
       .default(0)
       .describe("Blocks after the mined block before a relay counts as confirmed"),
+    RELAYER_FINALITY_BLOCKS: positiveIntField
+      .default(64)
+      .describe(
+        "Blocks on top of a relay's block after which it is final; until then the relayer re-checks it every watch round and, when a reorg dropped it, re-sends the same signed transaction",
+      ),
+    RELAYER_WATCH_INTERVAL_MS: positiveIntField
+      .default(2_000)
+      .describe(
+        "How often each worker checks its keys' nonces against the chain (re-sending what the node lost, filling gaps), re-checks unfinal relays for reorgs and sweeps relays whose job ended without an outcome, in milliseconds",
+      ),
+    RELAYER_STUCK_KEY_SECONDS: positiveIntField
+      .default(120)
+      .describe(
+        "A key whose oldest sent-but-unmined transaction is older than this many seconds is reported stuck (log and metric)",
+      ),
+    RELAYER_JOB_LOCK_MS: positiveIntField
+      .default(30_000)
+      .describe(
+        "BullMQ lock of a running relay job, renewed while its worker lives; a crashed worker's jobs are taken over after about this long",
+      ),
     RELAYER_MAX_FEE_PER_GAS_CAP: bigintField
       .default(500_000_000_000n)
       .describe("Refuse to send when the estimated maxFeePerGas exceeds this many wei"),
@@ -92,6 +112,10 @@ export const relayerEnv = defineEnvSection(
     operatorKey: env.RELAYER_OPERATOR_PRIVATE_KEY,
     concurrency: env.RELAYER_CONCURRENCY,
     confirmations: env.RELAYER_CONFIRMATIONS,
+    finalityBlocks: env.RELAYER_FINALITY_BLOCKS,
+    watchIntervalMs: env.RELAYER_WATCH_INTERVAL_MS,
+    stuckKeySeconds: env.RELAYER_STUCK_KEY_SECONDS,
+    jobLockMs: env.RELAYER_JOB_LOCK_MS,
     maxFeePerGasCap: env.RELAYER_MAX_FEE_PER_GAS_CAP,
     replaceAfterMs: env.RELAYER_REPLACE_AFTER_MS,
     allowlist: env.RELAYER_ALLOWLIST,

@@ -65,7 +65,7 @@ export function createTransferBatching(p: CreateTransferBatchingParameters): Tra
   return {
     handles: (job) =>
       (job.data as { request?: { kind?: unknown } } | undefined)?.request?.kind === "token.transferWithAuthorization" &&
-      (enabled || job.attemptsStarted > 1),
+      (enabled || job.attemptsStarted > 1 || (job.data as { resumed?: unknown }).resumed === true),
     process: (job) => processBatchedRelay(job, { ...deps, collector, follower }),
   };
 }

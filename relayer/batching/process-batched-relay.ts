@@ -5,10 +5,17 @@ import { parseTransaction, type Hex } from "viem";
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { relayerTransactions } from "../db/schema.ts";
 import { decodeRevertData } from "../decode-revert.ts";
-import { RelayExpiredError, RelayNonceTakenError, RelayRevertedError, RelayerKeyUnavailableError } from "../errors.ts";
+import {
+  RelayExpiredError,
+  RelayNonceTakenError,
+  RelayReorgedError,
+  RelayRevertedError,
+  RelayerKeyUnavailableError,
+} from "../errors.ts";
+import { stillMined } from "../follow-transaction.ts";
 import { relayJobSchema } from "../jobs/relay-job.ts";
 import { checkAllowlist } from "../send-policies.ts";
-import { processRelay, type ProcessRelayDependencies } from "../process-relay.ts";
+import { processRelay, recordReorged, type ProcessRelayDependencies } from "../process-relay.ts";
 import { ensureRelayRecorded, recordTransition } from "../record-transition.ts";
 import type { RelayStatus } from "../relay-status.ts";
 import type { BatchCollector } from "./collect-batches.ts";
@@ -136,10 +143,15 @@ async function settleBatchedRelay(
   await recordTransition(deps.database, [relay.relayId], "mined", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
     batchIndex: ticket.index,
   });
   // Nothing is concluded from a block a reorg could still undo.
   await confirmed;
+  if (!(await stillMined(deps.publicClient, receipt))) {
+    await recordReorged(deps, [relay.relayId], receipt, ticket.key);
+    throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+  }
   if (receipt.status === "reverted")
     return releaseOrFail(entry, ticket, receipt.transactionHash, "the batch transaction reverted as a whole", deps);
   let outcome: BatchItemOutcome;
@@ -165,6 +177,7 @@ async function settleBatchedRelay(
   await recordTransition(deps.database, [relay.relayId], "confirmed", {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
+    blockHash: receipt.blockHash,
   });
   deps.metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   deps.metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - entry.job.timestamp) / 1000);

@@ -32,6 +32,10 @@ export const relays = pgTable(
     nonce: integer("nonce"),
     transactionHash: text("transaction_hash"),
     blockNumber: numeric("block_number", { precision: 78, scale: 0 }),
+    /** The mined block's hash: a confirmed relay is re-checked against the chain until final_at is set. */
+    blockHash: text("block_hash"),
+    /** When the relayer saw the mined block at RELAYER_FINALITY_BLOCKS deep and unchanged: final, no longer watched. */
+    finalAt: timestamp("final_at", { withTimezone: true }),
     batchIndex: integer("batch_index"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
@@ -47,6 +51,10 @@ export const relays = pgTable(
     index("relays_status_idx").on(table.status, table.updatedAt),
     // A principal's unsettled relays (its pending movements) without scanning its history.
     index("relays_requested_by_status_idx").on(table.requestedBy, table.status, table.blockNumber),
+    // Confirmed relays not yet final, per sending key: what the reorg watch reads every round.
+    index("relays_unfinal_idx")
+      .on(table.relayer, table.blockNumber)
+      .where(sql`${table.status} = 'confirmed' AND ${table.finalAt} IS NULL`),
   ],
 );
 

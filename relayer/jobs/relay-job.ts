@@ -10,6 +10,8 @@ export const relayJobSchema = z.object({
   deadline: z.iso.datetime().optional(),
   /** Who asked (user id, API key id); recorded, never trusted for authorisation. */
   requestedBy: z.string().min(1).max(200),
+  /** Set when the relayer put the job back itself (its block left the chain, its job was lost): follow what is recorded. */
+  resumed: z.boolean().optional(),
 });
 
 export type RelayJob = z.output<typeof relayJobSchema>;

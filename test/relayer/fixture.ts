@@ -6,7 +6,18 @@
 import { randomBytes } from "node:crypto";
 
 import { Redis } from "ioredis";
-import { getAddress, toHex, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import {
+  createPublicClient,
+  getAddress,
+  http,
+  toHex,
+  type Address,
+  type Hex,
+  type PrivateKeyAccount,
+  type PublicClient,
+} from "viem";
+
+import { stablerailChain } from "../../lib/chain/chain.ts";
 
 import { transferWithAuthorizationTypes } from "../../lib/signing/transfer-with-authorization.ts";
 import type { RelayerSettings } from "../../lib/config/relayer.ts";
@@ -54,6 +65,10 @@ export async function createRelayerFixture(label: string) {
     operatorKey: HARDHAT_PRIVATE_KEYS[0],
     concurrency: 16,
     confirmations: 0,
+    finalityBlocks: 64,
+    watchIntervalMs: 200,
+    stuckKeySeconds: 120,
+    jobLockMs: 30_000,
     maxFeePerGasCap: 500_000_000_000n,
     replaceAfterMs: 60_000,
     allowlist: undefined,
@@ -91,13 +106,20 @@ export async function createRelayerFixture(label: string) {
     };
   };
 
-  /** Starts this process's relay workers on the fixture's chain and contracts (its PGlite database unless another is given). */
-  const startWorkers = (overrides: Partial<RelayerSettings> = {}, on: Database = database) =>
+  /**
+   * Starts this process's relay workers on the fixture's chain and contracts (its PGlite database
+   * unless another is given; the in-process chain unless another client — through a proxy — is).
+   */
+  const startWorkers = (
+    overrides: Partial<RelayerSettings> = {},
+    on: Database = database,
+    publicClient: PublicClient = chain.publicClient,
+  ) =>
     startRelayerWorkers({
       database: on,
       redisUrl: REDIS_URL,
       prefix,
-      publicClient: chain.publicClient,
+      publicClient,
       logger,
       contracts,
       settings: settings(overrides),
@@ -122,8 +144,17 @@ export async function createRelayerFixture(label: string) {
     redis.disconnect();
   };
 
+  /** A client of the fixture's chain through `url` (a JSON-RPC server or a fault-injecting proxy). */
+  const clientVia = (url: string, retryCount = 0) =>
+    createPublicClient({
+      chain: stablerailChain(31337, url),
+      transport: http(url, { retryCount, timeout: 5_000 }),
+      pollingInterval: 50,
+    }) as PublicClient;
+
   return {
     chain: chain as TestChain,
+    clientVia,
     token,
     contracts,
     database,

@@ -6,6 +6,7 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { relayerTransactions } from "../../relayer/db/schema.ts";
 import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
+import { getRelay } from "../../relayer/get-relay.ts";
 import { acquireKeyLease } from "../../relayer/key-lease.ts";
 import { RelayerKey } from "../../relayer/nonce-manager.ts";
 
@@ -141,14 +142,17 @@ describe("Replacement of a stuck transaction", function () {
       await f.chain.testClient.setAutomine(false);
       const request = await f.signTransfer(f.alice, f.bob.address, 11n);
       const { relayId } = await enqueueRelay(workers.queue, { idempotencyKey: "stuck", request, requestedBy: "u1" });
-      // "replaced" is followed at once by "submitted" (the replacement): wait for the second row.
+      // Until the replacement is out: "replaced" is recorded once it was broadcast, then "submitted".
       let rows: (typeof relayerTransactions.$inferSelect)[] = [];
-      while (rows.length < 2) {
+      for (;;) {
+        const transitions = (await getRelay(f.database, relayId))?.transitions.map((t) => t.status) ?? [];
+        if (transitions.includes("replaced") && transitions.lastIndexOf("submitted") > transitions.indexOf("replaced"))
+          break;
         await new Promise((resolve) => setTimeout(resolve, 50));
-        rows = (await f.database.db.select().from(relayerTransactions).orderBy(relayerTransactions.id)).filter((row) =>
-          (row.relayIds as string[]).includes(relayId),
-        );
       }
+      rows = (await f.database.db.select().from(relayerTransactions).orderBy(relayerTransactions.id)).filter((row) =>
+        (row.relayIds as string[]).includes(relayId),
+      );
       const [first, second] = rows;
       expect(second?.nonce).to.equal(first?.nonce);
       expect(BigInt(second!.maxFeePerGas) * 10n).to.be.gte(BigInt(first!.maxFeePerGas) * 11n);
@@ -244,5 +248,79 @@ describe("Replacement of a stuck transaction", function () {
     } finally {
       await workers.close();
     }
+  });
+});
+
+describe("Lease loss: a worker that stalls past its lease and resumes", function () {
+  this.timeout(60_000);
+  let f: RelayerFixture;
+  let redis: Redis;
+
+  before(async () => {
+    f = await createRelayerFixture("fencing");
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  it("does not broadcast at the new owner's nonces: the fence is checked again after signing, before the broadcast", async () => {
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[8]!);
+    const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+    // A signer that takes long (a remote signer, or this process stalled): the old owner is held in
+    // it while its lease passes to another process.
+    let releaseSigner: () => void = () => undefined;
+    const signerHeld = new Promise<void>((resolve) => (releaseSigner = resolve));
+    let signing: () => void = () => undefined;
+    const signingStarted = new Promise<void>((resolve) => (signing = resolve));
+    const slow = {
+      address: account.address,
+      signTypedData: account.signTypedData,
+      signTransaction: async (transaction: Parameters<typeof account.signTransaction>[0]) => {
+        signing();
+        await signerHeld;
+        return account.signTransaction(transaction);
+      },
+    } as typeof account;
+    const oldLease = (await acquireKeyLease(redis, f.prefix, account.address, 60_000, () => undefined))!;
+    const oldOwner = new RelayerKey(slow, f.chain.publicClient, f.database, oldLease, logger);
+    releaseSigner();
+    await oldOwner.start();
+    const start = await f.chain.publicClient.getTransactionCount({ address: account.address });
+
+    let unblock: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    slow.signTransaction = async (transaction) => {
+      signing();
+      await blocked;
+      return account.signTransaction(transaction);
+    };
+    const elsewhere = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[9]!).address;
+    const stalled = oldOwner.send({ to: elsewhere, data: "0x", value: 1n }, 21_000n, fees, ["old-owner"]);
+    await signingStarted;
+    // The lease expires while the old owner is stalled; another process takes the key and sends at its nonce.
+    await redis.del(`${f.prefix}:relayer-lease:${account.address.toLowerCase()}`);
+    const newLease = (await acquireKeyLease(redis, f.prefix, account.address, 60_000, () => undefined))!;
+    const newOwner = new RelayerKey(account, f.chain.publicClient, f.database, newLease, logger);
+    await newOwner.start();
+    const theirs = await newOwner.send({ to: account.address, data: "0x", value: 0n }, 21_000n, fees, ["new-owner"]);
+    expect(theirs.nonce).to.equal(start);
+
+    unblock();
+    const outcome = await stalled.then(
+      () => "sent",
+      (error: Error & { code?: string }) => error.code ?? error.message,
+    );
+    expect(outcome).to.equal("RELAYER_LEASE_LOST");
+    const rows = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.relayer, account.address));
+    expect(rows.map((row) => row.relayIds)).to.deep.equal([["new-owner"]]);
+    expect(await f.chain.publicClient.getTransactionCount({ address: account.address })).to.equal(start + 1);
+    const mined = await f.chain.publicClient.getTransaction({ hash: theirs.hash });
+    expect(mined.nonce).to.equal(start);
+    await newOwner.release();
   });
 });
