@@ -118,7 +118,7 @@ const amount = 10n * ONE;
   await measure("PaymentEscrow.refund (by merchant, own allowance)", f.escrow.connect(f.merchant).refund(terms, ONE));
   const r = await f.signRefund(f.merchant, terms, ONE);
   await measure(
-    "PaymentEscrow.refundWithAuthorization (EIP-3009)",
+    "PaymentEscrow.refundWithAuthorization (EIP-3009, second refund)",
     f.escrow.refundWithAuthorization(terms, ONE, r.refunder, r.validAfter, r.validBefore, r.refundSalt, r.signature),
   );
 }
@@ -127,6 +127,13 @@ const amount = 10n * ONE;
   const a = await f.signReceive(f.alice, terms, amount);
   await escrow.authorizeWithAuthorization(terms, amount, a.validAfter, a.validBefore, a.signature);
   await measure("PaymentEscrow.capture (everything held, with fee)", escrow.capture(terms, amount, 100));
+  // The API's refund: one refund of a payment, so its `refunded` slot goes from zero to non-zero here, where the
+  // row above (a second refund of its payment) only changes it.
+  const r = await f.signRefund(f.merchant, terms, ONE);
+  await measure(
+    "PaymentEscrow.refundWithAuthorization (EIP-3009, first refund)",
+    f.escrow.refundWithAuthorization(terms, ONE, r.refunder, r.validAfter, r.validBefore, r.refundSalt, r.signature),
+  );
 }
 {
   const terms = f.makeTerms();

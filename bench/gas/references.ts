@@ -84,7 +84,14 @@ export const references: readonly Reference[] = [
     target: 0.8,
   },
   {
-    ours: "PaymentEscrow.refundWithAuthorization (EIP-3009)",
+    ours: "PaymentEscrow.refundWithAuthorization (EIP-3009, first refund)",
+    column: "execution",
+    peer: `${COMMERCE}: refund`,
+    quoted: 80_064n,
+    target: 0.8,
+  },
+  {
+    ours: "PaymentEscrow.refundWithAuthorization (EIP-3009, second refund)",
     column: "execution",
     peer: `${COMMERCE}: refund`,
     quoted: 80_064n,
