@@ -13,6 +13,7 @@ export const abiSources = {
   PaymentEscrow: "contracts/escrow/PaymentEscrow.sol",
   Settlement: "contracts/settlement/Settlement.sol",
   StablerailForwarder: "contracts/forwarder/StablerailForwarder.sol",
+  ReserveAttestation: "contracts/attestation/ReserveAttestation.sol",
 } as const;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,7 +36,10 @@ async function main(): Promise<void> {
     ? join(process.env.STABLERAIL_HARDHAT_BUILD_DIR, "artifacts")
     : join(root, "artifacts");
   await mkdir(join(root, "lib", "chain", "abis"), { recursive: true });
+  // `npm run abis -- ReserveAttestation` regenerates only the named contracts' files.
+  const only = process.argv.slice(2);
   for (const name of Object.keys(abiSources) as (keyof typeof abiSources)[]) {
+    if (only.length > 0 && !only.includes(name)) continue;
     await writeFile(abiModulePath(name), await renderAbiModule(name, artifactsDir));
     console.log(`wrote ${abiModulePath(name)}`);
   }
