@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate("services", {
     ...deps,
     tokenReads,
-    policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads),
+    policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads, deps.contracts),
     freshAuthenticationProofs: deps.freshAuthenticationProofs ?? defaultFreshAuthenticationProofs,
   });
 

@@ -4,6 +4,7 @@ import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
 export const stablecoinReadAbi = parseAbi([
   "function balanceOf(address account) view returns (uint256)",
   "function isFrozen(address account) view returns (bool)",
+  "function paused() view returns (bool)",
   "function authorizationState(address authorizer, bytes32 nonce) view returns (bool)",
   "function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)",
 ]);
@@ -11,6 +12,7 @@ export const stablecoinReadAbi = parseAbi([
 export type TokenReads = {
   balanceOf: (account: Address) => Promise<bigint>;
   isFrozen: (account: Address) => Promise<boolean>;
+  isPaused: () => Promise<boolean>;
   isAuthorizationUsed: (authorizer: Address, nonce: Hex) => Promise<boolean>;
   domain: () => Promise<{ name: string; version: string; chainId: number; verifyingContract: Address }>;
   /** Timestamp of the latest block: authorization windows are judged by chain time, as the token judges them. */
@@ -29,6 +31,7 @@ export function createTokenReads(client: PublicClient, token: Address): TokenRea
       client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "balanceOf", args: [account] }),
     isFrozen: (account) =>
       client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "isFrozen", args: [account] }),
+    isPaused: () => client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "paused" }),
     isAuthorizationUsed: (authorizer, nonce) =>
       client.readContract({
         address: token,

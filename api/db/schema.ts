@@ -106,6 +106,13 @@ export const moneyMovements = pgTable(
     nonce: text("nonce").notNull(),
     status: text("status").notNull(),
     relayId: text("relay_id"),
+    /**
+     * The signed relay request exactly as prepared (and its deadline): a retry of a movement the queue
+     * refused re-queues this, never a newly signed one — the first job may exist after all (a lost
+     * reply), and BullMQ keeps whichever request came first under the relay id.
+     */
+    relayRequest: jsonb("relay_request"),
+    relayDeadline: timestamp("relay_deadline", { withTimezone: true }),
     seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
     details: jsonb("details").notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

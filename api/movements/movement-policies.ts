@@ -1,7 +1,8 @@
-import type { Address } from "viem";
+import { getAddress, zeroAddress, type Address } from "viem";
 
+import type { ContractAddresses } from "../../lib/chain/contracts.ts";
 import { MAX_UINT256 } from "../../lib/money.ts";
-import { StablerailError, ValidationError } from "../../lib/errors/base.ts";
+import { StablerailError, UnavailableError, ValidationError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import type { MoneyMovementKind } from "./submit-money-movement.ts";
 import { PermissionError } from "../errors/api-errors.ts";
@@ -14,12 +15,15 @@ export type ProposedMovement = {
   userFrozen: boolean;
   from: Address;
   to: Address;
+  /** Addresses the caller chose to pay beyond `to` (a payout's items); none when absent. */
+  payees?: readonly Address[] | undefined;
   amount: bigint;
 };
 
 /**
- * One rule every money movement must pass. Today: amount bounds, sufficient balance, nothing
- * frozen. The coming risk engine and step-up authentication are further policies in the list.
+ * One rule every money movement must pass. Today: amount bounds, a recipient that can receive,
+ * nothing paused or frozen, sufficient balance. The coming risk engine and step-up authentication
+ * are further policies in the list.
  * A policy throws a Stablerail error with a stable code to refuse.
  */
 export type MoneyMovementPolicy = {
@@ -35,21 +39,65 @@ export const amountPolicy: MoneyMovementPolicy = {
   },
 };
 
-/** Neither the account (in the API) nor the sender or recipient (on the token) may be frozen. */
+/** A recipient the caller chose that the chain would refuse, or that would strand the funds. */
+export class RecipientInvalidError extends StablerailError {
+  override name = "RecipientInvalidError";
+  constructor(address: Address, why: string) {
+    super("RECIPIENT_INVALID", `${address} cannot receive this movement: ${why}`, { details: { address } });
+  }
+}
+
+/**
+ * A transfer's recipient and a payout's payees are the caller's choice: refuse the zero address (the
+ * token reverts, and the relayer would pay gas for a revert a user can repeat at will) and the
+ * platform's own contracts (the token accepts them, and the funds are stuck for good). Movements
+ * whose parties the API fixes itself (escrow steps) pass.
+ */
+export function recipientPolicy(contracts: ContractAddresses): MoneyMovementPolicy {
+  const platform = new Map<string, string>([
+    [getAddress(contracts.stablecoin), "the token contract itself"],
+    [getAddress(contracts.paymentEscrow), "the escrow (pay a payment request instead)"],
+    [getAddress(contracts.settlement), "the settlement contract"],
+    [getAddress(contracts.forwarder), "the forwarder"],
+  ]);
+  return {
+    name: "recipient",
+    check: async ({ kind, to, payees = [] }) => {
+      const chosen = kind === "transfer" ? [to, ...payees] : payees;
+      for (const address of chosen) {
+        if (getAddress(address) === zeroAddress) throw new RecipientInvalidError(address, "the zero address");
+        const contract = platform.get(getAddress(address));
+        if (contract) throw new RecipientInvalidError(address, contract);
+      }
+    },
+  };
+}
+
+/** Nothing moves while the token is paused: refused here rather than reverted on chain. */
+export function pausedPolicy(token: TokenReads): MoneyMovementPolicy {
+  return {
+    name: "paused",
+    check: async () => {
+      if (await token.isPaused())
+        throw new UnavailableError("TOKEN_PAUSED", "The token is paused: no movement can settle; retry later");
+    },
+  };
+}
+
+/** Neither the account (in the API) nor the sender, the recipient or a payee (on the token) may be frozen. */
 export function frozenPolicy(token: TokenReads): MoneyMovementPolicy {
   return {
     name: "frozen",
-    check: async ({ userFrozen, from, to }) => {
+    check: async ({ userFrozen, from, to, payees = [] }) => {
       if (userFrozen) throw new PermissionError("ACCOUNT_FROZEN", "This account is frozen; contact support");
-      const [fromFrozen, toFrozen] = await Promise.all([token.isFrozen(from), token.isFrozen(to)]);
-      if (fromFrozen || toFrozen) {
-        throw new PermissionError(
-          "ACCOUNT_FROZEN",
-          `The ${fromFrozen ? "sender" : "recipient"} address is frozen on the token`,
-          {
-            details: { address: fromFrozen ? from : to },
-          },
-        );
+      const parties = [from, to, ...payees];
+      const frozen = await Promise.all(parties.map((address) => token.isFrozen(address)));
+      const index = frozen.indexOf(true);
+      if (index >= 0) {
+        const role = index === 0 ? "sender" : index === 1 ? "recipient" : `payee ${index - 2}`;
+        throw new PermissionError("ACCOUNT_FROZEN", `The ${role} address is frozen on the token`, {
+          details: { address: parties[index], ...(index >= 2 ? { index: index - 2 } : {}) },
+        });
       }
     },
   };
@@ -81,6 +129,6 @@ export class InsufficientBalanceError extends StablerailError {
 }
 
 /** Today's checks, in order (cheap first). */
-export function defaultMoneyMovementPolicies(token: TokenReads): MoneyMovementPolicy[] {
-  return [amountPolicy, frozenPolicy(token), balancePolicy(token)];
+export function defaultMoneyMovementPolicies(token: TokenReads, contracts: ContractAddresses): MoneyMovementPolicy[] {
+  return [amountPolicy, recipientPolicy(contracts), pausedPolicy(token), frozenPolicy(token), balancePolicy(token)];
 }

@@ -1,10 +1,10 @@
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, ne, or } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 
 import type { Eip3009Authorization } from "../../lib/signing/eip3009-fields.ts";
 import { signReceiveWithAuthorization } from "../../lib/signing/receive-with-authorization.ts";
 import type { Principal } from "../auth/principal.ts";
-import { paymentRequests } from "../db/schema.ts";
+import { moneyMovements, paymentRequests } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { checkReceiveAuthorization } from "../movements/check-authorization.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../movements/submit-money-movement.ts";
@@ -73,18 +73,43 @@ export async function payerAuthorization(
 }
 
 /**
+ * Refuses a second payment of the same terms: the payer's authorization with nonce = payment id is
+ * already queued (a movement not refused) or used on chain.
+ * @throws PaymentStateError PAYMENT_ALREADY_PAID
+ */
+async function assertNotPaidYet(
+  services: Pick<AppServices, "database" | "tokenReads">,
+  payer: Address,
+  paymentId: Hex,
+): Promise<void> {
+  const [queued] = await services.database.db
+    .select({ id: moneyMovements.id })
+    .from(moneyMovements)
+    .where(
+      and(eq(moneyMovements.from, payer), eq(moneyMovements.nonce, paymentId), ne(moneyMovements.status, "rejected")),
+    )
+    .limit(1);
+  if (queued || (await services.tokenReads.isAuthorizationUsed(payer, paymentId))) {
+    throw new PaymentStateError("PAYMENT_ALREADY_PAID", "This payment request was already paid", {
+      details: { paymentId },
+    });
+  }
+}
+
+/**
  * Pays a payment request from the payer's wallet through the money door: authorize (capture later)
  * or charge (authorize + capture), funded by the payer's EIP-3009 ReceiveWithAuthorization to the
  * escrow with nonce = payment id — signed here with a custodial wallet's signer, checked (signer,
  * window, nonce unused; balance by the door's policy) for a self-custody one. The request is marked
  * paid by this payer only after every check passed.
+ * @throws PaymentStateError PAYMENT_ALREADY_PAID, PAYMENT_REQUEST_EXPIRED, the door's and the signature checks' errors
  */
 export async function payPaymentRequest(services: AppServices, input: PayPaymentRequestInput): Promise<MoneyMovement> {
   const paymentRequest = await loadPaymentRequest(services.database, input.principal, input.paymentRequestId, "payer");
   const wallet = await loadOwnedWallet(services.database, input.principal, input.walletId, { write: true });
   const payer = wallet.address as Address;
   if (paymentRequest.status !== "open" && paymentRequest.payerWalletId !== wallet.id) {
-    throw new PaymentStateError("PAYMENT_REQUEST_ALREADY_PAID", "This payment request was already paid");
+    throw new PaymentStateError("PAYMENT_ALREADY_PAID", "This payment request was already paid");
   }
   const signer = walletSigner(services, wallet, input.signed !== undefined, {
     custodial: "send only {walletId}",
@@ -108,6 +133,8 @@ export async function payPaymentRequest(services: AppServices, input: PayPayment
       const authorization = input.signed
         ? { ...proposed.authorization, validAfter: input.signed.validAfter, validBefore: input.signed.validBefore }
         : proposed.authorization;
+      // Paid already (queued, or on chain): say so at the payment's level, before the nonce's check would.
+      await assertNotPaidYet(services, payer, paymentId);
       const signature =
         input.signed?.signature ??
         (await signReceiveWithAuthorization(signer!, await services.tokenReads.domain(), authorization));
@@ -123,7 +150,7 @@ export async function payPaymentRequest(services: AppServices, input: PayPayment
         )
         .returning({ id: paymentRequests.id });
       if (claimed.length === 0) {
-        throw new PaymentStateError("PAYMENT_REQUEST_ALREADY_PAID", "This payment request was already paid");
+        throw new PaymentStateError("PAYMENT_ALREADY_PAID", "This payment request was already paid");
       }
       const funding = {
         method: "authorization" as const,

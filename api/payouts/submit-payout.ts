@@ -6,9 +6,8 @@ import { isHex, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { settlementAbi } from "../../lib/chain/abis/settlement.ts";
 import { ValidationError } from "../../lib/errors/base.ts";
 import type { Principal } from "../auth/principal.ts";
-import { apiUsers, payoutBatches, wallets } from "../db/schema.ts";
+import { apiUsers, moneyMovements, payoutBatches, wallets } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
-import { PermissionError } from "../errors/api-errors.ts";
 import { submitMoneyMovement } from "../movements/submit-money-movement.ts";
 import { PayoutBatchReplayedError } from "./errors.ts";
 
@@ -49,24 +48,16 @@ export function payoutReferenceOf(reference: string): Hex {
  * Pays many merchants from the settlement treasury (the Settlement contract's own token balance) in
  * one `Settlement.payout` transaction, sent by the operator key (PAYOUT_ROLE), through the money door
  * as one `payout` movement of the batch total: the door's policies see the treasury as the sender
- * (its balance must cover the total) and every item's recipient is checked here (none frozen on the
- * token). The batch id is used once — refused here if this API or the chain has seen it, and the
+ * (its balance must cover the total) and every item's recipient as a payee (none the zero address or
+ * a platform contract, none frozen on the token). The batch id is used once — refused here if this API or the chain has seen it, and the
  * contract refuses a replay again.
- * @throws ValidationError PAYOUT_WALLET_INVALID, PermissionError ACCOUNT_FROZEN, PayoutBatchReplayedError
+ * @throws ValidationError PAYOUT_WALLET_INVALID, the door's RECIPIENT_INVALID / ACCOUNT_FROZEN, PayoutBatchReplayedError
  */
 export async function submitPayout(services: AppServices, input: SubmitPayoutInput): Promise<PayoutBatchRow> {
   const { database, contracts } = services;
   const batchId = input.batchId ?? (`0x${randomBytes(32).toString("hex")}` as Hex);
   const items = await resolveItems(services, input.items);
   const total = items.reduce((sum, item) => sum + BigInt(item.amount), 0n);
-
-  const frozen = await Promise.all(items.map((item) => services.tokenReads.isFrozen(item.merchant)));
-  const frozenIndex = frozen.indexOf(true);
-  if (frozenIndex >= 0) {
-    throw new PermissionError("ACCOUNT_FROZEN", `Item ${frozenIndex} pays an account frozen on the token`, {
-      details: { index: frozenIndex, merchant: items[frozenIndex]!.merchant },
-    });
-  }
 
   let claimedId: string | undefined;
   const movement = await submitMoneyMovement(services, {
@@ -77,8 +68,9 @@ export async function submitPayout(services: AppServices, input: SubmitPayoutInp
     from: contracts.settlement,
     to: contracts.settlement,
     amount: total,
+    payees: items.map((item) => item.merchant),
     idempotencyKey: input.idempotencyKey,
-    prepare: async () => {
+    prepare: async ({ movementId, relayId }) => {
       const executed = await services.publicClient.readContract({
         address: contracts.settlement,
         abi: settlementAbi,
@@ -96,6 +88,8 @@ export async function submitPayout(services: AppServices, input: SubmitPayoutInp
           token: contracts.stablecoin,
           total: total.toString(),
           items,
+          movementId,
+          relayId,
         })
         .onConflictDoNothing()
         .returning({ id: payoutBatches.id });
@@ -113,17 +107,21 @@ export async function submitPayout(services: AppServices, input: SubmitPayoutInp
       };
     },
   }).catch(async (error: unknown) => {
-    // The relayer refused the batch after this request claimed its id: free the id again.
-    if (claimedId) await database.db.delete(payoutBatches).where(eq(payoutBatches.id, claimedId));
+    // Refused after this request claimed the batch id. Recorded (the queue failed): keep the batch,
+    // a retry with the same Idempotency-Key queues exactly it. Not recorded: free the id again.
+    if (claimedId) {
+      const [recorded] = await database.db
+        .select({ id: moneyMovements.id })
+        .from(moneyMovements)
+        .innerJoin(payoutBatches, eq(payoutBatches.movementId, moneyMovements.id))
+        .where(eq(payoutBatches.id, claimedId));
+      if (!recorded) await database.db.delete(payoutBatches).where(eq(payoutBatches.id, claimedId));
+    }
     throw error;
   });
 
   const payoutBatchId = (movement.details as { payoutBatchId: string }).payoutBatchId;
-  const [row] = await database.db
-    .update(payoutBatches)
-    .set({ movementId: movement.id, relayId: movement.relayId })
-    .where(eq(payoutBatches.id, payoutBatchId))
-    .returning();
+  const [row] = await database.db.select().from(payoutBatches).where(eq(payoutBatches.id, payoutBatchId));
   return row as PayoutBatchRow;
 }
 

@@ -405,10 +405,11 @@ describe("/v1/payments", () => {
       payerBefore = await api.balanceOf(payerWallet.address);
       merchantBefore = await api.balanceOf(merchantWallet.address);
       escrowBefore = await api.balanceOf(api.contracts.paymentEscrow);
+      // Issue 12, item 14: a payment-level code, not the EIP-3009 nonce's.
       await expectRefused(
         await post(`/${request.id}/pay`, payer.key, { walletId: payerWallet.id }),
         409,
-        "AUTHORIZATION_NONCE_USED",
+        "PAYMENT_ALREADY_PAID",
       );
     });
   });

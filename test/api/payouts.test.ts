@@ -187,7 +187,7 @@ describe("/v1/payouts", () => {
     try {
       const frozen = await payout({ items: [item, { walletId: bakeryWallet.id, amount: "1", reference: "r" }] });
       await expectRefused(frozen, 403, "ACCOUNT_FROZEN");
-      expect(frozen.body.error.details).to.deep.equal({ index: 1, merchant: bakeryWallet.address });
+      expect(frozen.body.error.details).to.deep.equal({ index: 1, address: bakeryWallet.address });
     } finally {
       await (await api.roles.token.connect(api.roles.freezer).unfreeze(bakeryWallet.address)).wait();
     }

@@ -9,10 +9,12 @@ import { randomBytes } from "node:crypto";
 
 import type { FastifyInstance } from "fastify";
 import { notInArray } from "drizzle-orm";
+import type { Redis } from "ioredis";
 import { parseAbi, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { createSiweMessage } from "viem/siwe";
 
 import { buildApp } from "../../../api/app.ts";
+import type { AppDependencies } from "../../../api/dependencies.ts";
 import { ensureBootstrapAdmin } from "../../../api/auth/bootstrap-admin.ts";
 import { apiMigrations } from "../../../api/db/migration-set.ts";
 import type { RelaySummary } from "../../../relayer/index.ts";
@@ -156,7 +158,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
 
   await ensureBootstrapAdmin(database, logger, ADMIN_KEY);
   const custodialKeys = encryptedKeyCustody(randomBytes(32));
-  const build = async (settings = config.api) => {
+  const build = async (settings = config.api, extra: Partial<AppDependencies> = {}) => {
     const built: FastifyInstance = await buildApp({
       logger,
       settings,
@@ -169,6 +171,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
       custodialKeys,
       relay,
       operator: operator.address,
+      ...extra,
     });
     await built.ready();
     return built;
@@ -176,8 +179,8 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   const app = await build();
   /** Another API process on the same database and Redis, with its own API_* settings if given (closed by `close`). */
   const others: FastifyInstance[] = [];
-  const buildAnotherApp = async (env?: Record<string, string>) => {
-    const other = await build(env ? apiSettings(env) : config.api);
+  const buildAnotherApp = async (env?: Record<string, string>, extra: Partial<AppDependencies> = {}) => {
+    const other = await build(env ? apiSettings(env) : config.api, extra);
     others.push(other);
     return other;
   };
@@ -310,6 +313,9 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     }
   };
 
+  /** The relay queues' Redis connection (the producer's, not the API's): a test may take it down. */
+  const relayQueueConnection = async () => relay.queue.transfers.opts.connection as unknown as Redis;
+
   /** Advances chain time by `seconds` and mines a block (escrow expiries are judged by chain time). */
   const increaseTime = async (seconds: number) => {
     await chain.testClient.increaseTime({ seconds });
@@ -345,6 +351,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
     operator,
     workers,
     relayCount,
+    relayQueueConnection,
     waitForRelay,
     settleRelays,
     request,
