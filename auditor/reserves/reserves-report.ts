@@ -1,0 +1,173 @@
+/**
+ * `npm run audit -- reserves [--block N]`: proof of reserves and liabilities at one block. Input: the
+ * custodial wallets (whose balances the platform owes its users), the ledger at the block, the chain
+ * at the block. Output: a {@link ReservesReport} — the Merkle sum tree's root over one leaf per
+ * custodial user (their ledger balance), the total liabilities, the reserves (what the custodial
+ * addresses hold on chain, read with batched balanceOf) and their ratio, the block and the journal
+ * chain head — and each user's inclusion proof on demand.
+ */
+import { sql } from "drizzle-orm";
+import type { Abi, Address, Hex, PublicClient } from "viem";
+
+import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import { holderAccount } from "../../lib/ledger/accounts.ts";
+import type { Database } from "../../lib/db/database.ts";
+import { NotFoundError, ValidationError } from "../../lib/errors/base.ts";
+import type { Progress } from "../report/progress.ts";
+import { createChainReader } from "../reconcile/chain-reads.ts";
+import { readLedgerHead } from "../reconcile/ledger-reads.ts";
+import { readCustodialAccounts, type CustodialAccount } from "./custodial-accounts.ts";
+import { liabilityLeafId, liabilityProof, type LiabilityProof } from "./liability-proof.ts";
+import { buildMerkleSumTree, hashLeaf } from "./merkle-sum-tree.ts";
+
+export type ReservesReport = {
+  kind: "stablerail.reserves";
+  version: 1;
+  chainId: number;
+  generatedAt: string;
+  block: { number: bigint; hash: Hex };
+  token: Address;
+  /** The Merkle sum tree's root hash (its sum is `totalLiabilities`). */
+  root: Hex;
+  totalLiabilities: bigint;
+  reserves: bigint;
+  /** reserves / liabilities with 6 decimals ("1.000000"); "n/a" without liabilities. */
+  ratio: string;
+  /** Leaves (custodial users) and the custodial addresses behind them. */
+  users: number;
+  addresses: number;
+  journalHead: { seq: bigint; hash: Hex | null };
+};
+
+export type ReservesSnapshot = {
+  report: ReservesReport;
+  /** The inclusion proof of one custodial user (undefined for a user with no custodial wallet). */
+  proofFor: (userId: string) => LiabilityProof | undefined;
+};
+
+/**
+ * Builds the liabilities tree and the reserves comparison at one block.
+ * @param parameters.custodialAccounts - the custodial wallets (default: read from the `wallets` table)
+ */
+export async function buildReserves(
+  database: Database,
+  client: PublicClient,
+  {
+    chainId,
+    token,
+    block,
+    custodialAccounts,
+    multicall3,
+    progress,
+  }: {
+    chainId: number;
+    token: Address;
+    block?: bigint | undefined;
+    custodialAccounts?: CustodialAccount[] | undefined;
+    multicall3?: Address | undefined;
+    progress?: Progress | undefined;
+  },
+): Promise<ReservesSnapshot> {
+  const head = await readLedgerHead(database, { chainId });
+  if (!head) throw new NotFoundError("AUDIT_LEDGER_EMPTY", `The ledger has indexed nothing of chain ${chainId} yet`);
+  const at = block ?? head.number;
+  if (at > head.number)
+    throw new ValidationError(
+      "AUDIT_BLOCK_NOT_INDEXED",
+      `The ledger is indexed up to block ${head.number} (asked: ${at})`,
+    );
+  const accounts = custodialAccounts ?? (await readCustodialAccounts(database));
+  if (accounts.length === 0)
+    throw new NotFoundError("AUDIT_NO_CUSTODIAL_WALLETS", "There is no custodial wallet: no liabilities to prove");
+  const chainBlock = await client.getBlock({ blockNumber: at });
+
+  progress?.start(accounts.length, "addresses", "liabilities");
+  const ledger = new Map<Address, bigint>();
+  const PAGE = 5_000;
+  for (let i = 0; i < accounts.length; i += PAGE) {
+    const page = accounts.slice(i, i + PAGE);
+    const rows = await database.query<{ account: string; balance: string }>(sql`
+      SELECT account, sum(amount)::text AS balance FROM postings
+      WHERE chain_id = ${chainId} AND token = ${token} AND block_number <= ${at}
+        AND account IN (SELECT jsonb_array_elements_text(${JSON.stringify(page.map((a) => holderAccount(a.address)))}::jsonb))
+      GROUP BY account`);
+    for (const row of rows) ledger.set(row.account.slice("holder:".length) as Address, BigInt(row.balance));
+    progress?.tick(page.length);
+  }
+  progress?.done();
+
+  const reader = createChainReader(client, { multicallAddress: multicall3 });
+  const onChain = await reader.readAll(
+    accounts.map((a) => ({ address: token, abi: stablecoinAbi as Abi, functionName: "balanceOf", args: [a.address] })),
+    at,
+  );
+  let reserves = 0n;
+  onChain.forEach((result, i) => {
+    if (result.status !== "success")
+      throw new ValidationError(
+        "AUDIT_RESERVES_UNREADABLE",
+        `balanceOf(${accounts[i]!.address}) failed at block ${at}: ${result.error}`,
+      );
+    reserves += result.result as bigint;
+  });
+
+  const byUser = new Map<string, bigint>();
+  for (const account of accounts)
+    byUser.set(account.userId, (byUser.get(account.userId) ?? 0n) + (ledger.get(account.address) ?? 0n));
+  // A negative ledger balance cannot be a liability leaf: the tree refuses it, and so does this report.
+  for (const [userId, balance] of byUser)
+    if (balance < 0n)
+      throw new ValidationError(
+        "AUDIT_NEGATIVE_LIABILITY",
+        `user ${userId} has a negative ledger balance ${balance} at block ${at}; reconcile first`,
+      );
+  // Leaves in the order of their ids, which reveals nothing about users (not their sign-up order).
+  const leaves = [...byUser].map(([userId, balance]) => ({
+    userId,
+    balance,
+    id: liabilityLeafId(chainId, at, userId),
+  }));
+  leaves.sort((a, b) => Buffer.compare(a.id, b.id));
+  const tree = buildMerkleSumTree(leaves.map((leaf) => hashLeaf(leaf.id, leaf.balance)));
+  const indexOf = new Map(leaves.map((leaf, index) => [leaf.userId, index]));
+  const liabilities = tree.root.sum;
+  const report: ReservesReport = {
+    kind: "stablerail.reserves",
+    version: 1,
+    chainId,
+    generatedAt: new Date().toISOString(),
+    block: { number: at, hash: chainBlock.hash! },
+    token,
+    root: `0x${tree.root.hash.toString("hex")}`,
+    totalLiabilities: liabilities,
+    reserves,
+    ratio: liabilities === 0n ? "n/a" : formatRatio(reserves, liabilities),
+    users: leaves.length,
+    addresses: accounts.length,
+    journalHead: head.journal,
+  };
+  return {
+    report,
+    proofFor: (userId) => {
+      const index = indexOf.get(userId);
+      if (index === undefined) return undefined;
+      return liabilityProof({
+        chainId,
+        block: at,
+        token,
+        root: tree.root,
+        journalHead: head.journal,
+        userId,
+        index,
+        balance: leaves[index]!.balance,
+        steps: tree.proof(index),
+      });
+    },
+  };
+}
+
+/** a / b as a decimal string with 6 places, rounded down, from bigints. */
+function formatRatio(a: bigint, b: bigint): string {
+  const scaled = (a * 1_000_000n) / b;
+  return `${scaled / 1_000_000n}.${(scaled % 1_000_000n).toString().padStart(6, "0")}`;
+}
