@@ -161,7 +161,11 @@ export function createIndexer({
           "indexed block",
         );
       } else {
-        const last = event.blocks[event.blocks.length - 1]!.block;
+        const last =
+          event.blocks[event.blocks.length - 1]?.block ??
+          (event.ancestor.hash === undefined
+            ? { number: floor, hash: "0x" as Hash, parentHash: "0x" as Hash, timestamp: 0n }
+            : (event.ancestor as { number: bigint; hash: Hash; parentHash: Hash; timestamp: bigint }));
         await writer.commit({
           rollbackTo: event.ancestor.number,
           blocks: event.blocks.map((b) => b.block),

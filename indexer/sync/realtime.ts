@@ -76,16 +76,32 @@ export function createRealtimeSync({
       const ancestor = await findAncestor(last.number);
       const blocks: BlockWithLogs[] = [];
       let parent = ancestor.hash;
+      let broken: { number: bigint; parentHash: Hash } | undefined;
       for (let number = ancestor.number + 1n; number <= next.block.number; number++) {
         const fetched = await fetchBlockWithLogs(rpc, decoder, number);
         if (parent !== undefined && fetched.block.parentHash !== parent) {
-          throw new UnavailableError("RPC_REORG_IN_PROGRESS", `chain reorganised again at block ${number}; retrying`);
+          broken = { number, parentHash: fetched.block.parentHash };
+          break;
         }
         parent = fetched.block.hash;
         blocks.push(fetched);
       }
-      yield { type: "reorg", ancestor, orphaned: last.number - ancestor.number, blocks };
-      last = blocks[blocks.length - 1]!.block;
+      // What is above the ancestor is not on the node's chain any more: it leaves the ledger now,
+      // with the part of the new branch that links — even when the rest does not (a node mid-reorg,
+      // or one serving a broken chain), so the ledger never keeps orphaned entries while it waits.
+      if (blocks.length > 0 || ancestor.number < last.number)
+        yield { type: "reorg", ancestor, orphaned: last.number - ancestor.number, blocks };
+      if (broken) {
+        const expected = blocks[blocks.length - 1]?.block.hash ?? ancestor.hash;
+        throw new UnavailableError(
+          "RPC_CHAIN_NOT_LINKED",
+          `block ${broken.number}'s parent hash ${broken.parentHash} is not block ${broken.number - 1n}'s hash ${expected}: the node is reorganising or serves a broken chain; the ledger stays at the last linked block until it links`,
+          { details: { block: broken.number.toString(), parentHash: broken.parentHash } },
+        );
+      }
+      last =
+        blocks[blocks.length - 1]?.block ??
+        (ancestor.hash === undefined ? { number: floor, hash: "0x" as Hash } : ancestor);
     }
   }
 

@@ -19,6 +19,8 @@ export type ProxyPolicy = {
   fault: (call: { method: string; params?: unknown }) => ProxyFault;
   /** Added before forwarding, in milliseconds. */
   latencyMs?: () => number;
+  /** Rewrites a forwarded call's result (a node serving wrong data); single calls only. */
+  rewrite?: (call: { method: string; params?: unknown }, result: unknown) => unknown;
 };
 
 export type JsonRpcProxy = {
@@ -99,7 +101,13 @@ export async function startJsonRpcProxy(target: string, policy: ProxyPolicy = pa
       response.writeHead(502, { "content-type": "text/plain" }).end("bad gateway");
       return;
     }
-    response.writeHead(answer.status, { "content-type": "application/json" }).end(answer.body);
+    let out = answer.body;
+    const rewrite = current.rewrite;
+    if (rewrite && !body.trimStart().startsWith("[")) {
+      const parsed = JSON.parse(answer.body) as { result?: unknown };
+      if ("result" in parsed) out = JSON.stringify({ ...parsed, result: rewrite(first, parsed.result) });
+    }
+    response.writeHead(answer.status, { "content-type": "application/json" }).end(out);
   };
 
   const server = createServer((request, response) => {
