@@ -6,7 +6,8 @@
  *
  * Parameters (module "Stablerail"): `adminTransferDelay` (seconds, default 3 days; the token's and the Settlement's
  * two-step default admin transfer), `minter` (default deployer), `minterAllowance` (default 10^12 USDR),
- * `payoutAccount` (default deployer), `authorizationGasLimit` (default 200,000; see below).
+ * `payoutAccount` (default deployer), `authorizationGasLimit` (default 200,000; see below), `attester` (default deployer:
+ * the ReserveAttestation's ATTESTER_ROLE, the auditor's key that publishes proofs of reserves).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
@@ -32,6 +33,7 @@ export default buildModule("Stablerail", (m) => {
   const minterAllowance = m.getParameter("minterAllowance", DEFAULT_MINTER_ALLOWANCE);
   const payoutAccount = m.getParameter("payoutAccount", deployer);
   const authorizationGasLimit = m.getParameter("authorizationGasLimit", DEFAULT_AUTHORIZATION_GAS_LIMIT);
+  const attester = m.getParameter("attester", deployer);
 
   const stablecoin = m.contract("Stablecoin", [TOKEN_NAME, TOKEN_SYMBOL, TOKEN_DECIMALS, deployer, adminTransferDelay]);
   const forwarder = m.contract("StablerailForwarder", []);
@@ -49,5 +51,7 @@ export default buildModule("Stablerail", (m) => {
   const payoutRole = m.staticCall(settlement, "PAYOUT_ROLE", [], 0, { id: "read_PAYOUT_ROLE" });
   m.call(settlement, "grantRole", [payoutRole, payoutAccount], { id: "grant_PAYOUT_ROLE" });
 
-  return { stablecoin, forwarder, escrow, settlement };
+  const reserveAttestation = m.contract("ReserveAttestation", [deployer, attester]);
+
+  return { stablecoin, forwarder, escrow, settlement, reserveAttestation };
 });

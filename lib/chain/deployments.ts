@@ -23,6 +23,9 @@ const hashSchema = z
 
 export const contractNames = ["Stablecoin", "StablerailForwarder", "PaymentEscrow", "Settlement"] as const;
 export type ContractName = (typeof contractNames)[number];
+/** Contracts a deployment may have (files written before they existed lack them). */
+export const optionalContractNames = ["ReserveAttestation"] as const;
+export type OptionalContractName = (typeof optionalContractNames)[number];
 
 export const deploymentSchema = z.object({
   chainId: z.number().int().positive(),
@@ -32,14 +35,23 @@ export const deploymentSchema = z.object({
   deployedAt: z.string(),
   /** The account granted Settlement's PAYOUT_ROLE, which the relayer's operator key must be: every escrow payment's operator. */
   operator: addressSchema.optional(),
-  contracts: z.object(
-    Object.fromEntries(
+  contracts: z.object({
+    ...(Object.fromEntries(
       contractNames.map((name) => [
         name,
         z.object({ address: addressSchema, blockNumber: z.number().int().nonnegative() }),
       ]),
-    ) as Record<ContractName, z.ZodObject<{ address: typeof addressSchema; blockNumber: z.ZodNumber }>>,
-  ),
+    ) as Record<ContractName, z.ZodObject<{ address: typeof addressSchema; blockNumber: z.ZodNumber }>>),
+    ...(Object.fromEntries(
+      optionalContractNames.map((name) => [
+        name,
+        z.object({ address: addressSchema, blockNumber: z.number().int().nonnegative() }).optional(),
+      ]),
+    ) as Record<
+      OptionalContractName,
+      z.ZodOptional<z.ZodObject<{ address: typeof addressSchema; blockNumber: z.ZodNumber }>>
+    >),
+  }),
 });
 
 export type Deployment = {
@@ -49,7 +61,8 @@ export type Deployment = {
   deployedAt: string;
   /** The escrow operator and payout account (absent in files written before it was recorded). */
   operator?: Address | undefined;
-  contracts: Record<ContractName, { address: Address; blockNumber: number }>;
+  contracts: Record<ContractName, { address: Address; blockNumber: number }> &
+    Partial<Record<OptionalContractName, { address: Address; blockNumber: number }>>;
 };
 
 /** Path of a chain's deployment file. */

@@ -6,10 +6,12 @@ import { getAddress, type Address, type PublicClient } from "viem";
 
 import {
   contractNames,
+  optionalContractNames,
   readDeployment,
   writeDeployment,
   type ContractName,
   type Deployment,
+  type OptionalContractName,
 } from "../../lib/chain/deployments.ts";
 import { settlementAbi } from "../../lib/chain/abis/settlement.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
@@ -103,7 +105,7 @@ export async function deployStablerail({
           parameters: { Stablerail: { payoutAccount: operator } },
         })) as Record<string, { getAddress: () => Promise<string> }>,
       );
-    let addresses: Record<ContractName, Address>;
+    let addresses: Awaited<ReturnType<typeof contractAddresses>>;
     try {
       addresses = await deploy();
     } catch (error) {
@@ -129,6 +131,10 @@ export async function deployStablerail({
     for (const name of contractNames) {
       contracts[name] = { address: addresses[name], blockNumber: blocks.get(addresses[name]) ?? startBlock };
     }
+    for (const name of optionalContractNames) {
+      const address = addresses[name];
+      if (address) contracts[name] = { address, blockNumber: blocks.get(address) ?? startBlock };
+    }
     return {
       chainId,
       genesisHash,
@@ -145,21 +151,22 @@ export async function deployStablerail({
 /** Maps the module's results to contract names by asking each deployed contract's artifact name. */
 async function contractAddresses(
   deployed: Record<string, { getAddress: () => Promise<string> }>,
-): Promise<Record<ContractName, Address>> {
-  const byKey: Record<string, ContractName> = {
+): Promise<Record<ContractName, Address> & Partial<Record<OptionalContractName, Address>>> {
+  const byKey: Record<string, ContractName | OptionalContractName> = {
     stablecoin: "Stablecoin",
     forwarder: "StablerailForwarder",
     escrow: "PaymentEscrow",
     paymentEscrow: "PaymentEscrow",
     settlement: "Settlement",
+    reserveAttestation: "ReserveAttestation",
   };
-  const result: Partial<Record<ContractName, Address>> = {};
+  const result: Partial<Record<ContractName | OptionalContractName, Address>> = {};
   for (const [key, contract] of Object.entries(deployed)) {
     const name = byKey[key];
     if (name) result[name] = getAddress(await contract.getAddress());
   }
   for (const name of contractNames) if (!result[name]) throw new Error(`Ignition module did not return ${name}`);
-  return result as Record<ContractName, Address>;
+  return result as Record<ContractName, Address> & Partial<Record<OptionalContractName, Address>>;
 }
 
 async function holdsPayoutRole(publicClient: PublicClient, deployment: Deployment, account: Address) {

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
+import StablerailModule from "../../../ignition/modules/Stablerail.ts";
+
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const { loadFixture, mine } = networkHelpers;
@@ -77,6 +79,26 @@ describe("ReserveAttestation", () => {
       await expect(attestation.attestation(0n))
         .to.be.revertedWithCustomError(attestation, "ReserveAttestationUnknown")
         .withArgs(0n);
+    });
+  });
+
+  describe("in the Ignition module", () => {
+    it("is deployed with the deployer as admin and as attester by default, or the attester given", async () => {
+      const [deployer, , auditor] = await ethers.getSigners();
+      const deployed = await connection.ignition.deploy(StablerailModule, { displayUi: false });
+      const attestation = await ethers.getContractAt(
+        "ReserveAttestation",
+        await deployed.reserveAttestation.getAddress(),
+      );
+      expect(await attestation.hasRole(await attestation.DEFAULT_ADMIN_ROLE(), deployer!.address)).to.equal(true);
+      expect(await attestation.hasRole(await attestation.ATTESTER_ROLE(), deployer!.address)).to.equal(true);
+      const other = await connection.ignition.deploy(StablerailModule, {
+        displayUi: false,
+        parameters: { Stablerail: { attester: auditor!.address } },
+        deploymentId: "with-attester",
+      });
+      const second = await ethers.getContractAt("ReserveAttestation", await other.reserveAttestation.getAddress());
+      expect(await second.hasRole(await second.ATTESTER_ROLE(), auditor!.address)).to.equal(true);
     });
   });
 });
