@@ -21,9 +21,11 @@ import { idempotencyPlugin } from "./plugins/idempotency.ts";
 import { metricsPlugin } from "./plugins/metrics.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { redisPlugin } from "./plugins/redis.ts";
+import { uiPlugin } from "./plugins/ui.ts";
 import { healthRoutes } from "./routes/health/index.ts";
 import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
 import { authRoutes } from "./routes/v1/auth/index.ts";
+import { eventRoutes } from "./routes/v1/events/index.ts";
 import { paymentRoutes } from "./routes/v1/payments/index.ts";
 import { payoutRoutes } from "./routes/v1/payouts/index.ts";
 import { relayRoutes } from "./routes/v1/relays/index.ts";
@@ -106,5 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(paymentRoutes, { prefix: "/v1/payments" });
   await app.register(payoutRoutes, { prefix: "/v1/payouts" });
   await app.register(x402Routes, { prefix: "/x402" });
+  await app.register(eventRoutes, { prefix: "/v1/events" });
+  await app.register(uiPlugin);
   return app as unknown as FastifyInstance;
 }
