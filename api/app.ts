@@ -83,6 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     tokenReads,
     policies: deps.policies ?? defaultMoneyMovementPolicies(tokenReads, deps.contracts),
     freshAuthenticationProofs: deps.freshAuthenticationProofs ?? defaultFreshAuthenticationProofs,
+    webhookUrlPolicy: deps.webhookUrlPolicy ?? { allowLoopback: false },
   });
 
   await app.register(errorsPlugin);

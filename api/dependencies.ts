@@ -9,6 +9,7 @@ import type { CustodialKeys } from "../lib/signing/encrypted-key-signer.ts";
 import type { FreshAuthenticationProof } from "./auth/fresh-authentication.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
 import type { MoneyMovementPolicy } from "./movements/movement-policies.ts";
+import type { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.ts";
 import type { RelayGateway } from "../relayer/index.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 
@@ -37,6 +38,8 @@ export type AppDependencies = {
    * issue 14's step-up adds its proof here.
    */
   freshAuthenticationProofs?: readonly FreshAuthenticationProof[] | undefined;
+  /** Where merchants' webhook URLs may point (WEBHOOK_ALLOW_LOOPBACK); loopback refused when absent. */
+  webhookUrlPolicy?: WebhookUrlPolicy | undefined;
 };
 
 /** The services routes use, decorated on the app as `app.services`. */
@@ -44,4 +47,5 @@ export type AppServices = AppDependencies & {
   tokenReads: TokenReads;
   policies: MoneyMovementPolicy[];
   freshAuthenticationProofs: readonly FreshAuthenticationProof[];
+  webhookUrlPolicy: WebhookUrlPolicy;
 };

@@ -5,6 +5,7 @@
  */
 import { apiEnv } from "../lib/config/api.ts";
 import { chainEnv, databaseEnv, redisEnv } from "../lib/config/sections.ts";
+import { webhooksEnv } from "../lib/config/webhooks.ts";
 import { openDatabase } from "../lib/db/database.ts";
 import { bootstrapProcess, connectDeployment, runMain } from "../lib/process/bootstrap.ts";
 import { createRelayGateway } from "../relayer/index.ts";
@@ -16,6 +17,7 @@ runMain("api", async () => {
     database: databaseEnv,
     redis: redisEnv,
     api: apiEnv,
+    webhooks: webhooksEnv,
   });
   const { publicClient, deployment } = await connectDeployment(config.chain);
   const database = await openDatabase(config.database);
@@ -32,6 +34,7 @@ runMain("api", async () => {
     publicClient,
     deployment,
     relay,
+    webhooks: config.webhooks,
   });
   shutdown.register({ name: "http", close: server.close });
   logger.info({ url: server.url }, "API listening");

@@ -13,6 +13,7 @@ import type { Address, PublicClient } from "viem";
 import { contractAddressesOf } from "../lib/chain/contracts.ts";
 import type { Deployment } from "../lib/chain/deployments.ts";
 import type { ApiSettings } from "../lib/config/api.ts";
+import type { WebhookSettings } from "../lib/config/webhooks.ts";
 import type { Database } from "../lib/db/database.ts";
 import { runMigrations } from "../lib/db/migrate.ts";
 import { ConfigError } from "../lib/errors/config-error.ts";
@@ -37,6 +38,8 @@ export type StartApiServerParameters = {
   deployment: Deployment;
   relay: RelayGateway;
   metricsRegistry?: Registry | undefined;
+  /** WEBHOOK_ALLOW_LOOPBACK: webhook URLs on loopback accepted (local use only); refused when absent. */
+  webhooks?: Pick<WebhookSettings, "allowLoopback"> | undefined;
 };
 
 export type ApiServer = {
@@ -68,6 +71,7 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     relay: p.relay,
     operator: escrowOperatorOf(p.settings, p.deployment),
     metricsRegistry: p.metricsRegistry,
+    webhookUrlPolicy: { allowLoopback: p.webhooks?.allowLoopback ?? false },
   });
   const url = await app.listen({ host: p.settings.host, port: p.settings.port });
   return {

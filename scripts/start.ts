@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     deployment,
     relay,
     metricsRegistry,
+    webhooks: config.webhooks,
   });
   shutdown.register({ name: "api", close: api.close });
   announce("api", `${api.url} (OpenAPI docs at ${api.url}/docs)`);

@@ -25,6 +25,8 @@ export const apiUsers = pgTable("api_users", {
   name: text("name").notNull(),
   /** A frozen account may read but not move money. */
   frozen: boolean("frozen").notNull().default(false),
+  /** The verification tier whose risk rules apply (api/risk/rules.ts); operators change it. */
+  tier: text("tier").notNull().default("basic"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -59,6 +61,12 @@ export const apiSessions = pgTable(
     parentKeyId: uuid("parent_key_id"),
     /** The self-custody wallet whose SIWE signature opened the session; null for a key's session. */
     walletId: uuid("wallet_id"),
+    /** How it was opened: api_key, siwe, password, passkey (null: before issue 14, told by the ids). */
+    method: text("method"),
+    /** Where it was opened from, for the session list and the risk rules' new-device check. */
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    deviceHash: text("device_hash"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -115,10 +123,17 @@ export const moneyMovements = pgTable(
     relayDeadline: timestamp("relay_deadline", { withTimezone: true }),
     seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
     details: jsonb("details").notNull().default({}),
+    /** The risk engine's decision: decision, reason codes, score and factors (api/risk/); null before it. */
+    risk: jsonb("risk"),
+    /** Originator and beneficiary (IVMS101-shaped) for a transfer above the travel-rule threshold. */
+    travelRule: jsonb("travel_rule"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index("money_movements_user").on(t.userId, t.seq),
+    // The risk engine's reads: a user's recent movements (windows) and whether it paid a recipient before.
+    index("money_movements_user_time").on(t.userId, t.createdAt),
+    index("money_movements_user_to").on(t.userId, t.to),
     uniqueIndex("money_movements_nonce").on(t.from, t.nonce),
     // A wallet's movements newest first, and the movements of the relays still open (pending balances).
     index("money_movements_wallet").on(t.walletId, t.seq),
@@ -126,14 +141,24 @@ export const moneyMovements = pgTable(
   ],
 );
 
-/** Merchant webhook endpoints; secrets are kept (several while one rotates) to sign deliveries. */
-export const webhookEndpoints = pgTable("webhook_endpoints", {
-  id: uuid("id").primaryKey(),
-  userId: uuid("user_id").notNull(),
-  url: text("url").notNull(),
-  secrets: jsonb("secrets").notNull(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * Merchant webhook endpoints; secrets are kept (several while one rotates) to sign deliveries. A
+ * disabled endpoint is kept (with its delivery log) but receives nothing.
+ */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    url: text("url").notNull(),
+    secrets: jsonb("secrets").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    seq: bigint("seq", { mode: "bigint" }).generatedAlwaysAsIdentity(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("webhook_endpoints_user").on(t.userId, t.seq)],
+);
 
 /** One row per delivery attempt outcome of an event to an endpoint. */
 export const webhookDeliveries = pgTable(

@@ -1,7 +1,8 @@
 /**
- * Delivers webhook jobs: signs the event with the endpoint's active secrets, POSTs it, and records
- * the outcome in the endpoint's delivery log. A non-2xx answer or a network error throws, so
- * BullMQ retries with backoff; a deleted endpoint is unrecoverable.
+ * Delivers webhook jobs: signs the event with the endpoint's active secrets, POSTs it to an address
+ * the URL policy judged at this moment (post-webhook.ts), and records the outcome in the endpoint's
+ * delivery log. A non-2xx answer, a network error or a refused address throws, so BullMQ retries
+ * with backoff; a deleted or disabled endpoint is unrecoverable (nothing is sent to it).
  */
 import { randomUUID } from "node:crypto";
 
@@ -12,7 +13,9 @@ import { Redis } from "ioredis";
 import type { Database } from "../../lib/db/database.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+import { postWebhook } from "./post-webhook.ts";
 import { signWebhookPayload, WEBHOOK_SIGNATURE_HEADER } from "./signature.ts";
+import type { WebhookUrlPolicy } from "./webhook-url-policy.ts";
 import { WEBHOOK_QUEUE_NAME, webhookJobSchema, type WebhookJob } from "./webhook-queue.ts";
 
 export type CreateWebhookDeliveryWorkerParameters = {
@@ -22,6 +25,8 @@ export type CreateWebhookDeliveryWorkerParameters = {
   logger: Logger;
   timeoutMs?: number;
   concurrency?: number;
+  /** Where deliveries may go (WEBHOOK_ALLOW_LOOPBACK); loopback refused unless allowed. */
+  urlPolicy?: WebhookUrlPolicy;
 };
 
 export function createWebhookDeliveryWorker({
@@ -31,6 +36,7 @@ export function createWebhookDeliveryWorker({
   logger,
   timeoutMs = 10_000,
   concurrency = 16,
+  urlPolicy = { allowLoopback: false },
 }: CreateWebhookDeliveryWorkerParameters) {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const record = async (job: WebhookJob, status: string, responseStatus: number | null) => {
@@ -59,11 +65,11 @@ export function createWebhookDeliveryWorker({
         .from(webhookEndpoints)
         .where(eq(webhookEndpoints.id, job.endpointId));
       if (!endpoint) throw new UnrecoverableError(`webhook endpoint ${job.endpointId} no longer exists`);
+      if (!endpoint.enabled) throw new UnrecoverableError(`webhook endpoint ${job.endpointId} is disabled`);
       const body = JSON.stringify(job.event);
       let status: number;
       try {
-        const response = await fetch(endpoint.url, {
-          method: "POST",
+        status = await postWebhook(endpoint.url, {
           headers: {
             "content-type": "application/json",
             [WEBHOOK_SIGNATURE_HEADER]: signWebhookPayload(
@@ -73,10 +79,9 @@ export function createWebhookDeliveryWorker({
             ),
           },
           body,
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
+          policy: urlPolicy,
         });
-        status = response.status;
-        await response.body?.cancel();
       } catch (error) {
         await record(job, "failed", null);
         throw error;

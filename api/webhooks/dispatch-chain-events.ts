@@ -66,7 +66,7 @@ export async function dispatchChainEvents({
         .select({ address: wallets.address, endpointId: webhookEndpoints.id })
         .from(wallets)
         .innerJoin(webhookEndpoints, eq(webhookEndpoints.userId, wallets.userId))
-        .where(inArray(wallets.address, addresses))
+        .where(and(inArray(wallets.address, addresses), eq(webhookEndpoints.enabled, true)))
     : [];
   const endpointsByAddress = new Map<string, Set<string>>();
   for (const { address, endpointId } of owners)

@@ -44,6 +44,7 @@ export function startWebhooks(p: StartWebhooksParameters): { close: () => Promis
     logger,
     timeoutMs: p.settings.timeoutMs,
     concurrency: p.settings.concurrency,
+    urlPolicy: { allowLoopback: p.settings.allowLoopback },
   });
   return {
     close: async () => {

@@ -64,7 +64,7 @@ describe("/v1/payouts", () => {
       prefix: api.redisPrefix,
       chainId: 31337,
       logger: createLogger({ name: "webhooks", level: "silent", format: "json" }),
-      settings: { dispatchIntervalMs: 50, timeoutMs: 2_000, concurrency: 4 },
+      settings: { dispatchIntervalMs: 50, timeoutMs: 2_000, concurrency: 4, allowLoopback: true },
     });
   });
   beforeEach(async () => {

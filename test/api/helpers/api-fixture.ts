@@ -171,6 +171,8 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
       custodialKeys,
       relay,
       operator: operator.address,
+      // The tests' webhook receivers listen on 127.0.0.1 (WEBHOOK_ALLOW_LOOPBACK, as in local development).
+      webhookUrlPolicy: { allowLoopback: true },
       ...extra,
     });
     await built.ready();

@@ -1,17 +1,26 @@
-import { seqPage } from "../../../db/seq-page.ts";
-import { randomBytes, randomUUID } from "node:crypto";
-
 import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
-import { NotFoundError } from "../../../../lib/errors/base.ts";
+import { readsEverything } from "../../../auth/principal.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../db/schema.ts";
-import { assertOwner } from "../../../auth/access.ts";
-import type { Principal } from "../../../auth/principal.ts";
+import { seqPage } from "../../../db/seq-page.ts";
 import { errorResponse, idParam, page, paginationQuery } from "../../../schemas/common.ts";
+import { loadWebhookEndpoint } from "../../../webhooks/endpoints/load-webhook-endpoint.ts";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+} from "../../../webhooks/endpoints/manage-webhook-endpoints.ts";
 
-const endpointView = z.object({ id: z.string(), url: z.string(), createdAt: z.date() });
+const endpointView = z.object({
+  id: z.string(),
+  url: z.string(),
+  enabled: z.boolean().describe("a disabled endpoint receives nothing until enabled again"),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
 const deliveryView = z.object({
   id: z.string(),
   eventId: z.string(),
@@ -22,20 +31,21 @@ const deliveryView = z.object({
   createdAt: z.date(),
 });
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
-const newSecret = () => `whsec_${randomBytes(32).toString("base64url")}`;
+const params = z.object({ endpointId: idParam });
+const url = z
+  .string()
+  .max(2048)
+  .describe("https URL on a public address (private, loopback, link-local and metadata addresses are refused)");
+const readers = ["merchant", "operator", "auditor", "admin"] as const;
 
 /**
- * Merchant webhook endpoints: create (secret shown once), rotate the secret (old and new both sign
- * until the next rotation), and the delivery log. Signature format: api/webhooks/signature.ts.
+ * Merchant webhook endpoints: register (secret shown once), list, read, change the URL or turn it
+ * off and on, rotate the secret (old and new both sign until the next rotation), delete, and the
+ * delivery log. Use cases: api/webhooks/endpoints/. Signature format: api/webhooks/signature.ts.
  */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
-  const db = app.services.database.db;
-  const loadEndpoint = async (principal: Principal | undefined, id: string) => {
-    const [endpoint] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
-    if (!endpoint) throw new NotFoundError("WEBHOOK_ENDPOINT_NOT_FOUND", "No such webhook endpoint");
-    assertOwner(principal, endpoint.userId);
-    return endpoint;
-  };
+  const { services } = app;
+  const db = services.database.db;
 
   app.post(
     "/",
@@ -44,17 +54,83 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["webhooks"],
         summary: "Register an HTTPS endpoint for payment and settlement events; the signing secret is shown only here",
-        body: z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
-        response: { 201: endpointView.extend({ secret: z.string() }), ...errors },
+        body: z.object({ url }).strict(),
+        response: { 201: endpointView.extend({ secret: z.string() }), 409: errorResponse, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .header("cache-control", "no-store")
+        .status(201)
+        .send(await createWebhookEndpoint(services, request.principal!, request.body.url)),
+  );
+
+  app.get(
+    "/",
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Your webhook endpoints, newest first (staff: everyone's)",
+        querystring: paginationQuery,
+        response: { 200: page(endpointView), ...errors },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      const conditions = readsEverything(principal.role) ? [] : [eq(webhookEndpoints.userId, principal.userId)];
+      return seqPage(webhookEndpoints.seq, conditions, request.query, (where, order, rows) =>
+        db.select().from(webhookEndpoints).where(where).orderBy(order).limit(rows),
+      );
+    },
+  );
+
+  app.get(
+    "/:endpointId",
+    {
+      config: { roles: readers },
+      schema: {
+        tags: ["webhooks"],
+        summary: "One webhook endpoint",
+        params,
+        response: { 200: endpointView, ...errors },
+      },
+    },
+    async (request) => loadWebhookEndpoint(services.database, request.principal, request.params.endpointId),
+  );
+
+  app.patch(
+    "/:endpointId",
+    {
+      config: { roles: ["merchant"] },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Change the URL (checked like a new one) or disable / enable the endpoint",
+        params,
+        body: z
+          .object({ url: url.optional(), enabled: z.boolean().optional() })
+          .strict()
+          .refine((body) => body.url !== undefined || body.enabled !== undefined, "give url, enabled or both"),
+        response: { 200: endpointView, ...errors },
+      },
+    },
+    async (request) => updateWebhookEndpoint(services, request.principal!, request.params.endpointId, request.body),
+  );
+
+  app.delete(
+    "/:endpointId",
+    {
+      config: { roles: ["merchant"] },
+      schema: {
+        tags: ["webhooks"],
+        summary: "Delete the endpoint: nothing more is delivered to it",
+        params,
+        response: { 204: z.null(), ...errors },
       },
     },
     async (request, reply) => {
-      const secret = newSecret();
-      const [row] = await db
-        .insert(webhookEndpoints)
-        .values({ id: randomUUID(), userId: request.principal!.userId, url: request.body.url, secrets: [secret] })
-        .returning();
-      return reply.status(201).send({ ...row!, secret });
+      await deleteWebhookEndpoint(services, request.principal!, request.params.endpointId);
+      return reply.status(204).send(null);
     },
   );
 
@@ -65,36 +141,30 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["webhooks"],
         summary: "Start signing with a new secret; the previous one keeps signing too until the next rotation",
-        params: z.object({ endpointId: idParam }),
+        params,
         response: { 200: endpointView.extend({ secret: z.string() }), ...errors },
       },
     },
-    async (request) => {
-      const endpoint = await loadEndpoint(request.principal, request.params.endpointId);
-      const secret = newSecret();
-      const [row] = await db
-        .update(webhookEndpoints)
-        .set({ secrets: [secret, (endpoint.secrets as string[])[0]!] })
-        .where(eq(webhookEndpoints.id, endpoint.id))
-        .returning();
-      return { ...row!, secret };
-    },
+    async (request, reply) =>
+      reply
+        .header("cache-control", "no-store")
+        .send(await rotateWebhookSecret(services, request.principal!, request.params.endpointId)),
   );
 
   app.get(
     "/:endpointId/deliveries",
     {
-      config: { roles: ["merchant", "operator", "auditor", "admin"] },
+      config: { roles: readers },
       schema: {
         tags: ["webhooks"],
         summary: "The endpoint's delivery log, newest first",
-        params: z.object({ endpointId: idParam }),
+        params,
         querystring: paginationQuery,
         response: { 200: page(deliveryView), ...errors },
       },
     },
     async (request) => {
-      const endpoint = await loadEndpoint(request.principal, request.params.endpointId);
+      const endpoint = await loadWebhookEndpoint(services.database, request.principal, request.params.endpointId);
       return seqPage(
         webhookDeliveries.seq,
         [eq(webhookDeliveries.endpointId, endpoint.id)],
