@@ -43,6 +43,8 @@ export type ReservesSnapshot = {
   report: ReservesReport;
   /** The inclusion proof of one custodial user (undefined for a user with no custodial wallet). */
   proofFor: (userId: string) => LiabilityProof | undefined;
+  /** The users with a leaf, in leaf order. */
+  userIds: () => string[];
 };
 
 /**
@@ -148,6 +150,7 @@ export async function buildReserves(
   };
   return {
     report,
+    userIds: () => leaves.map((leaf) => leaf.userId),
     proofFor: (userId) => {
       const index = indexOf.get(userId);
       if (index === undefined) return undefined;

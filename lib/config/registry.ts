@@ -1,4 +1,5 @@
 import { apiEnv } from "./api.ts";
+import { auditorEnv } from "./auditor.ts";
 import { indexerEnv } from "./indexer.ts";
 import { relayerEnv } from "./relayer.ts";
 import { chainEnv, commonEnv, databaseEnv, redisEnv, shutdownEnv } from "./sections.ts";
@@ -18,4 +19,5 @@ export const allEnvSections = [
   relayerEnv,
   apiEnv,
   webhooksEnv,
+  auditorEnv,
 ] as const;
