@@ -66,6 +66,7 @@ export default tseslint.config(
       "ignition/deployments/",
       "lib/chain/abis/",
       "**/migrations/",
+      "ui/dist/",
     ],
   },
   js.configs.recommended,
@@ -98,6 +99,21 @@ export default tseslint.config(
   // Service boundaries (docs/design/boundaries.md): a service is imported only through its index.ts,
   // lib imports no service, and the relayer and the indexer import no other service.
   ...serviceBoundaries(),
+  // The wallet web app runs in the browser and talks to the API over HTTP only: no server code in its bundle.
+  {
+    files: ["ui/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: ["api", "relayer", "indexer", "auditor", "lib", "scripts"].map((folder) =>
+            anyImport(folder, "ui/ is a browser app: it reaches the services over HTTP, never by import."),
+          ),
+        },
+      ],
+    },
+  },
   {
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs" },

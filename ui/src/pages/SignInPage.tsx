@@ -1,0 +1,140 @@
+/**
+ * Sign in: exchange an API key for a session (POST /v1/auth/sessions — the key is used once and never
+ * stored), or Sign-In with Ethereum for a registered self-custody wallet (GET /v1/auth/siwe/nonce,
+ * POST /v1/auth/siwe). Email and password, second factors and passkeys (issue 14,
+ * docs/design/auth.md) appear when the server has their routes.
+ */
+import { useState } from "preact/hooks";
+
+import { api, ApiError } from "../http/client.ts";
+import type { User } from "../http/types.ts";
+import { Field } from "../components/Field.tsx";
+import { Main } from "../components/Main.tsx";
+import { ErrorNotice, Section } from "../components/States.tsx";
+import { hasFeature, useConfig } from "../core/config.ts";
+import { navigate } from "../core/router.ts";
+import { signIn, signOutReason, type Role, type Session } from "../core/session.ts";
+import { useStore } from "../core/store.ts";
+
+type Opened = { id: string; token: string; expiresAt: string };
+
+/** Reads who the new session is and keeps it. */
+export async function startSession(opened: Opened, via: Session["via"], address?: string): Promise<Session> {
+  const me = await api<User>("GET", "/v1/users/me", { token: opened.token });
+  const value: Session = {
+    token: opened.token,
+    sessionId: opened.id,
+    expiresAt: opened.expiresAt,
+    via,
+    user: { id: me.id, role: me.role as Role, name: me.name, frozen: me.frozen },
+    ...(address ? { address } : {}),
+  };
+  signIn(value);
+  return value;
+}
+
+export function SignInPage({ next }: { next?: string }) {
+  const { config } = useConfig();
+  const reason = useStore(signOutReason);
+  const [key, setKey] = useState("");
+  const [keyProblem, setKeyProblem] = useState<string>();
+  const [busy, setBusy] = useState<"key" | "siwe" | undefined>();
+  const [error, setError] = useState<unknown>();
+
+  const done = () => navigate(next && next !== "/sign-in" ? next : "/", { replace: true });
+
+  const withKey = async (event: Event) => {
+    event.preventDefault();
+    setError(undefined);
+    const trimmed = key.trim();
+    if (!/^sr_key_[A-Za-z0-9_-]{20,}$/.test(trimmed)) {
+      setKeyProblem("An API key starts with sr_key_ followed by letters, digits, - and _.");
+      return;
+    }
+    setKeyProblem(undefined);
+    setBusy("key");
+    try {
+      const opened = await api<Opened>("POST", "/v1/auth/sessions", { token: trimmed });
+      setKey("");
+      await startSession(opened, "api_key");
+      done();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const withEthereum = async () => {
+    setError(undefined);
+    setBusy("siwe");
+    try {
+      const wallet = await import("../core/injected-wallet.ts");
+      const address = await wallet.connectWallet();
+      const nonce = await api<{ nonce: string; domain: string; uri: string; chainId: number }>(
+        "GET",
+        "/v1/auth/siwe/nonce",
+        { anonymous: true },
+      );
+      const signed = await wallet.signInMessage(address, nonce, "Sign in to Stablerail.");
+      const opened = await api<Opened>("POST", "/v1/auth/siwe", { anonymous: true, body: signed });
+      await startSession(opened, "siwe", address);
+      done();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <Main title="Sign in" lead="Your wallet, payments and reports, on this server.">
+      {reason === "expired" ? (
+        <p class="banner" role="status">
+          Your session ended. Sign in again to continue.
+        </p>
+      ) : null}
+      {reason === "signed_out" ? (
+        <p class="banner" role="status">
+          You are signed out.
+        </p>
+      ) : null}
+      {error ? <ErrorNotice error={error} /> : null}
+      <div class="grid two">
+        <Section title="With your API key">
+          <form onSubmit={withKey} noValidate>
+            <Field
+              id="api-key"
+              label="API key"
+              type="password"
+              autoComplete="off"
+              spellcheck={false}
+              hint="Given to you once when your account was created. It opens a session in this tab and is not stored."
+              problem={keyProblem}
+              value={key}
+              onInput={setKey}
+            />
+            <button type="submit" disabled={busy !== undefined}>
+              {busy === "key" ? "Signing in…" : "Sign in"}
+            </button>
+          </form>
+        </Section>
+        <Section title="With an Ethereum wallet">
+          <p>
+            For self-custody wallets already connected to your account: your wallet signs a sign-in message. No gas, no
+            transaction.
+          </p>
+          <button type="button" onClick={() => void withEthereum()} disabled={busy !== undefined}>
+            {busy === "siwe" ? "Waiting for your wallet…" : "Sign in with Ethereum"}
+          </button>
+        </Section>
+      </div>
+      <p>
+        New here? <a href="/sign-up">{hasFeature(config, "signUp") ? "Create an account" : "How to get an account"}</a>
+      </p>
+      {error instanceof ApiError && error.code === "WALLET_NOT_REGISTERED" ? (
+        <p class="hint">Sign in with your API key once, then connect this wallet under Wallet.</p>
+      ) : null}
+    </Main>
+  );
+}
