@@ -69,4 +69,61 @@ describe("API platform: errors, docs, health, metrics", () => {
     const response = await api.app.inject({ method: "GET", url: "/health" });
     expect(response.headers["x-request-id"]).to.be.a("string").with.length.greaterThan(0);
   });
+  describe("headers (issue 12, item 17)", () => {
+    it("sends security headers on every answer, errors included", async () => {
+      for (const url of ["/health", "/v1/nope", "/v1/wallets"]) {
+        const response = await api.app.inject({ method: "GET", url });
+        expect(response.headers["x-content-type-options"], url).to.equal("nosniff");
+        expect(response.headers["content-security-policy"], url).to.include("default-src 'none'");
+        expect(response.headers["x-frame-options"], url).to.equal("SAMEORIGIN");
+        expect(response.headers["strict-transport-security"], url).to.be.a("string");
+      }
+    });
+
+    it("marks every answer that carries a key, a session or a secret Cache-Control: no-store", async () => {
+      const user = await api.request("POST", "/v1/users", { key: ADMIN_KEY, body: { role: "merchant", name: "nc" } });
+      const key = user.body.apiKey as string;
+      const answers = [
+        user,
+        await api.request("POST", "/v1/api-keys", { key }),
+        await api.request("POST", "/v1/auth/sessions", { key }),
+        await api.request("POST", "/v1/webhook-endpoints", { key, body: { url: "http://127.0.0.1:9/hook" } }),
+        await api.request("GET", "/v1/users/me", { key }),
+      ];
+      for (const answer of answers) {
+        expect(answer.status, JSON.stringify(answer.body)).to.be.within(200, 201);
+        expect(answer.headers["cache-control"]).to.equal("no-store");
+      }
+    });
+
+    it("answers a CORS preflight: allowed for a configured origin, without an allow-origin for any other", async () => {
+      const corsApp = await api.buildAnotherApp({ API_CORS_ORIGINS: "https://wallet.example" });
+      const preflight = (origin: string) =>
+        corsApp.inject({
+          method: "OPTIONS",
+          url: "/v1/wallets",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, idempotency-key",
+          },
+        });
+      const allowed = await preflight("https://wallet.example");
+      expect(allowed.statusCode).to.equal(204);
+      expect(allowed.headers["access-control-allow-origin"]).to.equal("https://wallet.example");
+      expect(String(allowed.headers["access-control-allow-headers"])).to.include("idempotency-key");
+      const other = await preflight("https://evil.example");
+      expect(other.statusCode).to.equal(403);
+      expect(other.json().error.code).to.equal("CORS_ORIGIN_NOT_ALLOWED");
+      expect(other.headers["access-control-allow-origin"]).to.equal(undefined);
+      const get = await corsApp.inject({ method: "GET", url: "/health", headers: { origin: "https://evil.example" } });
+      expect(get.headers["access-control-allow-origin"]).to.equal(undefined);
+    });
+
+    it("still serves the interactive docs, under a policy that lets its own scripts run", async () => {
+      const page = await api.app.inject({ method: "GET", url: "/docs/" });
+      expect(page.statusCode).to.equal(200);
+      expect(page.headers["content-security-policy"]).to.include("script-src");
+    });
+  });
 });
