@@ -25,11 +25,13 @@ import { redisPlugin } from "./plugins/redis.ts";
 import { uiPlugin } from "./plugins/ui.ts";
 import { healthRoutes } from "./routes/health/index.ts";
 import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
+import { auditRoutes } from "./routes/v1/audit/index.ts";
 import { authRoutes } from "./routes/v1/auth/index.ts";
 import { eventRoutes } from "./routes/v1/events/index.ts";
 import { paymentRoutes } from "./routes/v1/payments/index.ts";
 import { payoutRoutes } from "./routes/v1/payouts/index.ts";
 import { relayRoutes } from "./routes/v1/relays/index.ts";
+import { reserveRoutes } from "./routes/v1/reserves/index.ts";
 import { transactionRoutes } from "./routes/v1/transactions/index.ts";
 import { userRoutes } from "./routes/v1/users/index.ts";
 import { walletRoutes } from "./routes/v1/wallets/index.ts";
@@ -112,6 +114,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(payoutRoutes, { prefix: "/v1/payouts" });
   await app.register(x402Routes, { prefix: "/x402" });
   await app.register(eventRoutes, { prefix: "/v1/events" });
+  await app.register(auditRoutes, { prefix: "/v1/audit" });
+  await app.register(reserveRoutes, { prefix: "/v1/reserves" });
   await app.register(uiPlugin);
   return app as unknown as FastifyInstance;
 }

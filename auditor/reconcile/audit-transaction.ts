@@ -5,7 +5,7 @@
  * event, the movement the posting rules derive from it, what the ledger holds at that position —
  * plus ledger rows of the transaction no log accounts for.
  */
-import type { Hash, Hex, PublicClient } from "viem";
+import { TransactionReceiptNotFoundError, type Hash, type Hex, type PublicClient } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { NotFoundError } from "../../lib/errors/base.ts";
@@ -46,7 +46,12 @@ export async function auditTransaction(
   client: PublicClient,
   { chainId, contracts, transactionHash }: { chainId: number; contracts: AuditedContracts; transactionHash: Hash },
 ): Promise<TransactionAudit> {
-  const receipt = await client.getTransactionReceipt({ hash: transactionHash }).catch(() => undefined);
+  // Only the node's own "no such receipt" is a not-found: a node that did not answer is rethrown, so
+  // the caller can say the audit could not be made rather than that the transaction does not exist.
+  const receipt = await client.getTransactionReceipt({ hash: transactionHash }).catch((error: unknown) => {
+    if (error instanceof TransactionReceiptNotFoundError) return undefined;
+    throw error;
+  });
   if (!receipt)
     throw new NotFoundError(
       "AUDIT_TRANSACTION_NOT_FOUND",
