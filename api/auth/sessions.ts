@@ -31,9 +31,17 @@ const activeSession = (userId: string) =>
     or(isNull(apiSessions.parentKeyId), isNull(parentKeys.revokedAt)),
   );
 
+/** How a session was opened and from where (the session list, the risk rules' new-device check). */
+export type SessionOrigin = {
+  method: "api_key" | "siwe" | "password" | "passkey";
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  deviceHash?: string | undefined;
+};
+
 async function openSession(
   services: Services,
-  row: { userId: string; parentKeyId: string | null; walletId: string | null },
+  row: { userId: string; parentKeyId: string | null; walletId: string | null } & Partial<SessionOrigin>,
 ): Promise<OpenedSession> {
   const db = services.database.db;
   const [active] = await db
@@ -94,6 +102,25 @@ export async function openSiweSession(
   return openSession(services, { userId: wallet.userId, parentKeyId: null, walletId: wallet.id });
 }
 
+/**
+ * Opens a session for a custodial user who just proved a password (and a second factor where one is
+ * enrolled) or a passkey: bound to no API key, it lives until it expires or is revoked.
+ * @throws PermissionError ACCOUNT_FROZEN for a frozen user, SESSION_LIMIT_REACHED
+ */
+export async function openSignInSession(
+  services: Services,
+  input: { userId: string } & SessionOrigin,
+): Promise<OpenedSession> {
+  const [user] = await services.database.db
+    .select({ frozen: apiUsers.frozen })
+    .from(apiUsers)
+    .where(eq(apiUsers.id, input.userId));
+  if (!user || user.frozen) {
+    throw new PermissionError("ACCOUNT_FROZEN", "This account is frozen: it cannot sign in; contact support");
+  }
+  return openSession(services, { ...input, parentKeyId: null, walletId: null });
+}
+
 /** The principal's sessions that still authenticate, newest first (never their tokens). */
 export async function listSessions(services: Pick<AppServices, "database">, principal: Principal) {
   const rows = await services.database.db
@@ -101,6 +128,9 @@ export async function listSessions(services: Pick<AppServices, "database">, prin
       id: apiSessions.id,
       parentKeyId: apiSessions.parentKeyId,
       walletId: apiSessions.walletId,
+      method: apiSessions.method,
+      ip: apiSessions.ip,
+      userAgent: apiSessions.userAgent,
       createdAt: apiSessions.createdAt,
       expiresAt: apiSessions.expiresAt,
     })
@@ -108,9 +138,10 @@ export async function listSessions(services: Pick<AppServices, "database">, prin
     .leftJoin(parentKeys, eq(parentKeys.id, apiSessions.parentKeyId))
     .where(activeSession(principal.userId))
     .orderBy(desc(apiSessions.createdAt));
-  return rows.map((row) => ({
+  return rows.map(({ method, ...row }) => ({
     ...row,
-    kind: row.walletId ? ("siwe" as const) : ("api_key" as const),
+    // Sessions from before issue 14 have no method: told by their ids.
+    kind: (method as SessionOrigin["method"] | null) ?? (row.walletId ? "siwe" : "api_key"),
     current: principal.via === "session" && principal.credentialId === row.id,
   }));
 }

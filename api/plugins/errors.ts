@@ -39,6 +39,8 @@ const statusByCode: Record<string, number> = {
   SIWE_MESSAGE_INVALID: 401,
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_ATTEMPTS: 429,
+  SECOND_FACTOR_INVALID: 422,
   UNSUPPORTED_MEDIA_TYPE: 415,
   URL_TOO_LONG: 414,
 };
@@ -157,6 +159,9 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   const { status, body } = errorReply(error, request);
   if (status === 503) void reply.header("retry-after", String(RETRY_AFTER_SECONDS));
   return reply.status(status).send(body);
+  // A lockout says how long it lasts (api/auth/lockout): the header and details agree.
+  const retryAfter = (body.error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
 }
 
 /**

@@ -48,6 +48,26 @@ export const apiEnv = defineEnvSection(
       .describe(
         "Failed authentications per minute per client address; past it every credentialed request from it is 429",
       ),
+    API_PASSWORD_SCRYPT_LOG2_N: positiveIntField
+      .min(10, "must be at least 10 (N = 1024)")
+      .max(20, "must be at most 20 (N = 2^20 needs 1 GiB per hash)")
+      .default(17)
+      .describe(
+        "scrypt cost of new password hashes as log2(N) (17: OWASP's minimum); stored with each hash, so raising it keeps old ones valid",
+      ),
+    API_AUTH_MAX_FAILURES: positiveIntField
+      .default(5)
+      .describe(
+        "Failed password, code or passkey checks of one account before it is locked for API_AUTH_LOCKOUT_SECONDS",
+      ),
+    API_AUTH_MAX_FAILURES_PER_IP: positiveIntField
+      .default(50)
+      .describe(
+        "Failed password, code or passkey checks from one client address before it is locked for API_AUTH_LOCKOUT_SECONDS",
+      ),
+    API_AUTH_LOCKOUT_SECONDS: positiveIntField
+      .default(900)
+      .describe("Window failures are counted in, and how long a locked account or address stays locked, in seconds"),
     API_MAX_API_KEYS_PER_USER: positiveIntField
       .default(20)
       .describe("Active API keys one principal may hold (revoke one to create another)"),
@@ -128,4 +148,10 @@ function paymentFeeOf(bps: number, receiver: Address | undefined): { bps: number
   return { bps, receiver };
 }
 
+    passwordScryptLog2N: env.API_PASSWORD_SCRYPT_LOG2_N,
+    authLockout: {
+      maxFailures: env.API_AUTH_MAX_FAILURES,
+      maxFailuresPerIp: env.API_AUTH_MAX_FAILURES_PER_IP,
+      lockoutSeconds: env.API_AUTH_LOCKOUT_SECONDS,
+    },
 export type ApiSettings = ReturnType<typeof apiEnv.toSettings>;

@@ -15,11 +15,16 @@ import {
 } from "../../../auth/sign-in-with-ethereum.ts";
 import { wallets } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
+import { signInRoutes } from "./sign-in.ts";
 
 const session = z.object({ id: z.string(), token: z.string(), expiresAt: z.date() });
 const sessionView = z.object({
   id: z.string(),
-  kind: z.enum(["api_key", "siwe"]).describe("made from an API key, or by Sign-In with Ethereum"),
+  kind: z
+    .enum(["api_key", "siwe", "password", "passkey"])
+    .describe("made from an API key, by Sign-In with Ethereum, by a password (and second factor) or a passkey"),
+  ip: z.string().nullable().describe("the client address it was opened from"),
+  userAgent: z.string().nullable(),
   parentKeyId: z.string().nullable().describe("the API key it lives on (revoking the key ends it)"),
   walletId: z.string().nullable().describe("the self-custody wallet that signed in"),
   current: z.boolean().describe("the session this request authenticated with"),
@@ -44,6 +49,7 @@ const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404
 export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { services } = app;
   const db = services.database.db;
+  await app.register(signInRoutes);
 
   app.get(
     "/siwe/nonce",
