@@ -15,7 +15,7 @@ import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import type { Database } from "../../lib/db/database.ts";
 import type { Progress } from "../report/progress.ts";
 import type { ChainReader, ContractRead } from "./chain-reads.ts";
-import { pageLedgerBalances, type LedgerBalance } from "./ledger-reads.ts";
+import { countLedgerAccounts, pageLedgerBalances, type LedgerBalance } from "./ledger-reads.ts";
 import type { Mismatch } from "./mismatch.ts";
 
 export type BalancesResult = {
@@ -64,7 +64,8 @@ export async function reconcileBalances({
   let accounts = 0;
   let holders = 0;
 
-  progress?.start(0, "accounts", "balances");
+  // The bar's total: accounts the ledger knows now (those first seen after `block` make it an upper bound).
+  progress?.start(progress.active ? await countLedgerAccounts(database, { chainId }) : 0, "accounts", "balances");
   const pages = pageLedgerBalances(database, { chainId, block, pageSize });
   let pending = pages.next();
   for (;;) {

@@ -60,6 +60,22 @@ export async function* pageLedgerBalances(
   }
 }
 
+/** How many (account, token) pairs the ledger holds a current balance for: a progress bar's total. */
+export async function countLedgerAccounts(database: Database, { chainId }: { chainId: number }): Promise<number> {
+  const [row] = await database.query<{ n: string }>(
+    sql`SELECT count(*)::text AS n FROM account_balances WHERE chain_id = ${chainId}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** How many escrow payments the ledger knows (at any block): a progress bar's total. */
+export async function countLedgerPayments(database: Database, { chainId }: { chainId: number }): Promise<number> {
+  const [row] = await database.query<{ n: string }>(
+    sql`SELECT count(DISTINCT payment_id)::text AS n FROM escrow_payment_states WHERE chain_id = ${chainId}`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 /** Σ of one account's postings in one token up to `block` (0 when it has none). */
 export async function ledgerBalanceAt(
   database: Database,

@@ -11,7 +11,7 @@ import { paymentEscrowAbi } from "../../lib/chain/abis/paymentEscrow.ts";
 import type { Database } from "../../lib/db/database.ts";
 import type { Progress } from "../report/progress.ts";
 import type { ChainReader } from "./chain-reads.ts";
-import { pageLedgerPayments } from "./ledger-reads.ts";
+import { countLedgerPayments, pageLedgerPayments } from "./ledger-reads.ts";
 import type { Mismatch } from "./mismatch.ts";
 
 /** What PaymentEscrow.paymentState returns. */
@@ -46,7 +46,7 @@ export async function reconcilePayments({
   const mismatches: Mismatch[] = [];
   let payments = 0;
   const seen = new Set<string>();
-  progress?.start(0, "payments", "escrow");
+  progress?.start(progress.active ? await countLedgerPayments(database, { chainId }) : 0, "payments", "escrow");
   const pages = pageLedgerPayments(database, { chainId, block, pageSize });
   let pending = pages.next();
   for (;;) {

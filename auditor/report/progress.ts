@@ -3,6 +3,8 @@
  * 200 ms), nothing otherwise — reports go to stdout and stay clean when piped.
  */
 export type Progress = {
+  /** Whether anything is drawn: a caller counts the units of a step (a query) only for a bar that shows them. */
+  readonly active: boolean;
   /** Starts a step of `total` units (0 when unknown: no bar, a count only). */
   start: (total: number, unit: string, label?: string) => void;
   tick: (units: number) => void;
@@ -10,7 +12,12 @@ export type Progress = {
 };
 
 /** A progress that draws nothing (tests, the API, a pipe). */
-export const silentProgress: Progress = { start: () => undefined, tick: () => undefined, done: () => undefined };
+export const silentProgress: Progress = {
+  active: false,
+  start: () => undefined,
+  tick: () => undefined,
+  done: () => undefined,
+};
 
 /**
  * A progress bar on `stream` when it is a TTY, else {@link silentProgress}.
@@ -45,6 +52,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     );
   };
   return {
+    active: true,
     start: (steps, name, title = "") => {
       total = steps;
       unit = name;
