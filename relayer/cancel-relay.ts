@@ -20,15 +20,28 @@ export class RelayNotCancellableError extends StablerailError {
  * in BullMQ, and refused while a worker holds it — so no worker can start it afterwards; then, if
  * a transaction turns out to be recorded for it (sent by an earlier attempt that is waiting for a
  * retry), the job is put back so it keeps following that nonce, and the cancel is refused: a
- * relay that may still mine is never reported cancelled.
+ * relay that may still mine is never reported cancelled. A `dead` relay (out of attempts with
+ * nothing sent) is a dead letter an operator may close the same way.
  * @param by - who cancels (recorded with the transition)
  * @throws NotFoundError RELAY_NOT_FOUND, RelayNotCancellableError RELAY_NOT_CANCELLABLE
  */
 export async function cancelRelay(queue: RelayQueue, database: Database, relayId: string, by: string): Promise<void> {
   const job = (await queue.transfers.getJob(relayId)) ?? (await queue.operator.getJob(relayId));
+  const [recorded] = await database.db
+    .select({ status: relays.status })
+    .from(relays)
+    .where(eq(relays.relayId, relayId));
+  if (recorded?.status === "dead" && (!job || (await job.getState()) === "failed")) {
+    // A dead letter (nothing was ever sent for it): the operator closes it for good.
+    const moved = await recordTransition(database, [relayId], "cancelled", {
+      errorCode: "RELAY_CANCELLED",
+      errorMessage: `cancelled by ${by} after it ended dead; nothing was sent`,
+      onlyFrom: ["dead"],
+    });
+    if (moved.length > 0) return;
+  }
   if (!job) {
-    const [ended] = await database.db.select({ status: relays.status }).from(relays).where(eq(relays.relayId, relayId));
-    if (ended) throw new RelayNotCancellableError(relayId, `it is ${ended.status}`);
+    if (recorded) throw new RelayNotCancellableError(relayId, `it is ${recorded.status}`);
     throw new NotFoundError("RELAY_NOT_FOUND", `No relay ${relayId}`);
   }
   const owner = job.queueName === queue.operator.name ? queue.operator : queue.transfers;

@@ -1,7 +1,9 @@
+import type { Queue } from "bullmq";
 import type { Hex } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
 import { cancelRelay } from "./cancel-relay.ts";
+import { retryRelay, type ChainReads } from "./dead-letters.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay, getRelays } from "./get-relay.ts";
 import { listOpenRelayIds } from "./list-open-relays.ts";
@@ -50,6 +52,10 @@ export type RelayGateway = {
   openRelayIds: (p: { requestedBy: string; indexedHead: bigint | undefined }) => Promise<string[]>;
   /** Cancels a relay no transaction was sent for; throws RELAY_NOT_CANCELLABLE otherwise. */
   cancelRelay: (relayId: string, by: string) => Promise<void>;
+  /** Re-queues a dead letter when it cannot execute twice; throws RELAY_NOT_RETRYABLE otherwise (dead-letters.ts). */
+  retryRelay: (relayId: string, by: string, chain: ChainReads) => Promise<void>;
+  /** The relay queues, for the operators' queue dashboard. */
+  queues: () => Queue[];
 };
 
 export type CreateRelayGatewayParameters = {
@@ -80,6 +86,8 @@ export function createRelayGateway({
       return { relayId: queued.relayId };
     },
     cancelRelay: (relayId, by) => cancelRelay(queue, database, relayId, by),
+    retryRelay: (relayId, by, chain) => retryRelay(queue, database, chain, relayId, by),
+    queues: () => [queue.transfers, queue.operator],
     getRelay: async (relayId) => {
       const relay = await getRelay(database, relayId);
       if (relay) return summaryOf(relay);

@@ -21,6 +21,7 @@ const statusByCode: Record<string, number> = {
   LEDGER_CURSOR_INVALID: 400,
   CURSOR_INVALID: 400,
   RELAY_NOT_CANCELLABLE: 409,
+  RELAY_NOT_RETRYABLE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
   SIGNATURE_INVALID: 422,
@@ -38,9 +39,9 @@ const statusByCode: Record<string, number> = {
   SIWE_NONCE_INVALID: 401,
   SIWE_MESSAGE_INVALID: 401,
   RATE_LIMITED: 429,
-  PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_ATTEMPTS: 429,
   SECOND_FACTOR_INVALID: 422,
+  PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   URL_TOO_LONG: 414,
 };
@@ -158,10 +159,10 @@ export function errorReply(error: unknown, request: FastifyRequest): { status: n
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { status, body } = errorReply(error, request);
   if (status === 503) void reply.header("retry-after", String(RETRY_AFTER_SECONDS));
-  return reply.status(status).send(body);
   // A lockout says how long it lasts (api/auth/lockout): the header and details agree.
   const retryAfter = (body.error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   if (status === 429 && typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
+  return reply.status(status).send(body);
 }
 
 /**

@@ -57,9 +57,7 @@ export const apiEnv = defineEnvSection(
       ),
     API_AUTH_MAX_FAILURES: positiveIntField
       .default(5)
-      .describe(
-        "Failed password, code or passkey checks of one account before it is locked for API_AUTH_LOCKOUT_SECONDS",
-      ),
+      .describe("Failed password, code or passkey checks of one account before it is locked for API_AUTH_LOCKOUT_SECONDS"),
     API_AUTH_MAX_FAILURES_PER_IP: positiveIntField
       .default(50)
       .describe(
@@ -115,9 +113,29 @@ export const apiEnv = defineEnvSection(
       .describe(
         "Address every payment's escrow terms name as operator: the relayer's operator key (unset: the operator recorded in the deployment file)",
       ),
+    API_METRICS_TOKEN: z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .optional()
+      .describe(
+        "Bearer token a Prometheus scraper sends to GET /metrics (unset: /metrics answers only operator and admin credentials)",
+      ),
+    API_READY_MAX_INDEXER_LAG_BLOCKS: nonNegativeIntField
+      .default(64)
+      .describe(
+        "GET /ready answers 503 when the ledger's indexed head is more than this many blocks behind the chain head",
+      ),
+    API_READY_STUCK_KEY_SECONDS: positiveIntField
+      .default(120)
+      .describe(
+        "GET /ready answers 503 while a relayer key has a transaction sent more than this many seconds ago that has not mined",
+      ),
   },
   (env) => ({
     host: env.API_HOST,
+    metricsToken: env.API_METRICS_TOKEN,
+    readyMaxIndexerLagBlocks: env.API_READY_MAX_INDEXER_LAG_BLOCKS,
+    readyStuckKeySeconds: env.API_READY_STUCK_KEY_SECONDS,
     port: env.API_PORT,
     bootstrapAdminKey: env.API_BOOTSTRAP_ADMIN_KEY,
     keyEncryptionKey: env.API_KEY_ENCRYPTION_KEY,
@@ -127,6 +145,12 @@ export const apiEnv = defineEnvSection(
       perPrincipalPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       perIpPerMinute: env.API_RATE_LIMIT_PER_IP_PER_MINUTE,
       authFailuresPerIpPerMinute: env.API_AUTH_FAILURES_PER_IP_PER_MINUTE,
+    },
+    passwordScryptLog2N: env.API_PASSWORD_SCRYPT_LOG2_N,
+    authLockout: {
+      maxFailures: env.API_AUTH_MAX_FAILURES,
+      maxFailuresPerIp: env.API_AUTH_MAX_FAILURES_PER_IP,
+      lockoutSeconds: env.API_AUTH_LOCKOUT_SECONDS,
     },
     maxApiKeysPerUser: env.API_MAX_API_KEYS_PER_USER,
     idempotencyTtlSeconds: Math.max(env.API_IDEMPOTENCY_TTL_SECONDS, 86_400),
@@ -148,10 +172,4 @@ function paymentFeeOf(bps: number, receiver: Address | undefined): { bps: number
   return { bps, receiver };
 }
 
-    passwordScryptLog2N: env.API_PASSWORD_SCRYPT_LOG2_N,
-    authLockout: {
-      maxFailures: env.API_AUTH_MAX_FAILURES,
-      maxFailuresPerIp: env.API_AUTH_MAX_FAILURES_PER_IP,
-      lockoutSeconds: env.API_AUTH_LOCKOUT_SECONDS,
-    },
 export type ApiSettings = ReturnType<typeof apiEnv.toSettings>;

@@ -52,14 +52,21 @@ describe("API platform: errors, docs, health, metrics", () => {
 
   it("reports /health ok and /ready 200 when chain, Redis and database answer", async () => {
     expect((await api.request("GET", "/health")).body).to.deep.equal({ status: "ok" });
+    await api.indexer.catchUp();
     const ready = await api.request("GET", "/ready");
-    expect(ready.status).to.equal(200);
-    expect(ready.body).to.deep.equal({ chain: { ok: true }, redis: { ok: true }, database: { ok: true } });
+    expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
+    expect(ready.body).to.deep.include({ chain: { ok: true }, redis: { ok: true }, database: { ok: true } });
+    expect(ready.body.indexer).to.include({ ok: true, lagBlocks: 0 });
+    expect(ready.body.relayer).to.deep.include({ ok: true, stuckKeys: [] });
   });
 
   it("serves Prometheus metrics with the request latency histogram and indexer lag", async () => {
     await api.request("GET", "/health");
-    const response = await api.app.inject({ method: "GET", url: "/metrics" });
+    const response = await api.app.inject({
+      method: "GET",
+      url: "/metrics",
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(response.statusCode).to.equal(200);
     expect(response.body).to.include("stablerail_http_request_duration_seconds_bucket");
     expect(response.body).to.include("stablerail_indexer_lag_blocks");

@@ -11,6 +11,8 @@ import { getRelay } from "../../relayer/get-relay.ts";
 import { deadLetterStatuses, listRelays } from "../../relayer/list-relays.ts";
 import { createRelayQueue, type RelayQueue } from "../../relayer/queue.ts";
 import { ensureRelayRecorded } from "../../relayer/record-transition.ts";
+import { cancelRelay } from "../../relayer/cancel-relay.ts";
+import { deadLetterActions, retryRelay } from "../../relayer/dead-letters.ts";
 import { sweepRelays } from "../../relayer/watch/sweep-relays.ts";
 import type { RelayerWorkers } from "../../relayer/start-relayer-workers.ts";
 import { serveJsonRpc, type JsonRpcServer } from "../helpers/json-rpc-server.ts";
@@ -67,6 +69,59 @@ describe("A relay whose job runs out of attempts", function () {
     expect(dead.relays.map((r) => r.relayId)).to.include(relayId);
 
     proxy.setPolicy({ fault: () => "pass" });
+    await f.chain.testClient.mine({ blocks: 3 });
+    expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore);
+    expect(await f.token.authorizationState(request.from, request.nonce)).to.equal(false);
+  });
+
+  it("lets an operator retry a dead letter whose authorization is unused: it executes once, and a second retry is refused", async () => {
+    proxy.setPolicy({ fault: ({ method }) => (method === "eth_sendRawTransaction" ? "error" : "pass") });
+    const request = await f.signTransfer(f.alice, f.bob.address, 11n);
+    const bobBefore = await f.token.balanceOf(f.bob.address);
+    const { relayId } = await enqueueRelay(producer, {
+      idempotencyKey: "attempts.retried",
+      request,
+      requestedBy: "u1",
+    });
+    const dead = await f.waitForRelay(relayId, ["dead"]);
+    const chain = { publicClient: f.chain.publicClient, contracts: f.contracts };
+    expect((await deadLetterActions(f.database, chain, [dead])).get(relayId)).to.deep.equal({
+      retry: { allowed: true },
+      cancel: { allowed: true },
+    });
+
+    proxy.setPolicy({ fault: () => "pass" });
+    await retryRelay(producer, f.database, chain, relayId, "operator-1");
+    const confirmed = await f.waitForRelay(relayId, ["confirmed", "failed", "dead"]);
+    expect(confirmed.status, JSON.stringify(confirmed.transitions)).to.equal("confirmed");
+    expect(
+      confirmed.transitions.some((t) => (t.detail as { retriedBy?: string } | null)?.retriedBy === "operator-1"),
+    ).to.equal(true);
+    expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore + 11n);
+    let refused: unknown;
+    await retryRelay(producer, f.database, chain, relayId, "operator-1").catch((error: unknown) => (refused = error));
+    expect(refused).to.have.property("code", "RELAY_NOT_RETRYABLE");
+    expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore + 11n);
+  });
+
+  it("lets an operator cancel a dead letter for good: it is cancelled, cannot be retried, and nothing moves", async () => {
+    proxy.setPolicy({ fault: ({ method }) => (method === "eth_sendRawTransaction" ? "error" : "pass") });
+    const request = await f.signTransfer(f.alice, f.bob.address, 13n);
+    const bobBefore = await f.token.balanceOf(f.bob.address);
+    const { relayId } = await enqueueRelay(producer, {
+      idempotencyKey: "attempts.cancelled",
+      request,
+      requestedBy: "u1",
+    });
+    await f.waitForRelay(relayId, ["dead"]);
+    proxy.setPolicy({ fault: () => "pass" });
+    await cancelRelay(producer, f.database, relayId, "operator-1");
+    const relay = (await getRelay(f.database, relayId))!;
+    expect(relay).to.include({ status: "cancelled", errorCode: "RELAY_CANCELLED" });
+    let refused: unknown;
+    const chain = { publicClient: f.chain.publicClient, contracts: f.contracts };
+    await retryRelay(producer, f.database, chain, relayId, "operator-1").catch((error: unknown) => (refused = error));
+    expect(refused).to.have.property("code", "RELAY_NOT_RETRYABLE");
     await f.chain.testClient.mine({ blocks: 3 });
     expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore);
     expect(await f.token.authorizationState(request.from, request.nonce)).to.equal(false);

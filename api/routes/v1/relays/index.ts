@@ -3,7 +3,16 @@ import { z } from "zod";
 
 import { NotFoundError, ValidationError } from "../../../../lib/errors/base.ts";
 import { readsEverything } from "../../../auth/principal.ts";
-import { deadLetterStatuses, getRelay, listRelays, relayStatuses, type Relay } from "../../../../relayer/index.ts";
+import {
+  deadLetterActions,
+  deadLetterStatuses,
+  getRelay,
+  listRelays,
+  relayStatuses,
+  type DeadLetterActions,
+  type Relay,
+} from "../../../../relayer/index.ts";
+import { queueDashboard } from "./dashboard.ts";
 import { errorResponse, page, paginationQuery } from "../../../schemas/common.ts";
 
 const transitionView = z.object({
@@ -23,17 +32,28 @@ const relayView = z.object({
   transactionHash: z.string().nullable(),
   batchIndex: z.number().nullable().describe("the relay's item in a Settlement.settleAuthorizations batch, if batched"),
   blockNumber: z.string().nullable(),
+  blockHash: z.string().nullable(),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   deadline: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
   transitions: z.array(transitionView),
+  actions: z
+    .object({
+      retry: z.object({ allowed: z.boolean(), reason: z.string().optional() }),
+      cancel: z.object({ allowed: z.boolean() }),
+    })
+    .optional()
+    .describe(
+      "operators' safe actions on a dead letter: retry (only while it cannot execute twice: nothing it sent can mine, its authorization unused on chain) and cancel (a dead relay)",
+    ),
 });
 
-function toView(relay: Relay): z.infer<typeof relayView> {
+function toView(relay: Relay, actions?: DeadLetterActions): z.infer<typeof relayView> {
   return {
     ...relay,
+    ...(actions ? { actions } : {}),
     blockNumber: relay.blockNumber === null ? null : relay.blockNumber.toString(),
     deadline: relay.deadline?.toISOString() ?? null,
     createdAt: relay.createdAt.toISOString(),
@@ -64,11 +84,16 @@ function decodeCursor(cursor: string): { updatedAt: Date; relayId: string } {
 
 /**
  * Relays as the relayer recorded them, with every transition and its time (where time went).
- * Operators, auditors and admins list all of them — `?status=dead` is the dead-letter view;
- * a user or merchant reads only relays it requested.
+ * Operators, auditors and admins list all of them — `?status=dead` is the dead-letter view, each
+ * letter with its reason and its safe actions (retry, cancel); a user or merchant reads only
+ * relays it requested. `/v1/relays/dashboard` is the BullMQ dashboard of the relay queues.
  */
 export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
   const { database } = app.services;
+  const chain = { publicClient: app.services.publicClient, contracts: app.services.contracts };
+  const isOperator = (role: string | undefined) => role === "operator" || role === "admin";
+
+  await app.register(queueDashboard, { prefix: "/dashboard" });
 
   app.get(
     "/",
@@ -94,7 +119,13 @@ export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
         limit,
       });
       const last = page.relays[page.relays.length - 1];
-      return { items: page.relays.map(toView), nextCursor: page.more && last ? encodeCursor(last) : null };
+      const actions = isOperator(request.principal?.role)
+        ? await deadLetterActions(database, chain, page.relays)
+        : new Map<string, DeadLetterActions>();
+      return {
+        items: page.relays.map((relay) => toView(relay, actions.get(relay.relayId))),
+        nextCursor: page.more && last ? encodeCursor(last) : null,
+      };
     },
   );
 
@@ -115,7 +146,8 @@ export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
       // Another principal's relay is reported as absent, so ids cannot be probed.
       if (!relay || (!readsEverything(principal.role) && relay.requestedBy !== principal.userId))
         throw new NotFoundError("RELAY_NOT_FOUND", "No relay with this id (it may not be picked up by a worker yet)");
-      return toView(relay);
+      const actions = isOperator(principal.role) ? await deadLetterActions(database, chain, [relay]) : undefined;
+      return toView(relay, actions?.get(relay.relayId));
     },
   );
 
@@ -125,13 +157,32 @@ export const relayRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: ["operator", "admin"] },
       schema: {
         tags: ["relays"],
-        summary: "Cancel a relay not yet sent (409 RELAY_NOT_CANCELLABLE once a worker holds it or it was sent)",
+        summary:
+          "Cancel a relay not yet sent, or close a dead one (409 RELAY_NOT_CANCELLABLE once a worker holds it or it was sent)",
         params: z.object({ relayId: z.string().min(1).max(200) }),
         response: { 200: relayView, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
       },
     },
     async (request) => {
       await app.services.relay.cancelRelay(request.params.relayId, request.principal!.userId);
+      return toView((await getRelay(database, request.params.relayId))!);
+    },
+  );
+
+  app.post(
+    "/:relayId/retry",
+    {
+      config: { roles: ["operator", "admin"] },
+      schema: {
+        tags: ["relays"],
+        summary:
+          "Re-queue a dead letter (dead or failed) with its recorded request — only while it cannot execute twice (409 RELAY_NOT_RETRYABLE otherwise)",
+        params: z.object({ relayId: z.string().min(1).max(200) }),
+        response: { 200: relayView, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request) => {
+      await app.services.relay.retryRelay(request.params.relayId, request.principal!.userId, chain);
       return toView((await getRelay(database, request.params.relayId))!);
     },
   );
