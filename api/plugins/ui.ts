@@ -24,6 +24,7 @@ import fp from "fastify-plugin";
 import type { Address } from "viem";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import { ValidationError } from "../../lib/errors/base.ts";
 
 export type UiPluginOptions = {
   /** The built app's folder (default: ui/dist of this checkout). */
@@ -169,7 +170,13 @@ export const uiPlugin = fp(
 
     app.get("/*", { schema: { hide: true } }, async (request, reply) => {
       const path = request.url.split("?")[0]!;
-      if (API_PATH.test(path)) return reply.callNotFound();
+      if (API_PATH.test(path)) {
+        // The router falls back to this catch-all when a path parameter is past its limit; answer
+        // that as the router would without the app (414), not as an unknown route.
+        const longest = Math.max(...path.split("/").map((segment) => segment.length));
+        if (longest > app.initialConfig.maxParamLength!) throw new ValidationError("URL_TOO_LONG", "A path segment is longer than any id of this API");
+        return reply.callNotFound();
+      }
       const file = files.get(path === "/" ? "/index.html" : path);
       if (file) return sendFile(request, reply, file);
       const wantsHtml = String(request.headers.accept ?? "").includes("text/html");

@@ -40,7 +40,7 @@ describe("API input parsing and the one error shape", () => {
     merchantWallet = (await api.request("POST", "/v1/wallets", { key: merchant.key })).body;
     await api.fund(wallet.address, 10n * ONE);
     endpointId = (
-      await api.request("POST", "/v1/webhook-endpoints", { key: merchant.key, body: { url: "https://example.com/h" } })
+      await api.request("POST", "/v1/webhook-endpoints", { key: merchant.key, body: { url: "http://127.0.0.1:9/h" } })
     ).body.id;
     await api.indexer.catchUp();
   });
