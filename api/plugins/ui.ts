@@ -174,7 +174,8 @@ export const uiPlugin = fp(
         // The router falls back to this catch-all when a path parameter is past its limit; answer
         // that as the router would without the app (414), not as an unknown route.
         const longest = Math.max(...path.split("/").map((segment) => segment.length));
-        if (longest > app.initialConfig.maxParamLength!) throw new ValidationError("URL_TOO_LONG", "A path segment is longer than any id of this API");
+        if (longest > app.initialConfig.maxParamLength!)
+          throw new ValidationError("URL_TOO_LONG", "A path segment is longer than any id of this API");
         return reply.callNotFound();
       }
       const file = files.get(path === "/" ? "/index.html" : path);

@@ -57,7 +57,9 @@ export const apiEnv = defineEnvSection(
       ),
     API_AUTH_MAX_FAILURES: positiveIntField
       .default(5)
-      .describe("Failed password, code or passkey checks of one account before it is locked for API_AUTH_LOCKOUT_SECONDS"),
+      .describe(
+        "Failed password, code or passkey checks of one account before it is locked for API_AUTH_LOCKOUT_SECONDS",
+      ),
     API_AUTH_MAX_FAILURES_PER_IP: positiveIntField
       .default(50)
       .describe(
