@@ -43,6 +43,11 @@ export type AppDependencies = {
 };
 
 /** The services routes use, decorated on the app as `app.services`. */
+  /**
+   * The key TOTP seeds are encrypted under (api/auth/totp/totp-secret-box.ts; server.ts derives it from
+   * the key-encryption key). Absent: a random key of this process, so only it can read its factors.
+   */
+  totpSecretKey?: Buffer | undefined;
 export type AppServices = AppDependencies & {
   tokenReads: TokenReads;
   policies: MoneyMovementPolicy[];

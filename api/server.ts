@@ -25,6 +25,7 @@ import { buildApp } from "./app.ts";
 import { ensureBootstrapAdmin } from "./auth/bootstrap-admin.ts";
 import { apiMigrations } from "./db/migration-set.ts";
 import { createApiRedis } from "./redis.ts";
+import { totpKeyFrom } from "./auth/totp/totp-secret-box.ts";
 import { loadKeyEncryptionKey } from "./wallets/load-key-encryption-key.ts";
 
 export type StartApiServerParameters = {
@@ -68,6 +69,7 @@ export async function startApiServer(p: StartApiServerParameters): Promise<ApiSe
     publicClient: p.publicClient,
     contracts: contractAddressesOf(p.deployment),
     custodialKeys: encryptedKeyCustody(keyEncryptionKey),
+    totpSecretKey: totpKeyFrom(keyEncryptionKey),
     relay: p.relay,
     operator: escrowOperatorOf(p.settings, p.deployment),
     metricsRegistry: p.metricsRegistry,

@@ -25,7 +25,7 @@ export async function enrolledFactors(database: Database, userId: string): Promi
     db
       .select({ status: totpFactors.status })
       .from(totpFactors)
-      .where(and(eq(totpFactors.userId, userId), eq(totpFactors.status, "active"))),
+      .where(and(eq(totpFactors.userId, userId), eq(totpFactors.status, "confirmed"))),
     db.select({ n: count() }).from(webauthnCredentials).where(eq(webauthnCredentials.userId, userId)),
     db
       .select({ n: count() })

@@ -15,6 +15,7 @@ import {
 } from "../../../auth/sign-in-with-ethereum.ts";
 import { wallets } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
+import { factorRoutes } from "./factors.ts";
 import { signInRoutes } from "./sign-in.ts";
 
 const session = z.object({ id: z.string(), token: z.string(), expiresAt: z.date() });
@@ -50,6 +51,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { services } = app;
   const db = services.database.db;
   await app.register(signInRoutes);
+  await app.register(factorRoutes);
 
   app.get(
     "/siwe/nonce",

@@ -3,8 +3,19 @@ import { z } from "zod";
 
 import { signInWithPassword } from "../../../auth/passwords/sign-in.ts";
 import { signUp } from "../../../auth/passwords/sign-up.ts";
+import { signInSecondFactor } from "../../../auth/second-factor/sign-in-second-factor.ts";
 import { requestOriginOf } from "../../../auth/request-origin.ts";
-import { authErrors, deviceIdInput, emailInput, passwordInput, secondFactorRequired, signedIn } from "./schemas.ts";
+import {
+  authErrors,
+  deviceIdInput,
+  emailInput,
+  passwordInput,
+  recoveryCodeInput,
+  secondFactorRequired,
+  signedIn,
+  totpCodeInput,
+  webauthnResponseInput,
+} from "./schemas.ts";
 
 /**
  * Custodial sign-up and sign-in with email + password (docs/design/auth.md, "Sign-up and sign-in").
@@ -63,6 +74,34 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
         .header("cache-control", "no-store")
         .status(result.status === "signed_in" ? 201 : 200)
         .send(result);
+    },
+  );
+
+  app.post(
+    "/sign-in/second-factor",
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Finish a sign-in with the ticket and one second factor: a TOTP code, a recovery code or a passkey",
+        description: "The ticket lives 5 minutes and allows 5 wrong answers; the account lockout counts each too.",
+        security: [],
+        body: z.object({
+          ticket: z.string().regex(/^sr_ticket_[A-Za-z0-9_-]{43}$/, "must be a sign-in ticket"),
+          totp: z.object({ code: totpCodeInput }).optional(),
+          recoveryCode: recoveryCodeInput.optional(),
+          passkey: z.object({ response: webauthnResponseInput }).optional(),
+        }),
+        response: { 201: signedIn, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { ticket, ...answer } = request.body;
+      const result = await signInSecondFactor(services, {
+        ticket,
+        answer,
+        origin: requestOriginOf(request),
+      });
+      return reply.header("cache-control", "no-store").status(201).send(result);
     },
   );
 };
