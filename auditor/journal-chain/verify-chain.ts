@@ -274,26 +274,38 @@ export async function verifyJournalChain(
   const counts = { entries: 0, postings: 0, orphans: side.length - rollbacks.length, rollbacks: rollbacks.length };
   let maxSeqSeen = 0n;
   let maxSeqRow: RowPosition | undefined;
-  let cursor: RowPosition | undefined;
   progress?.start(Number(storedHead.seq), "chain elements");
-  for (;;) {
+  // One page of entries and their postings; the next page is read while this one is hashed, so the
+  // database and the hashing work at the same time (verify-chain is about half each).
+  const readPage = async (after: RowPosition | undefined) => {
     const entries = await database.query<EntryRow>(sql`
       SELECT block_number::text AS block_number, log_index, block_hash, block_timestamp::text AS block_timestamp,
         transaction_hash, token, kind, reference, event, seq::text AS seq, entry_hash, chain_hash
       FROM journal_entries
       WHERE chain_id = ${chainId}
-        ${cursor ? sql`AND (block_number, log_index) > (${cursor.blockNumber}, ${cursor.logIndex})` : sql``}
+        ${after ? sql`AND (block_number, log_index) > (${after.blockNumber}, ${after.logIndex})` : sql``}
       ORDER BY journal_entries.block_number, journal_entries.log_index
       LIMIT ${pageSize}`);
-    const end = entries[entries.length - 1];
+    const last = entries[entries.length - 1];
     const postingRows = await database.query<PostingRow>(sql`
       SELECT block_number::text AS block_number, log_index, leg, account, counterparty, token, amount::text AS amount,
         balance_after::text AS balance_after, kind, block_timestamp::text AS block_timestamp
       FROM postings
       WHERE chain_id = ${chainId}
-        ${cursor ? sql`AND (block_number, log_index) > (${cursor.blockNumber}, ${cursor.logIndex})` : sql``}
-        ${end ? sql`AND (block_number, log_index) <= (${BigInt(end.block_number)}, ${end.log_index})` : sql``}
+        ${after ? sql`AND (block_number, log_index) > (${after.blockNumber}, ${after.logIndex})` : sql``}
+        ${last ? sql`AND (block_number, log_index) <= (${BigInt(last.block_number)}, ${last.log_index})` : sql``}
       ORDER BY postings.block_number, postings.log_index, postings.leg`);
+    return { entries, postingRows };
+  };
+  let pending = readPage(undefined);
+  for (;;) {
+    const { entries, postingRows } = await pending;
+    const end = entries[entries.length - 1];
+    if (end) {
+      pending = readPage({ blockNumber: BigInt(end.block_number), logIndex: end.log_index });
+      // Awaited on the next turn; a failure while this page is processed must not go unhandled meanwhile.
+      pending.catch(() => undefined);
+    }
     counts.postings += postingRows.length;
 
     let p = 0;
@@ -394,7 +406,6 @@ export async function verifyJournalChain(
     for (; p < postingRows.length; p++) report(strayPostings(postingRows[p]!));
     progress?.tick(entries.length);
     if (!end) break;
-    cursor = { blockNumber: BigInt(end.block_number), logIndex: end.log_index };
   }
   while (sideIndex < side.length) visitSide(side[sideIndex++]!);
   progress?.done();
