@@ -1,9 +1,10 @@
 /**
- * The auditor's desk. Today: look up any indexed transaction with its journal entries and
- * postings, and the payout batches. As the auditor toolkit's routes land under /v1/audit (the
- * server lists them in /ui-config.json), the same page runs a reconciliation at a block and reads
- * its report with every mismatch, verifies the journal's hash chain, and checks a Merkle inclusion
- * proof; and, with the audit log of docs/design/auth.md, verifies that log's chain too.
+ * The auditor's desk: a reconciliation of the ledger with the chain at a block, read with every
+ * mismatch (GET /v1/audit/reconciliation); the journal's hash chain verified (GET
+ * /v1/audit/journal-chain); the proof of reserves built (GET /v1/audit/reserves); any indexed
+ * transaction with its journal entries and postings, and the payout batches. Each /v1/audit
+ * section shows when the server lists its route in /ui-config.json; the audit log of
+ * docs/design/auth.md joins the same way when it lands.
  */
 import { Fragment, type ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
@@ -108,12 +109,11 @@ function Reconcile() {
     setError(undefined);
     setReport(undefined);
     try {
+      // GET /v1/audit/reconciliation: a read, the same report as `npm run audit -- reconcile --format json`.
+      const query = block.trim() ? `?${new URLSearchParams({ block: block.trim() })}` : "";
       const answer = await api<{ report?: Reconciliation } & Partial<Reconciliation>>(
-        "POST",
-        "/v1/audit/reconciliations",
-        {
-          body: block.trim() ? { block: block.trim() } : {},
-        },
+        "GET",
+        `/v1/audit/reconciliation${query}`,
       );
       setReport((answer.report ?? answer) as Reconciliation);
     } catch (failure) {
@@ -150,9 +150,8 @@ function VerifyChain({ path, label }: { path: string; label: string }) {
   const verify = async () => {
     setError(undefined);
     try {
-      setReport(
-        await api<ChainReport>(path.endsWith("/verify") && path.startsWith("/v1/audit-log") ? "GET" : "POST", path),
-      );
+      // Both chains are verified by a read (GET): nothing is written.
+      setReport(await api<ChainReport>("GET", path));
     } catch (failure) {
       setError(failure);
     }
@@ -174,40 +173,56 @@ function VerifyChain({ path, label }: { path: string; label: string }) {
   );
 }
 
-function CheckProof() {
-  const [proof, setProof] = useState("");
-  const [answer, setAnswer] = useState<{ valid: boolean; reason?: string }>();
+type ReservesReport = {
+  block: { number: string; hash: string };
+  root: string;
+  totalLiabilities: string;
+  reserves: string;
+  ratio: string;
+  users: number;
+};
+
+/** GET /v1/audit/reserves: the proof of reserves at the indexed head, built and shown, not published. */
+function ProofOfReserves() {
+  const [report, setReport] = useState<ReservesReport>();
   const [error, setError] = useState<unknown>();
-  const check = async (event: Event) => {
-    event.preventDefault();
+  const build = async () => {
     setError(undefined);
     try {
-      setAnswer(await api("POST", "/v1/audit/proofs/verify", { body: { proof: JSON.parse(proof) as unknown } }));
+      setReport(await api<ReservesReport>("GET", "/v1/audit/reserves"));
     } catch (failure) {
       setError(failure);
     }
   };
   return (
-    <form onSubmit={check}>
-      <div class="field">
-        <label for="proof">Inclusion proof (JSON)</label>
-        <textarea
-          id="proof"
-          rows={5}
-          value={proof}
-          onInput={(e) => setProof((e.target as HTMLTextAreaElement).value)}
-        />
-      </div>
-      <button type="submit">Check the proof</button>
+    <div>
+      <button type="button" onClick={() => void build()}>
+        Build the proof of reserves
+      </button>
       {error ? <ErrorNotice error={error} /> : null}
-      {answer ? (
-        <p class={answer.valid ? "success" : "bad"} role="status">
-          {answer.valid
-            ? "The proof is valid: this balance is included in the published total."
-            : `Invalid: ${answer.reason ?? ""}`}
-        </p>
+      {report ? (
+        <dl class="facts" data-testid="reserves-report">
+          <dt>At block</dt>
+          <dd>{report.block.number}</dd>
+          <dt>Custodial liabilities</dt>
+          <dd>
+            <Amount units={report.totalLiabilities} />
+          </dd>
+          <dt>Reserves</dt>
+          <dd>
+            <Amount units={report.reserves} />
+          </dd>
+          <dt>Reserves / liabilities</dt>
+          <dd>{report.ratio}</dd>
+          <dt>Users in the tree</dt>
+          <dd>{report.users}</dd>
+          <dt>Merkle sum root</dt>
+          <dd>
+            <Address value={report.root} label="Merkle root" />
+          </dd>
+        </dl>
       ) : null}
-    </form>
+    </div>
   );
 }
 
@@ -293,16 +308,16 @@ export function AuditPage() {
       <div class="grid two">
         <Section title="Journal hash chain">
           {hasFeature(config, "auditJournalChain") ? (
-            <VerifyChain path="/v1/audit/journal-chain/verify" label="Verify the journal's hash chain" />
+            <VerifyChain path="/v1/audit/journal-chain" label="Verify the journal's hash chain" />
           ) : (
             <Unavailable>Recomputing the journal's hash chain.</Unavailable>
           )}
         </Section>
-        <Section title="Inclusion proofs">
-          {hasFeature(config, "auditProofs") ? (
-            <CheckProof />
+        <Section title="Proof of reserves">
+          {hasFeature(config, "auditReserves") ? (
+            <ProofOfReserves />
           ) : (
-            <Unavailable>Checking a Merkle inclusion proof of a balance.</Unavailable>
+            <Unavailable>Building the proof of reserves (a Merkle sum tree of custodial balances).</Unavailable>
           )}
         </Section>
       </div>
