@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { Page } from "playwright-core";
+import { generate } from "otplib";
 import type { Address } from "viem";
 
 import { checkPage, signInWithKey, startUiStack, type UiStack } from "./helpers/ui-stack.ts";
@@ -162,5 +163,43 @@ describe("Wallet web app: a custodial holder (Chromium)", function () {
     await page.getByRole("link", { name: "Security" }).click();
     await page.getByRole("heading", { name: "Security", level: 1 }).waitFor();
     await checkPage(page, "security");
+  });
+
+  it("signs up with email and password, turns on an authenticator app, and signs in again with a recovery code", async () => {
+    const newcomer = await stack.newPage();
+    await newcomer.goto("/sign-up");
+    await newcomer.getByRole("heading", { name: "Create your account", level: 1 }).waitFor();
+    await checkPage(newcomer, "sign-up");
+    await newcomer.getByLabel("Your name", { exact: true }).fill("Nora Newcomer");
+    await newcomer.getByLabel("Email", { exact: true }).fill("nora@example.com");
+    await newcomer.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+    await newcomer.getByRole("button", { name: "Create account" }).click();
+    await newcomer.getByRole("heading", { name: "Wallet", level: 1 }).waitFor();
+
+    await newcomer.getByRole("link", { name: "Security" }).click();
+    await newcomer.getByRole("button", { name: "Set up an authenticator app" }).click();
+    const secret = await newcomer.locator("form code").first().innerText();
+    await newcomer.getByLabel("The 6-digit code it shows", { exact: true }).fill(await generate({ secret }));
+    await newcomer.getByRole("button", { name: "Turn on" }).click();
+    const recoveryCodes = await newcomer.locator("ul.codes code").allInnerTexts();
+    expect(recoveryCodes).to.have.length(10);
+    await newcomer.getByRole("button", { name: "Sign out" }).click();
+
+    await newcomer.getByLabel("Email", { exact: true }).fill("nora@example.com");
+    await newcomer.getByLabel("Password", { exact: true }).fill("not the password at all");
+    await newcomer.getByRole("button", { name: "Sign in with password" }).click();
+    const refused = newcomer.getByRole("alert");
+    await refused.waitFor();
+    expect(await refused.locator(".error-code code").innerText()).to.match(/^[A-Z_]+$/);
+    expect(await newcomer.getByRole("button", { name: "Sign out" }).count()).to.equal(0);
+
+    await newcomer.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+    await newcomer.getByRole("button", { name: "Sign in with password" }).click();
+    await newcomer.getByLabel("Code from your authenticator app", { exact: true }).fill(recoveryCodes[0]!);
+    await newcomer.getByRole("button", { name: "Continue" }).click();
+    await newcomer.getByRole("button", { name: "Sign out" }).waitFor();
+    expect(
+      await newcomer.evaluate(() => (JSON.parse(sessionStorage.getItem("stablerail.session")!) as { via: string }).via),
+    ).to.equal("password");
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Sign in: exchange an API key for a session (POST /v1/auth/sessions — the key is used once and never
  * stored), or Sign-In with Ethereum for a registered self-custody wallet (GET /v1/auth/siwe/nonce,
- * POST /v1/auth/siwe). Email and password, second factors and passkeys (issue 14,
- * docs/design/auth.md) appear when the server has their routes.
+ * POST /v1/auth/siwe). Email and password (POST /v1/auth/sign-in), with its second step — a TOTP
+ * code or a recovery code against the ticket (POST /v1/auth/sign-in/second-factor) — appear when
+ * the server has the routes (docs/design/auth.md). Passkeys as a second factor or alone are not
+ * offered here yet.
  */
 import { useState } from "preact/hooks";
 
@@ -12,11 +14,107 @@ import { Field } from "../components/Field.tsx";
 import { Main } from "../components/Main.tsx";
 import { ErrorNotice, Section } from "../components/States.tsx";
 import { hasFeature, useConfig } from "../core/config.ts";
+import { deviceId } from "../core/device.ts";
 import { navigate } from "../core/router.ts";
 import { signIn, signOutReason, type Role, type Session } from "../core/session.ts";
 import { useStore } from "../core/store.ts";
 
 type Opened = { id: string; token: string; expiresAt: string };
+type PasswordAnswer =
+  | { status: "signed_in"; session: Opened }
+  | { status: "second_factor_required"; ticket: string; expiresAt: string; factors: string[] };
+
+/**
+ * Email and password, then — when the account has a second factor — a TOTP or recovery code
+ * against the ticket the first step answered.
+ */
+function PasswordSignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [ticket, setTicket] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const finish = async (opened: Opened) => {
+    setPassword("");
+    setCode("");
+    await startSession(opened, "password");
+    onSignedIn();
+  };
+
+  const first = async (event: Event) => {
+    event.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const answer = await api<PasswordAnswer>("POST", "/v1/auth/sign-in", {
+        anonymous: true,
+        body: { email: email.trim(), password, deviceId: deviceId() },
+      });
+      if (answer.status === "signed_in") await finish(answer.session);
+      else setTicket(answer.ticket);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const second = async (event: Event) => {
+    event.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const typed = code.trim();
+      // Six digits are a TOTP code; anything else is tried as a recovery code (xxxx-xxxx-xxxx).
+      const answer = /^\d{6}$/.test(typed) ? { totp: { code: typed } } : { recoveryCode: typed };
+      const signed = await api<{ session: Opened }>("POST", "/v1/auth/sign-in/second-factor", {
+        anonymous: true,
+        body: { ticket, ...answer },
+      });
+      await finish(signed.session);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return ticket ? (
+    <form onSubmit={second} noValidate>
+      <Field
+        id="second-factor-code"
+        label="Code from your authenticator app"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        hint="6 digits, or one of your recovery codes (xxxx-xxxx-xxxx)."
+        value={code}
+        onInput={setCode}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? "Checking…" : "Continue"}
+      </button>
+      {error ? <ErrorNotice error={error} /> : null}
+    </form>
+  ) : (
+    <form onSubmit={first} noValidate>
+      <Field id="signin-email" label="Email" type="email" autoComplete="email" value={email} onInput={setEmail} />
+      <Field
+        id="signin-password"
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onInput={setPassword}
+      />
+      <button type="submit" disabled={busy}>
+        {busy ? "Signing in…" : "Sign in with password"}
+      </button>
+      {error ? <ErrorNotice error={error} /> : null}
+    </form>
+  );
+}
 
 /** Reads who the new session is and keeps it. */
 export async function startSession(opened: Opened, via: Session["via"], address?: string): Promise<Session> {
@@ -100,6 +198,11 @@ export function SignInPage({ next }: { next?: string }) {
         </p>
       ) : null}
       {error ? <ErrorNotice error={error} /> : null}
+      {hasFeature(config, "passwordSignIn") ? (
+        <Section title="With your email and password">
+          <PasswordSignIn onSignedIn={done} />
+        </Section>
+      ) : null}
       <div class="grid two">
         <Section title="With your API key">
           <form onSubmit={withKey} noValidate>
