@@ -18,14 +18,18 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
  * @throws FRESH_AUTHENTICATION_REQUIRED, ConflictError API_KEY_LIMIT_REACHED
  */
 export async function createApiKey(
-  services: Pick<AppServices, "database" | "settings" | "freshAuthenticationProofs">,
-  input: { principal: Principal; parentCredential?: string | undefined },
+  services: Pick<
+    AppServices,
+    "database" | "settings" | "freshAuthenticationProofs" | "redis" | "redisPrefix" | "totpSecretKey"
+  >,
+  input: { principal: Principal; parentCredential?: string | undefined; stepUpToken?: string | undefined },
 ): Promise<ApiKeyRow & { apiKey: string }> {
   const { principal } = input;
   await requireFreshAuthentication(services, {
     principal,
     action: "create_api_key",
     parentCredential: input.parentCredential,
+    stepUpToken: input.stepUpToken,
   });
   const db = services.database.db;
   const [active] = await db

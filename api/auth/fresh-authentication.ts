@@ -5,17 +5,18 @@
  *
  * Each accepted proof is a {@link FreshAuthenticationProof}; the request passes when one holds.
  * Today: the request came with an API key itself, or a session re-presents an active API key of its
- * principal (`Stablerail-Parent-Credential`, checked now, not when the session was made). The
- * step-up authentication of issue 14 (a passkey or TOTP confirmed within the last minutes) is one
- * more proof in this list — passed to buildApp as `freshAuthenticationProofs` — and no route changes.
+ * principal (`Stablerail-Parent-Credential`, checked now, not when the session was made), or — for a
+ * user with a second factor — a step-up approval bound to this very action (`Stablerail-Step-Up`,
+ * api/auth/step-up): without one such a user is answered STEP_UP_REQUIRED with a challenge.
  */
 import { and, eq, isNull } from "drizzle-orm";
 
-import type { Database } from "../../lib/db/database.ts";
 import { apiKeys } from "../db/schema.ts";
+import type { AppServices } from "../dependencies.ts";
 import { PermissionError } from "../errors/api-errors.ts";
 import { hashCredential } from "./credentials.ts";
 import type { Principal } from "./principal.ts";
+import { requireSecurityStepUp } from "./step-up/require-security-step-up.ts";
 
 /** The header a session sends its parent API key in when it must authenticate afresh. */
 export const PARENT_CREDENTIAL_HEADER = "stablerail-parent-credential";
@@ -28,7 +29,15 @@ export type FreshAuthenticationRequest = {
   action: FreshAuthenticationAction;
   /** The `Stablerail-Parent-Credential` header as sent, if any. */
   parentCredential?: string | undefined;
+  /** The `Stablerail-Step-Up` header as sent, if any. */
+  stepUpToken?: string | undefined;
 };
+
+/** What a proof may read. */
+export type FreshAuthenticationDeps = Pick<
+  AppServices,
+  "database" | "redis" | "redisPrefix" | "settings" | "totpSecretKey"
+>;
 
 /** A proof that held, and the API key that vouched for it (none for a step-up). */
 export type FreshAuthentication = { proof: string; apiKeyId: string | undefined };
@@ -40,7 +49,7 @@ export type FreshAuthentication = { proof: string; apiKeyId: string | undefined 
 export type FreshAuthenticationProof = {
   name: string;
   holds: (
-    deps: { database: Database },
+    deps: FreshAuthenticationDeps,
     request: FreshAuthenticationRequest,
   ) => Promise<false | { apiKeyId?: string | undefined }>;
 };
@@ -70,10 +79,23 @@ export const parentCredentialPresented: FreshAuthenticationProof = {
   },
 };
 
+/**
+ * A user with a second factor approved this action (issue 14): the approval is consumed for the
+ * action's digest. Without an approval such a user is answered STEP_UP_REQUIRED with a challenge
+ * (thrown, so the later proofs are not tried); a user without a factor has none to give (false).
+ */
+export const stepUpApproved: FreshAuthenticationProof = {
+  name: "step-up approved",
+  holds: async (deps, { principal, action, stepUpToken }) =>
+    (await requireSecurityStepUp(deps, { userId: principal.userId, action, target: null, token: stepUpToken })) ===
+      "approved" && {},
+};
+
 /** Today's proofs, in order. */
 export const defaultFreshAuthenticationProofs: readonly FreshAuthenticationProof[] = [
   apiKeyInHand,
   parentCredentialPresented,
+  stepUpApproved,
 ];
 
 /**
@@ -82,7 +104,7 @@ export const defaultFreshAuthenticationProofs: readonly FreshAuthenticationProof
  * @throws PermissionError FRESH_AUTHENTICATION_REQUIRED (403) naming what to send
  */
 export async function requireFreshAuthentication(
-  deps: { database: Database; freshAuthenticationProofs: readonly FreshAuthenticationProof[] },
+  deps: FreshAuthenticationDeps & { freshAuthenticationProofs: readonly FreshAuthenticationProof[] },
   request: FreshAuthenticationRequest,
 ): Promise<FreshAuthentication> {
   for (const proof of deps.freshAuthenticationProofs) {

@@ -68,14 +68,15 @@ async function openSession(
  * @throws FRESH_AUTHENTICATION_REQUIRED, SESSION_LIMIT_REACHED
  */
 export async function openKeySession(
-  services: Services & Pick<AppServices, "freshAuthenticationProofs">,
-  input: { principal: Principal; parentCredential?: string | undefined },
+  services: Services & Pick<AppServices, "freshAuthenticationProofs" | "redis" | "redisPrefix" | "totpSecretKey">,
+  input: { principal: Principal; parentCredential?: string | undefined; stepUpToken?: string | undefined },
 ): Promise<OpenedSession> {
   const { principal } = input;
   const fresh = await requireFreshAuthentication(services, {
     principal,
     action: "create_session",
     parentCredential: input.parentCredential,
+    stepUpToken: input.stepUpToken,
   });
   const parentKeyId = fresh.apiKeyId ?? principal.parentKeyId;
   if (!parentKeyId) {

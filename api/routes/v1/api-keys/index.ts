@@ -6,6 +6,7 @@ import { createApiKey } from "../../../auth/create-api-key.ts";
 import { roles } from "../../../auth/credentials.ts";
 import { PARENT_CREDENTIAL_HEADER } from "../../../auth/fresh-authentication.ts";
 import { revokeApiKey } from "../../../auth/revoke-api-key.ts";
+import { STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
 import { apiKeys } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
 
@@ -24,8 +25,10 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ["api-keys"],
         summary: "Create an API key for yourself (same role); the key is shown only here",
-        description: `Takes no body. A session must also send one of your active API keys in ${PARENT_CREDENTIAL_HEADER}. At most API_MAX_API_KEYS_PER_USER active keys (409 API_KEY_LIMIT_REACHED).`,
-        headers: z.object({ [PARENT_CREDENTIAL_HEADER]: z.string().optional() }).loose(),
+        description: `Takes no body. A session must also send one of your active API keys in ${PARENT_CREDENTIAL_HEADER}, or — once you have a second factor — a step-up approval for this action in ${STEP_UP_HEADER} (403 STEP_UP_REQUIRED gives its challenge). At most API_MAX_API_KEYS_PER_USER active keys (409 API_KEY_LIMIT_REACHED).`,
+        headers: z
+          .object({ [PARENT_CREDENTIAL_HEADER]: z.string().optional(), [STEP_UP_HEADER]: z.string().optional() })
+          .loose(),
         response: { 201: keyView.extend({ apiKey: z.string() }), 409: errorResponse, ...errors },
       },
     },
@@ -33,6 +36,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       const created = await createApiKey(services, {
         principal: request.principal!,
         parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
+        stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
       });
       return reply
         .header("cache-control", "no-store")

@@ -16,7 +16,9 @@ import {
 import { wallets } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
 import { factorRoutes } from "./factors.ts";
+import { STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
 import { signInRoutes } from "./sign-in.ts";
+import { stepUpRoutes } from "./step-up.ts";
 
 const session = z.object({ id: z.string(), token: z.string(), expiresAt: z.date() });
 const sessionView = z.object({
@@ -52,6 +54,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = services.database.db;
   await app.register(signInRoutes);
   await app.register(factorRoutes);
+  await app.register(stepUpRoutes);
 
   app.get(
     "/siwe/nonce",
@@ -128,6 +131,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
           await openKeySession(services, {
             principal: request.principal!,
             parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
+            stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
           }),
         ),
   );
