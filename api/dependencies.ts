@@ -40,14 +40,14 @@ export type AppDependencies = {
   freshAuthenticationProofs?: readonly FreshAuthenticationProof[] | undefined;
   /** Where merchants' webhook URLs may point (WEBHOOK_ALLOW_LOOPBACK); loopback refused when absent. */
   webhookUrlPolicy?: WebhookUrlPolicy | undefined;
-};
-
-/** The services routes use, decorated on the app as `app.services`. */
   /**
    * The key TOTP seeds are encrypted under (api/auth/totp/totp-secret-box.ts; server.ts derives it from
    * the key-encryption key). Absent: a random key of this process, so only it can read its factors.
    */
   totpSecretKey?: Buffer | undefined;
+};
+
+/** The services routes use, decorated on the app as `app.services`. */
 export type AppServices = AppDependencies & {
   tokenReads: TokenReads;
   policies: MoneyMovementPolicy[];
