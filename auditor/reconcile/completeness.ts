@@ -72,13 +72,26 @@ export async function checkCompleteness({
   const extraEvents = new Map<string, StoredEvent>();
 
   progress?.start(Number(to - from + 1n), "blocks", "completeness");
-  for await (const window of chainLogWindows(client, { chainId, contracts, from, to })) {
+  // The node fetches the next window's logs while the ledger's side of this one is read and compared,
+  // and the three ledger reads of a window run at once (on a pool they overlap; PGlite queues them).
+  const windows = chainLogWindows(client, { chainId, contracts, from, to });
+  let pending = windows.next();
+  for (;;) {
+    const step = await pending;
+    if (step.done) break;
+    const window = step.value;
+    pending = windows.next();
+    pending.catch(() => undefined); // awaited next turn; not unhandled while this window is compared
+    const range = { chainId, from: window.from, to: window.to };
+    const ledgerSide = Promise.all([
+      ledgerEntriesInRange(database, range),
+      ledgerEventsInRange(database, range),
+      ledgerPaymentEventsInRange(database, range),
+    ]);
     result.logs += window.logs.length;
     const expectedEntries = journalize(window.logs, context).filter((entry) => entry.token === token);
     result.transfers += expectedEntries.length;
-    const storedEntries = await ledgerEntriesInRange(database, { chainId, from: window.from, to: window.to });
-    const storedEvents = await ledgerEventsInRange(database, { chainId, from: window.from, to: window.to });
-    const paymentEvents = await ledgerPaymentEventsInRange(database, { chainId, from: window.from, to: window.to });
+    const [storedEntries, storedEvents, paymentEvents] = await ledgerSide;
     result.entries += storedEntries.length;
     result.events += storedEvents.length;
 

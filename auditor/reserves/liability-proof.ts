@@ -9,7 +9,7 @@
  * block ‖ ":" ‖ userId)` — bound to the attested block, so leaves of two attestations cannot be linked.
  * A sibling's sum still tells the size of the subtree next to the user's, as in every sum tree.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 import { z } from "zod";
 
@@ -37,7 +37,7 @@ export type LiabilityProof = z.infer<typeof liabilityProofSchema>;
 
 /** The leaf id of a user at an attested block. */
 export function liabilityLeafId(chainId: number, block: bigint, userId: string): Buffer {
-  return createHash("sha256").update(`stablerail.liability.v1:${chainId}:${block}:${userId}`).digest();
+  return hash("sha256", `stablerail.liability.v1:${chainId}:${block}:${userId}`, "buffer");
 }
 
 /** Builds the JSON proof of one leaf. */

@@ -13,7 +13,7 @@
  * Levels are built pairwise from the leaves in order; the root is the single node of the last level
  * (a tree of one leaf has that leaf as its root).
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export type SumNode = { hash: Buffer; sum: bigint };
 
@@ -21,46 +21,54 @@ export type SumNode = { hash: Buffer; sum: bigint };
 export type ProofStep = { hash: Buffer; sum: bigint; side: "left" | "right" };
 
 const MAX_SUM = (1n << 256n) - 1n;
-const PADDING: SumNode = {
-  hash: createHash("sha256")
-    .update(Buffer.from([2]))
-    .digest(),
-  sum: 0n,
-};
+const MAX_UINT64 = (1n << 64n) - 1n;
+const sha256 = (input: Buffer): Buffer => hash("sha256", input, "buffer");
+const PADDING: SumNode = { hash: sha256(Buffer.from([2])), sum: 0n };
+
+// Hash inputs are assembled in these buffers (one-shot `crypto.hash` copies its input), not
+// concatenated per node: a million-leaf tree hashes two million times, and allocation was most of it.
+const leafInput = Buffer.alloc(1 + 32 + 32);
+leafInput[0] = 0;
+const nodeInput = Buffer.alloc(1 + 32 + 32 + 32 + 32);
+nodeInput[0] = 1;
+
+/** Writes a 256-bit unsigned integer as 32 big-endian bytes at `offset`. @throws RangeError outside 0..2^256−1 */
+function writeUint256(target: Buffer, offset: number, value: bigint): void {
+  if (value < 0n || value > MAX_SUM) throw new RangeError(`not a uint256: ${value}`);
+  if (value <= MAX_UINT64) {
+    target.fill(0, offset, offset + 24);
+    target.writeBigUInt64BE(value, offset + 24);
+    return;
+  }
+  for (let word = 0; word < 4; word++)
+    target.writeBigUInt64BE((value >> BigInt(192 - 64 * word)) & MAX_UINT64, offset + 8 * word);
+}
 
 /** A 256-bit unsigned integer as 32 big-endian bytes. @throws RangeError outside 0..2^256−1 */
 export function uint256Bytes(value: bigint): Buffer {
-  if (value < 0n || value > MAX_SUM) throw new RangeError(`not a uint256: ${value}`);
-  return Buffer.from(value.toString(16).padStart(64, "0"), "hex");
+  const bytes = Buffer.alloc(32);
+  writeUint256(bytes, 0, value);
+  return bytes;
 }
 
 /** The leaf of a liability: `id` (32 bytes, a hash of the user's identity) and a balance ≥ 0. */
 export function hashLeaf(id: Buffer, balance: bigint): SumNode {
   if (id.length !== 32) throw new RangeError("a leaf id is 32 bytes");
-  return {
-    hash: createHash("sha256")
-      .update(Buffer.from([0]))
-      .update(id)
-      .update(uint256Bytes(balance))
-      .digest(),
-    sum: balance,
-  };
+  id.copy(leafInput, 1);
+  writeUint256(leafInput, 33, balance);
+  return { hash: sha256(leafInput), sum: balance };
 }
 
 /** The parent of two nodes. @throws RangeError when a sum is negative or the total overflows 256 bits */
 export function hashNode(left: SumNode, right: SumNode): SumNode {
   const sum = left.sum + right.sum;
   if (sum > MAX_SUM) throw new RangeError(`the sum ${sum} does not fit 256 bits`);
-  return {
-    hash: createHash("sha256")
-      .update(Buffer.from([1]))
-      .update(left.hash)
-      .update(uint256Bytes(left.sum))
-      .update(right.hash)
-      .update(uint256Bytes(right.sum))
-      .digest(),
-    sum,
-  };
+  if (left.hash.length !== 32 || right.hash.length !== 32) throw new RangeError("a node hash is 32 bytes");
+  left.hash.copy(nodeInput, 1);
+  writeUint256(nodeInput, 33, left.sum);
+  right.hash.copy(nodeInput, 65);
+  writeUint256(nodeInput, 97, right.sum);
+  return { hash: sha256(nodeInput), sum };
 }
 
 export type MerkleSumTree = {

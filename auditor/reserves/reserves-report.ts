@@ -18,7 +18,7 @@ import { createChainReader } from "../reconcile/chain-reads.ts";
 import { readLedgerHead } from "../reconcile/ledger-reads.ts";
 import { readCustodialAccounts, type CustodialAccount } from "./custodial-accounts.ts";
 import { liabilityLeafId, liabilityProof, type LiabilityProof } from "./liability-proof.ts";
-import { buildMerkleSumTree, hashLeaf } from "./merkle-sum-tree.ts";
+import { buildMerkleSumTree, hashLeaf, type MerkleSumTree } from "./merkle-sum-tree.ts";
 
 export type ReservesReport = {
   kind: "stablerail.reserves";
@@ -123,14 +123,7 @@ export async function buildReserves(
         "AUDIT_NEGATIVE_LIABILITY",
         `user ${userId} has a negative ledger balance ${balance} at block ${at}; reconcile first`,
       );
-  // Leaves in the order of their ids, which reveals nothing about users (not their sign-up order).
-  const leaves = [...byUser].map(([userId, balance]) => ({
-    userId,
-    balance,
-    id: liabilityLeafId(chainId, at, userId),
-  }));
-  leaves.sort((a, b) => Buffer.compare(a.id, b.id));
-  const tree = buildMerkleSumTree(leaves.map((leaf) => hashLeaf(leaf.id, leaf.balance)));
+  const { leaves, tree } = buildLiabilitiesTree(chainId, at, byUser);
   const indexOf = new Map(leaves.map((leaf, index) => [leaf.userId, index]));
   const liabilities = tree.root.sum;
   const report: ReservesReport = {
@@ -167,6 +160,28 @@ export async function buildReserves(
       });
     },
   };
+}
+
+/**
+ * The liabilities tree of one block, pure: one leaf per user, in the order of their leaf ids — which
+ * reveals nothing about users (not their sign-up order).
+ * @param balances - each user's liability (≥ 0) at the block
+ * @returns the leaves in tree order and the tree
+ */
+export function buildLiabilitiesTree(
+  chainId: number,
+  block: bigint,
+  balances: Iterable<[userId: string, balance: bigint]>,
+): { leaves: { userId: string; balance: bigint; id: Buffer; key: number }[]; tree: MerkleSumTree } {
+  // Sorted by the ids' first 48 bits as a number (ties by the whole id): a million Buffer.compare
+  // calls cost more than hashing the whole tree.
+  const leaves = [...balances].map(([userId, balance]) => {
+    const id = liabilityLeafId(chainId, block, userId);
+    return { userId, balance, id, key: id.readUIntBE(0, 6) };
+  });
+  leaves.sort((a, b) => a.key - b.key || Buffer.compare(a.id, b.id));
+  const tree = buildMerkleSumTree(leaves.map((leaf) => hashLeaf(leaf.id, leaf.balance)));
+  return { leaves, tree };
 }
 
 /** a / b as a decimal string with 6 places, rounded down, from bigints. */
