@@ -2,7 +2,7 @@ import { and, asc, inArray, lt, sql } from "drizzle-orm";
 
 import type { Database } from "../../lib/db/database.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
-import { relayerTransactions, relays } from "../db/schema.ts";
+import { relayerTransactions, relays, relayTransitions } from "../db/schema.ts";
 import { operatorKinds } from "../jobs/relay-request.ts";
 import type { RelayerMetrics } from "../metrics.ts";
 import type { RelayQueue } from "../queue.ts";
@@ -11,6 +11,18 @@ import type { RelayStatus } from "../relay-status.ts";
 import { reviveRelayJob } from "./revive-relay-job.ts";
 
 const inFlight = ["queued", "signed", "submitted", "mined", "replaced", "reorged"] as const satisfies RelayStatus[];
+/** BullMQ's failedReason for a job whose lock expired too often (its workers were killed). */
+const STALLED = /stalled more than allowable limit/;
+/** How often a stalled relay is run again before it ends dead. */
+export const MAX_STALL_REVIVALS = 3;
+
+async function stallRevivals(database: Database, relayId: string): Promise<number> {
+  const [row] = await database.query<{ n: string }>(
+    sql`SELECT count(*) AS n FROM ${relayTransitions} WHERE ${relayTransitions.relayId} = ${relayId} AND ${relayTransitions.detail}->>'revived' = 'stalled'`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 const running = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children", "paused"]);
 
 export type SweepRelaysParameters = {
@@ -31,8 +43,10 @@ export type SweepRelaysParameters = {
  *
  * - A transaction is recorded for it: it may still mine (or has), so it is never abandoned —
  *   its job is put back and follows that transaction at its nonce.
- * - Nothing is recorded: nothing can execute on chain; it ends `dead` (RELAY_JOB_ENDED with the
- *   job's reason), for an operator to retry or cancel.
+ * - Nothing is recorded and BullMQ failed the job for stalling (its workers were killed): it is
+ *   run again (at most {@link MAX_STALL_REVIVALS} times).
+ * - Nothing is recorded otherwise: nothing can execute on chain; it ends `dead` (RELAY_JOB_ENDED
+ *   with the job's reason), for an operator to retry or cancel.
  * @returns the relay ids revived and those marked dead
  */
 export async function sweepRelays(p: SweepRelaysParameters): Promise<{ revived: string[]; dead: string[] }> {
@@ -70,6 +84,28 @@ export async function sweepRelays(p: SweepRelaysParameters): Promise<{ revived: 
       continue;
     }
     const reason = job?.failedReason ?? (state === "missing" ? "its job is no longer in the queue" : `job ${state}`);
+    // A job BullMQ failed because its workers died under it (stalled past the limit) says nothing
+    // about the relay: nothing was signed, so running it again cannot pay twice. It is revived —
+    // a worker crash must not cost an accepted movement — up to MAX_STALL_REVIVALS times, after
+    // which a relay that keeps killing its workers is a dead letter for an operator.
+    if (
+      state === "failed" &&
+      STALLED.test(reason) &&
+      (await stallRevivals(p.database, candidate.relayId)) < MAX_STALL_REVIVALS
+    ) {
+      const moved = await recordTransition(p.database, [candidate.relayId], candidate.status as RelayStatus, {
+        detail: { revived: "stalled", reason },
+        onlyFrom: [candidate.status as RelayStatus],
+      });
+      if (moved.length > 0 && (await reviveRelayJob(p.queue, p.database, candidate.relayId))) {
+        revived.push(candidate.relayId);
+        p.logger.warn(
+          { relayId: candidate.relayId, status: candidate.status, reason },
+          "a relay's job stalled past BullMQ's limit (its workers died) with nothing sent; running it again",
+        );
+      }
+      continue;
+    }
     const moved = await recordTransition(p.database, [candidate.relayId], "dead", {
       errorCode: "RELAY_JOB_ENDED",
       errorMessage: `The relay's job ended (${reason}) before any transaction was signed; nothing was sent — retry it or cancel it`,
