@@ -9,7 +9,8 @@ import { checkPage, signInWithKey, startUiStack, type UiStack } from "./helpers/
  * The wallet web app in Chromium for a custodial holder, on the real stack (chain, relayer workers,
  * indexer, database, Redis, API): sign in, receive, send to another user and watch the movement
  * settle without a reload; bad input shows the API's reason and moves nothing; another user's
- * session cannot move this wallet's money from the same app.
+ * session cannot move this wallet's money from the same app; password sign-up and sign-in with a
+ * second factor; then an auditor reconciles what happened, and the operator's page shows.
  */
 const UNIT = 1_000_000n; // the token's 6 decimals
 type Wallet = { id: string; address: Address };
@@ -201,5 +202,37 @@ describe("Wallet web app: a custodial holder (Chromium)", function () {
     expect(
       await newcomer.evaluate(() => (JSON.parse(sessionStorage.getItem("stablerail.session")!) as { via: string }).via),
     ).to.equal("password");
+  });
+
+  it("lets an auditor reconcile the ledger with the chain, verify the journal chain and build the proof of reserves", async () => {
+    const auditor = await stack.api.createUser("auditor", "Ada Auditor");
+    const desk = await stack.newPage();
+    await signInWithKey(desk, auditor.key);
+    await desk.getByRole("heading", { name: "Audit", level: 1 }).waitFor();
+
+    await desk.getByRole("button", { name: "Run reconciliation" }).click();
+    const report = desk.getByTestId("reconciliation-report");
+    await report.getByText("Clean: the ledger agrees with the chain.").waitFor();
+    expect(await report.getAttribute("data-ok")).to.equal("true");
+
+    await desk.getByRole("button", { name: "Verify the journal's hash chain" }).click();
+    await desk.getByText("Intact: every row recomputes to the stored head.").waitFor();
+
+    // Custodial liabilities: Alice's 17.5 and Bob's 7.5 (Mallory holds nothing).
+    await desk.getByRole("button", { name: "Build the proof of reserves" }).click();
+    await desk.getByTestId("reserves-report").getByText("25.00").first().waitFor();
+    await checkPage(desk, "audit");
+
+    await desk.getByLabel("At block", { exact: true }).fill("999999");
+    await desk.getByRole("button", { name: "Run reconciliation" }).click();
+    await desk.getByRole("alert").getByText("AUDIT_BLOCK_NOT_INDEXED").waitFor();
+  });
+
+  it("shows the operator's page accessibly", async () => {
+    const operator = await stack.api.createUser("operator", "Oscar Operator");
+    const desk = await stack.newPage();
+    await signInWithKey(desk, operator.key);
+    await desk.getByRole("heading", { name: "Operations", level: 1 }).waitFor();
+    await checkPage(desk, "operator");
   });
 });
