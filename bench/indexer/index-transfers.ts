@@ -1,19 +1,23 @@
 /**
- * Indexer benchmark: 100,000 Transfer events (BENCH_EVENTS) on a local `hardhat node`, indexed
+ * Indexer benchmark: 20,000 Transfer events by default (BENCH_EVENTS; 100,000 with `--full` from
+ * bench/run-all.ts) at 1,000 per block (BENCH_EVENTS_PER_BLOCK) on a local `hardhat node`, indexed
  * into PGlite and into PostgreSQL, from a cold start (historical backfill) and by realtime
  * following (block by block, parent-hash checked, one transaction per block), against the bare
  * cost of fetching the same logs with viem and doing nothing with them, measured in the same run.
  * Prints figures; asserts nothing about speed (it does stop if the ledger misses an event, since
  * a fast wrong figure is worthless).
  *
- * Workload: the test token's `transferMany` emits 250 real ERC-20 `Transfer` logs per transaction
- * (one transaction per block, automine), to 1,000 recycled recipients — the indexer's cost per event
+ * The indexer runs with the settings a user gets (`indexerEnv` parsed from an empty environment:
+ * the same defaults as `npm run indexer`), not a range tuned to this workload.
+ *
+ * Workload: the test token's `transferMany` emits 250 real ERC-20 `Transfer` logs per transaction,
+ * four transactions mined per block (automine off, `evm_mine`), to 1,000 recycled recipients — the indexer's cost per event
  * is the same as for the Stablecoin's transfers (same event, same decode and posting path), while
  * 100k single transfers would take the node minutes to mine.
  *
  * Two bare baselines, one per access pattern:
- * - ranged: eth_getLogs over ranges of 20 blocks (5,000 logs — where the backfill's adaptive range
- *   settles with the settings below); the baseline of the cold start;
+ * - ranged: eth_getLogs over ranges of 5 blocks (5,000 logs, what the default target asks for
+ *   per request); the baseline of the cold start;
  * - per block: eth_getBlockByNumber then eth_getLogs by block hash, block after block — exactly the
  *   calls realtime following makes; the baseline of realtime following.
  * Each baseline is run once unmeasured first, so the node's caches are as warm for it as for the indexer.
@@ -23,14 +27,21 @@
  * from the deployment block to the head. That is its capacity — how many events per second it
  * keeps up with — not a lag under a live producer.
  *
+ * Peak RSS of this process is printed after each phase (the indexer runs in-process; the node is a
+ * child and not counted): it must not grow with BENCH_EVENTS.
+ *
  * Run: `tsx bench/indexer/index-transfers.ts` (PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432/test,
  * each database in a fresh schema that is dropped at the end).
  */
+import os from "node:os";
+
 import { sql } from "drizzle-orm";
 import { createWalletClient, http, padHex, type Abi, type Address, type Hash, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { z } from "zod";
 
 import { stablerailChain } from "../../lib/chain/chain.ts";
+import { indexerEnv } from "../../lib/config/indexer.ts";
 import type { Database } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../lib/ledger/migration-set.ts";
@@ -46,21 +57,22 @@ import { compileTestToken, deployTestToken } from "../../test/indexer/fixtures/t
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
 import { printConditions } from "../lib/conditions.ts";
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const PER_TX = 250;
+const PER_BLOCK = Number(process.env.BENCH_EVENTS_PER_BLOCK ?? 1_000);
+const ENGINES = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(",") as TestEngine[];
 const logger = createLogger({ name: "bench", level: "warn", format: "json" });
-const settings = {
-  confirmations: 0,
-  pollIntervalMs: 1_000,
-  getLogs: { initialRange: 10, maxRange: 10_000, targetLogsPerRequest: 10_000 },
-  blockLogLevel: "trace" as const,
-  standbyRetryMs: 1_000,
-};
+// The defaults a user gets from `npm run indexer` with no INDEXER_* variable set.
+const settings = { ...indexerEnv.toSettings(z.object(indexerEnv.shape).parse({})), blockLogLevel: "trace" as const };
 
 const line = (label: string, value: string) => process.stdout.write(`${label.padEnd(52)} ${value}\n`);
 const rate = (events: number, ms: number) =>
   `${Math.round(events / (ms / 1000)).toLocaleString("en-US")} events/s (${(ms / 1000).toFixed(2)} s)`;
-const ratio = (ms: number, baselineMs: number) => `takes ${(ms / baselineMs).toFixed(1)}× the bare fetch's time`;
+const ratio = (ms: number, baselineMs: number) => `takes ${(ms / baselineMs).toFixed(2)}× the bare fetch's time`;
+const rss = () => `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`;
+/** Machine-readable figures for bench/run-all.ts (one JSON line each). */
+const figure = (name: string, value: Record<string, unknown>) =>
+  process.stdout.write(`BENCH_FIGURE ${JSON.stringify({ bench: "indexer", name, ...value })}\n`);
 
 async function main() {
   printConditions("start");
@@ -85,19 +97,28 @@ async function main() {
     const generationStart = Date.now();
     let last: Hash | undefined;
     let transfers = 0;
+    let nonce = await node.client.getTransactionCount({ address: account.address });
+    await node.client.request({ method: "evm_setAutomine" as never, params: [false] as never });
     while (transfers < EVENTS) {
-      const count = Math.min(PER_TX, EVENTS - transfers);
-      const to = Array.from({ length: count }, (_, i) => recipients[(transfers + i) % recipients.length]!);
-      last = await wallet.writeContract({
-        address: token.address,
-        abi: abi as Abi,
-        functionName: "transferMany",
-        args: [to, to.map((_, i) => BigInt(i + 1))],
-        gas: 15_000_000n,
-      });
-      transfers += count;
+      for (let inBlock = 0; inBlock < PER_BLOCK && transfers < EVENTS;) {
+        const count = Math.min(PER_TX, EVENTS - transfers, PER_BLOCK - inBlock);
+        const to = Array.from({ length: count }, (_, i) => recipients[(transfers + i) % recipients.length]!);
+        last = await wallet.writeContract({
+          address: token.address,
+          abi: abi as Abi,
+          functionName: "transferMany",
+          args: [to, to.map((_, i) => BigInt(i + 1))],
+          gas: 9_000_000n,
+          nonce: nonce++,
+        });
+        transfers += count;
+        inBlock += count;
+      }
+      await node.client.request({ method: "evm_mine" as never });
     }
-    await node.client.waitForTransactionReceipt({ hash: last! });
+    await node.client.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    const receipt = await node.client.waitForTransactionReceipt({ hash: last! });
+    if (receipt.status !== "success") throw new Error("a transferMany transaction reverted");
     const head = await node.client.getBlockNumber();
     const events = transfers + 1; // and the mint
     line(
@@ -107,14 +128,17 @@ async function main() {
 
     await fetchRanged(node.client, token.address, token.blockNumber, head);
     const ranged = await fetchRanged(node.client, token.address, token.blockNumber, head);
-    line("bare viem getLogs, ranges of 20 blocks", rate(ranged.logs, ranged.ms));
+    line(`bare viem getLogs, ranges of ${rangedBlocks} blocks`, rate(ranged.logs, ranged.ms));
+    figure("baseline-ranged", { events, ms: ranged.ms });
     await fetchPerBlock(node.client, token.address, token.blockNumber, head);
     const perBlock = await fetchPerBlock(node.client, token.address, token.blockNumber, head);
     line("bare viem getBlock + getLogs, block by block", rate(perBlock.logs, perBlock.ms));
+    figure("baseline-per-block", { events, ms: perBlock.ms });
     if (ranged.logs !== events || perBlock.logs !== events)
       throw new Error(`expected ${events} logs, fetched ${ranged.logs} (ranged) and ${perBlock.logs} (per block)`);
 
-    for (const engine of ["pglite", "postgres"] as TestEngine[]) {
+    line("after generating and fetching", rss());
+    for (const engine of ENGINES) {
       const cold = await createTestDatabase(engine, "bench_cold");
       try {
         const migrationsMs = await time(() => runMigrations(cold, [ledgerMigrations]));
@@ -131,6 +155,8 @@ async function main() {
         const coldMs = await time(() => indexer.catchUp());
         await expectIndexed(cold, events);
         line(`${engine}: cold start (backfill)`, `${rate(events, coldMs)} — ${ratio(coldMs, ranged.ms)}`);
+        line(`  after it`, rss());
+        figure(`${engine}-cold`, { events, ms: coldMs, ratio: coldMs / ranged.ms, loadavg: os.loadavg()[0] });
         line(`  (migrations before it, not counted)`, `${(migrationsMs / 1000).toFixed(2)} s`);
       } finally {
         await cold.drop();
@@ -145,10 +171,13 @@ async function main() {
           `${rate(events, totalMs)} — ${ratio(totalMs, perBlock.ms)}`,
         );
         line(`  of which writing to ${engine}`, `${(writingMs / 1000).toFixed(2)} s`);
+        line(`  after it`, rss());
+        figure(`${engine}-realtime`, { events, ms: totalMs, ratio: totalMs / perBlock.ms, loadavg: os.loadavg()[0] });
       } finally {
         await live.drop();
       }
     }
+    figure("peak-rss", { mib: Math.round(process.resourceUsage().maxRSS / 1024), events });
     printConditions("end");
   } catch (error) {
     process.stderr.write(`hardhat node exit code ${node.process.exitCode}; its stderr:\n${node.stderr()}\n`);
@@ -164,9 +193,12 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** eth_getLogs over ranges of 5,000 logs, nothing done with them. */
+/** Blocks per bare getLogs: the default target's worth of logs (5 blocks of 1,000). */
+const rangedBlocks = Math.max(1, Math.floor(settings.getLogs.targetLogsPerRequest / PER_BLOCK));
+
+/** eth_getLogs over ranges of the default target's worth of logs, nothing done with them. */
 async function fetchRanged(client: PublicClient, token: Address, from: bigint, head: bigint) {
-  const range = BigInt(Math.max(1, Math.floor(settings.getLogs.targetLogsPerRequest / 2 / PER_TX)));
+  const range = BigInt(rangedBlocks);
   let logs = 0;
   const ms = await time(async () => {
     for (let start = from; start <= head; start += range) {

@@ -101,27 +101,46 @@ export function createIndexer({
     const started = Date.now();
     let lastReport = started;
     let events = 0;
-    for await (const batch of historical.sync(from, to)) {
-      await writer.commit(batch);
-      events += batch.logs.length;
-      const now = Date.now();
-      if (now - lastReport >= 2_000 || batch.head.number === to) {
-        lastReport = now;
-        const seconds = Math.max((now - started) / 1000, 0.001);
-        const blocks = Number(batch.head.number - from + 1n);
-        const remaining = Number(to - batch.head.number);
-        const blocksPerSecond = blocks / seconds;
-        logger.info(
-          {
-            block: Number(batch.head.number),
-            headDistance: remaining,
-            blocksPerSecond: Math.round(blocksPerSecond),
-            eventsPerSecond: Math.round(events / seconds),
-            etaSeconds: blocksPerSecond > 0 ? Math.round(remaining / blocksPerSecond) : null,
-          },
-          "backfilling",
-        );
+    // The next range is fetched while this one is written (one batch ahead, so memory stays bounded
+    // by two batches): fetching and writing take turns on different resources (the node, the
+    // database), and in sequence the process sat idle through the one it was not doing.
+    const batches = historical.sync(from, to);
+    let next = batches.next();
+    try {
+      for (;;) {
+        const result = await next;
+        if (result.done) break;
+        const batch = result.value;
+        next = batches.next();
+        // A fetch failure surfaces at its own await; until then it must not count as unhandled.
+        next.catch(() => undefined);
+        await writer.commit(batch);
+        events += batch.logs.length;
+        const now = Date.now();
+        if (now - lastReport >= 2_000 || batch.head.number === to) {
+          lastReport = now;
+          const seconds = Math.max((now - started) / 1000, 0.001);
+          const blocks = Number(batch.head.number - from + 1n);
+          const remaining = Number(to - batch.head.number);
+          const blocksPerSecond = blocks / seconds;
+          logger.info(
+            {
+              block: Number(batch.head.number),
+              headDistance: remaining,
+              blocksPerSecond: Math.round(blocksPerSecond),
+              eventsPerSecond: Math.round(events / seconds),
+              etaSeconds: blocksPerSecond > 0 ? Math.round(remaining / blocksPerSecond) : null,
+            },
+            "backfilling",
+          );
+        }
       }
+    } finally {
+      // On a write failure, stop the generator once the fetch in flight settles.
+      void next.then(
+        () => batches.return(undefined),
+        () => undefined,
+      );
     }
   }
 

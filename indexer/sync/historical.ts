@@ -1,22 +1,28 @@
 /**
- * Historical sync stage: backfills a block range with eth_getLogs over ranges that adapt — halved
- * when the node refuses a range (too many results, range limit, timeout), doubled while results
- * stay small. Input: a range and the decoder. Output: batches of decoded logs with the headers of
- * their blocks and of the batch's last block (the checkpoint the writer stores).
+ * Historical sync stage: backfills a block range with eth_getLogs over ranges sized by what the
+ * node returns (./log-range.ts): a small probe first, then ranges that carry about the target
+ * number of logs and stay well below the client's response size limit; cut to a quarter when the
+ * node still refuses one (too many results, range limit, timeout). Input: a range and the decoder.
+ * Output: batches of decoded logs with the headers of their blocks and of the batch's last block
+ * (the checkpoint the writer stores).
  */
 import { UnavailableError } from "../../lib/errors/base.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import type { DecodedLog } from "../../lib/ledger/types.ts";
 import type { Decoder } from "../decode/decode-log.ts";
 import { isRangeTooLargeError, type BlockHeader, type Rpc } from "../rpc/rpc.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, estimateLogBytes, nextLogRange, shrinkRefusedRange } from "./log-range.ts";
 
 export type HistoricalBatch = { fromBlock: bigint; blocks: BlockHeader[]; logs: DecodedLog[]; head: BlockHeader };
 
 export type HistoricalSyncOptions = {
+  /** Blocks of the first request (a probe: the ones after it are sized by the density it returned). */
   initialRange: number;
   maxRange: number;
-  /** Grow the range while a response holds fewer logs than this. */
+  /** Logs per response the range is sized to. */
   targetLogsPerRequest: number;
+  /** Largest estimated response body in bytes (default 4 MiB, below viem's 10 MiB refusal limit). */
+  maxResponseBytes?: number;
   /** Parallel eth_getBlockByNumber calls for the headers of blocks with logs. */
   headerConcurrency: number;
 };
@@ -43,7 +49,11 @@ export function createHistoricalSync({
   options: HistoricalSyncOptions;
 }): HistoricalSync {
   let range = BigInt(options.initialRange);
-  const maxRange = BigInt(options.maxRange);
+  const limits = {
+    targetLogs: options.targetLogsPerRequest,
+    maxRange: BigInt(options.maxRange),
+    maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+  };
 
   async function* sync(fromBlock: bigint, toBlock: bigint): AsyncGenerator<HistoricalBatch> {
     let cursor = fromBlock;
@@ -57,8 +67,8 @@ export function createHistoricalSync({
             : await rpc.getLogsInRange({ addresses: decoder.addresses, fromBlock: cursor, toBlock: end });
       } catch (error) {
         if (isRangeTooLargeError(error) && end > cursor) {
-          range = (end - cursor + 1n) / 2n || 1n;
-          common.logger.debug({ fromBlock: cursor, range }, "eth_getLogs range refused; halving");
+          range = shrinkRefusedRange(end - cursor + 1n);
+          common.logger.debug({ fromBlock: cursor, range }, "eth_getLogs range refused; shrinking");
           continue;
         }
         throw new UnavailableError(
@@ -67,8 +77,9 @@ export function createHistoricalSync({
           { cause: error },
         );
       }
-      if (raw.length < options.targetLogsPerRequest / 2 && range < maxRange)
-        range = range * 2n > maxRange ? maxRange : range * 2n;
+      let bytes = 0;
+      for (const log of raw) bytes += estimateLogBytes(log);
+      range = nextLogRange({ blocks: end - cursor + 1n, logs: raw.length, bytes }, limits);
 
       const numbers = [...new Set(raw.map((log) => log.blockNumber!))];
       if (!numbers.includes(end)) numbers.push(end);

@@ -66,9 +66,21 @@ export function createRealtimeSync({
   async function* catchUp(checkpoint: { number: bigint; hash: Hash }): AsyncGenerator<RealtimeEvent> {
     let last = checkpoint;
     const target = (await rpc.getHeadNumber()) - BigInt(confirmations);
+    // The block after the one being written is fetched while it is written (when the head is
+    // further on): fetch and write overlap instead of taking turns. The prefetched block is still
+    // parent-checked against the block before it when its turn comes, so a reorg in between is
+    // seen as one.
+    let ahead: Promise<BlockWithLogs> | undefined;
+    const prefetch = (number: bigint) => {
+      const fetching = fetchBlockWithLogs(rpc, decoder, number);
+      fetching.catch(() => undefined);
+      return fetching;
+    };
     while (last.number < target) {
-      const next = await fetchBlockWithLogs(rpc, decoder, last.number + 1n);
+      const next = await (ahead ?? prefetch(last.number + 1n));
+      ahead = undefined;
       if (next.block.parentHash === last.hash || last.number === floor) {
+        if (next.block.number < target) ahead = prefetch(next.block.number + 1n);
         yield { type: "block", ...next };
         last = next.block;
         continue;

@@ -14,12 +14,14 @@ export const indexerEnv = defineEnvSection(
       .default(1_000)
       .describe("How often the indexer asks the node for a new head, in milliseconds"),
     INDEXER_GET_LOGS_INITIAL_RANGE: positiveIntField
-      .default(2_000)
-      .describe("Blocks per eth_getLogs call when backfilling starts (the range adapts)"),
+      .default(1)
+      .describe(
+        "Blocks of the first eth_getLogs call of a backfill: a probe, the next ranges are sized by the logs per block it returned",
+      ),
     INDEXER_GET_LOGS_MAX_RANGE: positiveIntField.default(50_000).describe("Largest block range per eth_getLogs call"),
     INDEXER_GET_LOGS_TARGET: positiveIntField
       .default(5_000)
-      .describe("Logs per eth_getLogs response the range grows towards"),
+      .describe("Logs per eth_getLogs response the range is sized to (responses also stay under 4 MiB)"),
     INDEXER_BLOCK_LOG_LEVEL: logLevelField
       .default("debug")
       .describe("Level of the one log line per new block when following the head"),
