@@ -22,6 +22,7 @@ import { metricsPlugin } from "./plugins/metrics.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityHeadersPlugin } from "./plugins/security-headers.ts";
 import { redisPlugin } from "./plugins/redis.ts";
+import { riskRequestContextPlugin } from "./risk/request-context.ts";
 import { uiPlugin } from "./plugins/ui.ts";
 import { healthRoutes } from "./routes/health/index.ts";
 import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
@@ -32,6 +33,9 @@ import { paymentRoutes } from "./routes/v1/payments/index.ts";
 import { payoutRoutes } from "./routes/v1/payouts/index.ts";
 import { relayRoutes } from "./routes/v1/relays/index.ts";
 import { reserveRoutes } from "./routes/v1/reserves/index.ts";
+import { reviewRoutes } from "./routes/v1/reviews/index.ts";
+import { riskRoutes } from "./routes/v1/risk/index.ts";
+import { screeningRoutes } from "./routes/v1/screening/index.ts";
 import { transactionRoutes } from "./routes/v1/transactions/index.ts";
 import { userRoutes } from "./routes/v1/users/index.ts";
 import { walletRoutes } from "./routes/v1/wallets/index.ts";
@@ -90,6 +94,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   await app.register(errorsPlugin);
+  // First hook of all: the money door's risk engine reads the request it serves (api/risk/request-context.ts).
+  await app.register(riskRequestContextPlugin);
   await app.register(securityHeadersPlugin, { corsOrigins: deps.settings.corsOrigins });
   await app.register(bodyParsingPlugin);
   await app.register(dbPlugin, { database: deps.database });
@@ -116,6 +122,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(eventRoutes, { prefix: "/v1/events" });
   await app.register(auditRoutes, { prefix: "/v1/audit" });
   await app.register(reserveRoutes, { prefix: "/v1/reserves" });
+  await app.register(reviewRoutes, { prefix: "/v1/reviews" });
+  await app.register(screeningRoutes, { prefix: "/v1/screening" });
+  await app.register(riskRoutes, { prefix: "/v1/risk" });
   await app.register(uiPlugin);
   return app as unknown as FastifyInstance;
 }

@@ -9,6 +9,7 @@ import type { CustodialKeys } from "../lib/signing/encrypted-key-signer.ts";
 import type { FreshAuthenticationProof } from "./auth/fresh-authentication.ts";
 import type { TokenReads } from "./chain/token-reads.ts";
 import type { MoneyMovementPolicy } from "./movements/movement-policies.ts";
+import type { StepUpApprovals } from "./risk/step-up.ts";
 import type { WebhookUrlPolicy } from "./webhooks/webhook-url-policy.ts";
 import type { RelayGateway } from "../relayer/index.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
@@ -38,6 +39,8 @@ export type AppDependencies = {
    * issue 14's step-up adds its proof here.
    */
   freshAuthenticationProofs?: readonly FreshAuthenticationProof[] | undefined;
+  /** Verifies and consumes step-up approvals bound to a movement's digest (the auth module's; api/risk/step-up.ts). */
+  stepUpApprovals?: StepUpApprovals | undefined;
   /** Where merchants' webhook URLs may point (WEBHOOK_ALLOW_LOOPBACK); loopback refused when absent. */
   webhookUrlPolicy?: WebhookUrlPolicy | undefined;
   /**

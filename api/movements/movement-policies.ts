@@ -18,6 +18,8 @@ export type ProposedMovement = {
   /** Addresses the caller chose to pay beyond `to` (a payout's items); none when absent. */
   payees?: readonly Address[] | undefined;
   amount: bigint;
+  /** Funds of the sender's other accepted movements not yet on chain (available-balance.ts); 0 when absent. */
+  reserved?: bigint | undefined;
 };
 
 /**
@@ -104,16 +106,17 @@ export function frozenPolicy(token: TokenReads): MoneyMovementPolicy {
 }
 
 /**
- * The sender's on-chain balance covers the amount. (The chain, not the ledger, is authoritative
- * here: the ledger may lag by the indexer's confirmations.)
+ * The sender's available balance — on chain, less what its accepted movements not yet on chain
+ * reserve — covers the amount. (The chain, not the ledger, is authoritative here: the ledger may
+ * lag by the indexer's confirmations.)
  */
 export function balancePolicy(token: TokenReads): MoneyMovementPolicy {
   return {
     name: "balance",
-    check: async ({ from, amount }) => {
+    check: async ({ from, amount, reserved = 0n }) => {
       const balance = await token.balanceOf(from);
-      if (balance < amount) {
-        throw new InsufficientBalanceError(from, balance, amount);
+      if (balance - reserved < amount) {
+        throw new InsufficientBalanceError(from, balance, amount, reserved);
       }
     },
   };
@@ -121,10 +124,21 @@ export function balancePolicy(token: TokenReads): MoneyMovementPolicy {
 
 export class InsufficientBalanceError extends StablerailError {
   override name = "InsufficientBalanceError";
-  constructor(account: Address, balance: bigint, needed: bigint) {
-    super("INSUFFICIENT_BALANCE", `Balance ${balance} of ${account} is below the ${needed} needed`, {
-      details: { account, balance: balance.toString(), needed: needed.toString() },
-    });
+  constructor(account: Address, balance: bigint, needed: bigint, reserved = 0n) {
+    super(
+      "INSUFFICIENT_BALANCE",
+      reserved > 0n
+        ? `Balance ${balance} of ${account}, of which ${reserved} is reserved by movements not yet on chain, is below the ${needed} needed`
+        : `Balance ${balance} of ${account} is below the ${needed} needed`,
+      {
+        details: {
+          account,
+          balance: balance.toString(),
+          reserved: reserved.toString(),
+          needed: needed.toString(),
+        },
+      },
+    );
   }
 }
 

@@ -14,6 +14,9 @@
  *   indexed    its block is in the ledger: balances and history show it
  *   failed     the chain refused it (reverted) or a policy did; nothing moved
  *   dead       it ended without a transaction: expired, cancelled, out of retries
+ *   held       the risk engine held it for an operator's review (signed, funds reserved, not queued)
+ *   denied     the risk engine refused it when submitted; nothing was signed
+ *   declined   held, then rejected by an operator; nothing moved
  */
 import type { RelaySummary } from "../../relayer/index.ts";
 
@@ -26,14 +29,25 @@ export const movementStates = [
   "indexed",
   "failed",
   "dead",
+  "held",
+  "denied",
+  "declined",
 ] as const;
 export type MovementState = (typeof movementStates)[number];
 
 /** The states after which nothing about the movement changes (its money is in the ledger, or never moved). */
-export const settledStates: ReadonlySet<MovementState> = new Set(["rejected", "indexed", "failed", "dead"]);
+export const settledStates: ReadonlySet<MovementState> = new Set([
+  "rejected",
+  "indexed",
+  "failed",
+  "dead",
+  "denied",
+  "declined",
+]);
 
 /**
- * @param recordedStatus - money_movements.status as the door wrote it (pending, queued, rejected;
+ * @param recordedStatus - money_movements.status as the door wrote it (pending, queued, rejected,
+ *   held, denied, declined;
  *   rows written before this rule also hold failed, dead or indexed, which are final)
  * @param relay - the relay's summary, or undefined while no relay row exists yet
  * @param indexedHead - the ledger's indexed block number, undefined before the first block
@@ -44,6 +58,7 @@ export function movementState(
   indexedHead: bigint | undefined,
 ): MovementState {
   if (recordedStatus === "pending" || recordedStatus === "rejected") return recordedStatus;
+  if (recordedStatus === "held" || recordedStatus === "denied" || recordedStatus === "declined") return recordedStatus;
   if (recordedStatus === "failed" || recordedStatus === "dead" || recordedStatus === "indexed") return recordedStatus;
   if (!relay) return "queued";
   if (relay.state !== "confirmed") return relay.state;

@@ -1,9 +1,14 @@
 /**
  * The one door every money movement passes through before it is queued: run the policies
- * (amount, recipient, frozen, balance — and later the risk engine and step-up auth), prepare the
- * signed relay request (sign for a custodial wallet, verify a user's signature), record the
- * movement with that request, then hand it to the relayer. Routes never call the relay gateway's
+ * (amount, recipient, frozen, available balance), then the risk engine (api/risk/: screening,
+ * limits, velocity, the learned score) to allow / step_up / review / deny, then prepare the signed
+ * relay request (sign for a custodial wallet, verify a user's signature), screen the parties the
+ * signed request really names, record the movement with its risk decision and request, then hand
+ * it to the relayer — or hold it for an operator's review. Routes never call the relay gateway's
  * enqueueRelay themselves.
+ *
+ * Reservation: from the policies to the recording of the movement the door holds the sender's
+ * lock (available-balance.ts), so a second concurrent send sees the first one's funds reserved.
  *
  * Retries: the relay id comes from (kind, user, Idempotency-Key). A movement already queued is
  * returned as it is. One the queue refused (`rejected`, or `pending` after a crash) is queued again
@@ -17,12 +22,32 @@
 import { randomUUID } from "node:crypto";
 
 import { eq } from "drizzle-orm";
+import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { StablerailError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { apiUsers, moneyMovements } from "../db/schema.ts";
+import { movementReviews } from "../db/security-schema.ts";
+import type { Principal } from "../auth/principal.ts";
+import type { RiskRecord } from "../risk/decide-movement.ts";
+import { assessMovement } from "../risk/assess-movement.ts";
+import { canonicalMovement, movementDigest } from "../risk/movement-digest.ts";
+import { realParties } from "../risk/real-parties.ts";
+import { currentRequest, STEP_UP_HEADER } from "../risk/request-context.ts";
+import {
+  MovementDeniedError,
+  SecondFactorNotEnrolledError,
+  StepUpRequiredError,
+  TravelRuleRequiredError,
+} from "../risk/risk-errors.ts";
+import { answerNotKept } from "../plugins/idempotency.ts";
+import type { RiskReason } from "../risk/rules.ts";
+import { screenParties } from "../risk/screening/screen-addresses.ts";
+import { requireStepUp, type StepUpApprovals } from "../risk/step-up.ts";
+import { travelRuleRecord, type TravelRuleInput } from "../risk/travel-rule.ts";
+import { reservedFunds, withSenderLock } from "./available-balance.ts";
 import type { MoneyMovementPolicy } from "./movement-policies.ts";
 import { relayIdFor, type RelayGateway, type RelayRequestInput } from "../../relayer/index.ts";
 
@@ -73,6 +98,10 @@ export type MoneyMovementProposal = {
    * frozen policies like `to`.
    */
   payees?: readonly Address[] | undefined;
+  /** A self-custody authorization's validBefore (seconds), part of the digest a step-up approves. */
+  deadline?: bigint | undefined;
+  /** Originator and beneficiary data, required above the travel-rule threshold off the platform. */
+  travelRule?: TravelRuleInput | undefined;
 };
 
 export type SubmitMoneyMovementDependencies = {
@@ -80,16 +109,25 @@ export type SubmitMoneyMovementDependencies = {
   tokenReads: TokenReads;
   policies: MoneyMovementPolicy[];
   relay: RelayGateway;
+  redis: Redis;
+  redisPrefix: string;
+  chainId: number;
+  contracts: { paymentEscrow: Address };
+  stepUpApprovals?: StepUpApprovals | undefined;
 };
 
 export type MoneyMovement = typeof moneyMovements.$inferSelect;
 
 /**
- * Submits a money movement. Nothing is recorded or queued unless every check passes.
- * @returns the recorded movement, status "queued", with the relay id
+ * Submits a money movement. Nothing is signed, recorded or queued unless every check passes; a
+ * denied movement is recorded (status `denied`, its reasons) and nothing else; a held one is
+ * signed and recorded (`held`) with its review, and queued only when an operator approves it.
+ * @returns the recorded movement: status "queued" with the relay id, or "held"
  * @throws the first failing check's error (AMOUNT_INVALID, RECIPIENT_INVALID, INSUFFICIENT_BALANCE,
- *   ACCOUNT_FROZEN, SIGNER_MISMATCH, …); AUTHORIZATION_EXPIRED when a refused movement is retried
- *   after its recorded request expired; RELAY_QUEUE_UNAVAILABLE (the movement stays `rejected`)
+ *   ACCOUNT_FROZEN, SIGNER_MISMATCH, …); MOVEMENT_DENIED, STEP_UP_REQUIRED,
+ *   SECOND_FACTOR_NOT_ENROLLED, TRAVEL_RULE_REQUIRED from the risk engine; AUTHORIZATION_EXPIRED
+ *   when a refused movement is retried after its recorded request expired; RELAY_QUEUE_UNAVAILABLE
+ *   (the movement stays `rejected`)
  */
 export async function submitMoneyMovement(
   deps: SubmitMoneyMovementDependencies,
@@ -99,80 +137,233 @@ export async function submitMoneyMovement(
   const relayKey = `${proposal.kind}.${proposal.userId}.${proposal.idempotencyKey}`;
   const relayId = relayIdFor(relayKey);
   const [existing] = await db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
+  if (existing?.status === "denied") {
+    throw new MovementDeniedError(existing.id, ((existing.risk as RiskRecord | null)?.reasons ?? []) as RiskReason[]);
+  }
   if (existing && existing.status !== "pending" && existing.status !== "rejected") return existing;
 
+  const recorded = await withSenderLock(deps.redis, deps.redisPrefix, proposal.from, async () => {
+    // Read again under the lock: the same request sent concurrently may have been recorded meanwhile.
+    const [current] = await db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
+    if (current && current.status !== "pending" && current.status !== "rejected") return { row: current, done: true };
+    return { row: await decideAndRecord(deps, proposal, current, relayId, relayKey), done: false };
+  }).catch((error: unknown) => {
+    // An ask, not an answer: the same request (same Idempotency-Key) comes again with what it asked for.
+    const request = currentRequest();
+    if (request && isAsk(error)) answerNotKept(request);
+    throw error;
+  });
+  if (recorded.done && recorded.row.status === "denied") {
+    throw new MovementDeniedError(
+      recorded.row.id,
+      ((recorded.row.risk as RiskRecord | null)?.reasons ?? []) as RiskReason[],
+    );
+  }
+  if (recorded.done || recorded.row.status === "held") return recorded.row;
+  const movement = recorded.row;
+  try {
+    await deps.relay.enqueueRelay({
+      idempotencyKey: relayKey,
+      requestedBy: proposal.userId,
+      deadline: movement.relayDeadline ?? undefined,
+      request: movement.relayRequest as RelayRequestInput,
+    });
+  } catch (error) {
+    await db.update(moneyMovements).set({ status: "rejected" }).where(eq(moneyMovements.id, movement.id));
+    throw error;
+  }
+  const [row] = await db
+    .update(moneyMovements)
+    .set({ status: "queued" })
+    .where(eq(moneyMovements.id, movement.id))
+    .returning();
+  return row!;
+}
+
+const isAsk = (error: unknown) =>
+  error instanceof StepUpRequiredError ||
+  error instanceof SecondFactorNotEnrolledError ||
+  error instanceof TravelRuleRequiredError;
+
+/** Policies, risk decision, prepare, screening of the signed request, record — under the sender's lock. */
+async function decideAndRecord(
+  deps: SubmitMoneyMovementDependencies,
+  proposal: MoneyMovementProposal,
+  existing: MoneyMovement | undefined,
+  relayId: string,
+  relayKey: string,
+): Promise<MoneyMovement> {
+  const db = deps.database.db;
+  const movementId = existing?.id ?? randomUUID();
   // Read here, once, so no caller can forget it: an operator's freeze stops every money movement.
   const [user] = await db.select({ frozen: apiUsers.frozen }).from(apiUsers).where(eq(apiUsers.id, proposal.userId));
-  const userFrozen = user?.frozen ?? false;
+  const reserved = await reservedFunds(deps, { userId: proposal.userId, from: proposal.from, exceptId: movementId });
   for (const policy of deps.policies) {
     await policy.check({
       kind: proposal.kind,
       userId: proposal.userId,
-      userFrozen,
+      userFrozen: user?.frozen ?? false,
       from: proposal.from,
       to: proposal.to,
       payees: proposal.payees ?? [],
       amount: proposal.amount,
+      reserved,
     });
   }
 
-  let movementId: string;
-  let queued: { request: RelayRequestInput; deadline: Date | undefined };
   if (existing?.relayRequest) {
-    // A retry of a movement the queue refused: the request recorded then, whatever happens.
-    movementId = existing.id;
-    queued = { request: existing.relayRequest as RelayRequestInput, deadline: existing.relayDeadline ?? undefined };
-    if (queued.deadline && queued.deadline.getTime() <= Date.now()) {
+    // A retry of a movement the queue refused: decided and signed then; queue that request, whatever happens.
+    const deadline = existing.relayDeadline;
+    if (deadline && deadline.getTime() <= Date.now()) {
       throw new StablerailError(
         "AUTHORIZATION_EXPIRED",
         "This movement was refused by the queue and its authorization has expired since; send it again with a new Idempotency-Key",
         { details: { movementId } },
       );
     }
-  } else {
-    movementId = existing?.id ?? randomUUID();
+    return existing;
+  }
+
+  const request = currentRequest();
+  const principal: Principal | undefined = request?.principal;
+  const assessment = await assessMovement(deps, {
+    movementId,
+    userId: proposal.userId,
+    kind: proposal.kind,
+    from: proposal.from,
+    to: proposal.to,
+    amount: proposal.amount,
+    payees: proposal.payees ?? [],
+    principal,
+  });
+  let accepted = false;
+  try {
+    const risk = assessment.record;
+    const deny = async (reasons: RiskReason[]): Promise<never> => {
+      await recordDenied(deps, proposal, movementId, relayId, { ...risk, decision: "deny", reasons }, existing);
+      throw new MovementDeniedError(movementId, reasons);
+    };
+    if (risk.decision === "deny") await deny(risk.reasons);
+
+    const threshold = assessment.ruleSet.travelRule ? BigInt(assessment.ruleSet.travelRule.threshold) : undefined;
+    const travelRuleNeeded =
+      proposal.kind === "transfer" &&
+      threshold !== undefined &&
+      proposal.amount > threshold &&
+      !assessment.recipientOnPlatform;
+    if (travelRuleNeeded && !proposal.travelRule) throw new TravelRuleRequiredError(threshold);
+
+    if (risk.decision === "step_up") {
+      const canonical = canonicalMovement({ ...proposal, chainId: deps.chainId });
+      const header = request?.headers[STEP_UP_HEADER];
+      risk.stepUp = await requireStepUp(
+        { database: deps.database, approvals: deps.stepUpApprovals },
+        {
+          userId: proposal.userId,
+          canonical,
+          digest: movementDigest(canonical),
+          reasons: risk.reasons.filter((r) => r.action === "step_up"),
+          token: typeof header === "string" ? header : undefined,
+        },
+      );
+    }
+
     const prepared = await proposal.prepare({ movementId, relayId });
-    queued = { request: prepared.request, deadline: prepared.deadline };
-    const recorded = {
+    // The request as signed may name other parties than the proposal (a user's own signature, a
+    // forwarded call): screen what will really move.
+    const inner = await screenParties(
+      deps.database,
+      realParties(prepared.request, deps.contracts.paymentEscrow).map((address) => ({
+        party: "signed request",
+        address,
+      })),
+    );
+    if (inner) {
+      await deny([
+        {
+          code: "SCREENING_MATCH",
+          action: "deny",
+          message: "A party of the signed request is on a screening denylist",
+          details: { ...inner },
+        },
+      ]);
+    }
+
+    const held = risk.decision === "review";
+    const values = {
       nonce: prepared.reference,
-      details: prepared.details ?? {},
+      // A held movement keeps its relay key: an operator's approval queues it under the same job id.
+      details: held ? { ...prepared.details, relayKey } : (prepared.details ?? {}),
       relayRequest: prepared.request,
       relayDeadline: prepared.deadline ?? null,
-      status: "pending",
+      status: held ? "held" : "pending",
+      risk,
+      travelRule:
+        travelRuleNeeded && proposal.travelRule
+          ? travelRuleRecord(proposal.travelRule, proposal.from, proposal.to, threshold!)
+          : null,
     };
-    if (existing) {
-      // Recorded before this rule (no request kept): record what is queued now.
-      await db.update(moneyMovements).set(recorded).where(eq(moneyMovements.id, movementId));
-    } else {
-      await db.insert(moneyMovements).values({
-        id: movementId,
-        userId: proposal.userId,
-        walletId: proposal.walletId,
-        kind: proposal.kind,
-        from: proposal.from,
-        to: proposal.to,
-        token: proposal.token,
-        amount: proposal.amount.toString(),
-        relayId,
-        ...recorded,
-      });
-    }
-  }
-  try {
-    await deps.relay.enqueueRelay({
-      idempotencyKey: relayKey,
-      requestedBy: proposal.userId,
-      deadline: queued.deadline,
-      request: queued.request,
+    const row = await db.transaction(async (tx) => {
+      const [written] = existing
+        ? await tx.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning()
+        : await tx
+            .insert(moneyMovements)
+            .values({
+              id: movementId,
+              userId: proposal.userId,
+              walletId: proposal.walletId,
+              kind: proposal.kind,
+              from: proposal.from,
+              to: proposal.to,
+              token: proposal.token,
+              amount: proposal.amount.toString(),
+              relayId,
+              ...values,
+            })
+            .returning();
+      if (held) {
+        await tx.insert(movementReviews).values({
+          id: randomUUID(),
+          movementId,
+          userId: proposal.userId,
+          status: "open",
+          reasons: risk.reasons,
+          expiresAt: prepared.deadline ?? null,
+        });
+      }
+      return written!;
     });
-  } catch (error) {
-    await db.update(moneyMovements).set({ status: "rejected" }).where(eq(moneyMovements.id, movementId));
-    throw error;
+    accepted = true;
+    return row;
+  } finally {
+    if (!accepted) await assessment.release();
   }
-  const [row] = await db
-    .update(moneyMovements)
-    .set({ status: "queued" })
-    .where(eq(moneyMovements.id, movementId))
-    .returning();
-  return row!;
+}
+
+/** Records a refused movement: its decision and reasons, no request — nothing was or will be signed. */
+async function recordDenied(
+  deps: SubmitMoneyMovementDependencies,
+  proposal: MoneyMovementProposal,
+  movementId: string,
+  relayId: string,
+  risk: RiskRecord,
+  existing: MoneyMovement | undefined,
+): Promise<void> {
+  const values = { status: "denied", risk, nonce: `denied-${movementId}`, relayRequest: null, relayDeadline: null };
+  if (existing) {
+    await deps.database.db.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId));
+    return;
+  }
+  await deps.database.db.insert(moneyMovements).values({
+    id: movementId,
+    userId: proposal.userId,
+    walletId: proposal.walletId,
+    kind: proposal.kind,
+    from: proposal.from,
+    to: proposal.to,
+    token: proposal.token,
+    amount: proposal.amount.toString(),
+    relayId,
+    ...values,
+  });
 }

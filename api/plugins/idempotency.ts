@@ -18,6 +18,17 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 
 import { UnavailableError, ValidationError } from "../../lib/errors/base.ts";
+
+const notKept = new WeakSet<FastifyRequest>();
+
+/**
+ * Keeps this request's answer out of its Idempotency-Key: an answer that asks the caller for
+ * something (a step-up approval, travel-rule data) before the same request — same key — is sent
+ * again with it (docs/design/auth.md).
+ */
+export function answerNotKept(request: FastifyRequest): void {
+  notKept.add(request);
+}
 import { ConflictError } from "../errors/api-errors.ts";
 import { isRedisUnavailable } from "../errors/dependency-errors.ts";
 
@@ -163,9 +174,10 @@ export const idempotencyPlugin = fp(
       if (!claim) return payload;
       request.idempotencyClaim = undefined;
       const { redisKey, marker } = claim;
-      // A 5xx is not kept (the caller may retry); any other answer is the key's answer from now on.
+      // A 5xx is not kept (the caller may retry), nor an answer marked not kept; any other answer is
+      // the key's answer from now on.
       const settle =
-        reply.statusCode >= 500
+        reply.statusCode >= 500 || notKept.has(request)
           ? () => app.redis.eval(DELETE_IF_UNCHANGED, 1, redisKey, marker)
           : () =>
               app.redis.eval(

@@ -94,6 +94,14 @@ export const ruleSetSchema = z
           .strict(),
       )
       .max(10),
+    /**
+     * Travel rule: a transfer above `threshold` (base units) to an address that is no wallet of this
+     * platform needs originator and beneficiary data (api/risk/travel-rule.ts). Absent: never asked.
+     */
+    travelRule: z
+      .object({ threshold: z.string().regex(/^\d{1,78}$/, "must be a decimal amount in base units") })
+      .strict()
+      .optional(),
     /** Rules of every tier (screening, say), evaluated before the tier's own. */
     common: z.array(ruleSchema).max(100),
     tiers: z.record(

@@ -1,5 +1,6 @@
 import { z } from "zod";
 
+import { travelRuleInput } from "../risk/travel-rule.ts";
 import {
   addressInput,
   addressOutput,
@@ -34,6 +35,24 @@ export const historyItemView = z.object({
   balanceAfter: amountOutput,
 });
 
+/** A movement's risk decision (api/risk/decide-movement.ts's RiskRecord). */
+export const riskView = z.object({
+  decision: z.enum(["allow", "step_up", "review", "deny"]),
+  reasons: z.array(
+    z.object({
+      code: z.string(),
+      action: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  score: z.number().nullable(),
+  model: z.string().nullable(),
+  factors: z.array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() })),
+  rulesVersion: z.number(),
+  stepUp: z.object({ challengeId: z.string(), factor: z.string(), approvedAt: z.string() }).nullable(),
+});
+
 export const movementView = z.object({
   id: z.string(),
   walletId: z.string().nullable().describe("null for a treasury payout"),
@@ -45,18 +64,30 @@ export const movementView = z.object({
   nonce: z.string(),
   status: z
     .string()
-    .describe("queued | submitted | confirmed (relay status while not indexed) | indexed | failed | dead | rejected"),
+    .describe(
+      "queued | submitted | confirmed (relay status while not indexed) | indexed | failed | dead | rejected | held (waiting for review) | denied | declined",
+    ),
   relayId: z.string().nullable(),
   transactionHash: z.string().nullable(),
+  risk: riskView.nullable().optional().describe("the risk engine's decision; null before it"),
+  review: z
+    .object({ id: z.string(), status: z.string(), reason: z.string().nullable(), decidedAt: z.date().nullable() })
+    .nullable()
+    .optional()
+    .describe("the review of a held movement: status open | approved | rejected, and why it was rejected"),
   createdAt: z.date(),
 });
 
 export const transferBody = z.union([
-  z.object({ to: addressInput, amount: amountInput }).strict().describe("custodial wallet: the service signs"),
+  z
+    .object({ to: addressInput, amount: amountInput, travelRule: travelRuleInput.optional() })
+    .strict()
+    .describe("custodial wallet: the service signs"),
   z
     .object({
       to: addressInput,
       amount: amountInput,
+      travelRule: travelRuleInput.optional(),
       validAfter: uintInput,
       validBefore: uintInput,
       nonce: bytes32,

@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { AppServices } from "../dependencies.ts";
 import { checkTransferAuthorization } from "../movements/check-authorization.ts";
 import { submitMoneyMovement, type MoneyMovement } from "../movements/submit-money-movement.ts";
+import type { TravelRuleInput } from "../risk/travel-rule.ts";
 import { loadOwnedWallet } from "./load-owned-wallet.ts";
 import { walletSigner } from "./wallet-signer.ts";
 
@@ -20,6 +21,8 @@ export type SubmitTransferInput = {
   /** Self-custody wallets only; custodial wallets are signed here. */
   signed?: SignedTransfer | undefined;
   idempotencyKey: string;
+  /** Originator and beneficiary, required above the travel-rule threshold to an address off the platform. */
+  travelRule?: TravelRuleInput | undefined;
 };
 
 /**
@@ -46,6 +49,9 @@ export async function submitTransfer(services: AppServices, input: SubmitTransfe
     to: input.to,
     amount: input.amount,
     idempotencyKey: input.idempotencyKey,
+    // A self-custody holder signed its deadline already: a step-up approval names it.
+    deadline: input.signed?.authorization.validBefore,
+    travelRule: input.travelRule,
     prepare: async () => {
       let authorization: Eip3009Authorization;
       let signature: Hex;

@@ -86,11 +86,24 @@ measure("limits-only baseline", limitsOnly, false);
 measure("rules + learned model", rules, true);
 
 const samples = population.slice(0, 1_000).map((m) => m.features);
-const rounds = 200;
-for (let i = 0; i < 10_000; i += 1) scoreMovement(model, samples[i % samples.length]!);
-const started = process.hrtime.bigint();
-for (let r = 0; r < rounds; r += 1) for (const features of samples) scoreMovement(model, features);
-const perScore = Number(process.hrtime.bigint() - started) / (rounds * samples.length);
+const rounds = Number(process.env.BENCH_RISK_ROUNDS ?? 200);
+/** Mean ns per call of `work` over every sample, after a warm-up. */
+const timePerCall = (work: (features: (typeof samples)[number]) => unknown) => {
+  for (let i = 0; i < 10_000; i += 1) work(samples[i % samples.length]!);
+  const started = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r += 1) for (const features of samples) work(features);
+  return Number(process.hrtime.bigint() - started) / (rounds * samples.length);
+};
+const perScore = timePerCall((features) => scoreMovement(model, features));
+// Baseline from the same run: the rules alone (no model) over the same features.
+const perRules = timePerCall((features) =>
+  decideMovement({ ruleSet: rules, rulesVersion: 0, model: undefined, tier: "basic", kind: "transfer", features }),
+);
+const perDecision = timePerCall((features) =>
+  decideMovement({ ruleSet: rules, rulesVersion: 0, model, tier: "basic", kind: "transfer", features }),
+);
 console.log(
-  `model ${model.id}: ${(perScore / 1000).toFixed(2)} µs per score (features → inputs → score with factors), ${rounds * samples.length} scores`,
+  `model ${model.id}: ${(perScore / 1000).toFixed(2)} µs per score (features → inputs → score with factors); ` +
+    `rules alone ${(perRules / 1000).toFixed(2)} µs; rules + model ${(perDecision / 1000).toFixed(2)} µs ` +
+    `(${(perDecision / perRules).toFixed(2)}× the rules alone), ${rounds * samples.length} calls each`,
 );

@@ -188,7 +188,7 @@ export async function createApiFixture(label: string, overrides: ApiFixtureOptio
   };
 
   const request = async (
-    method: "GET" | "POST" | "PATCH" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     url: string,
     options: {
       key?: string;

@@ -274,8 +274,9 @@ export const walletRoutes: FastifyPluginAsyncZod = async (app) => {
               }
             : undefined,
         idempotencyKey: String(request.headers["idempotency-key"]),
+        travelRule: body.travelRule,
       });
-      return reply.status(202).send({ ...movement, transactionHash: null });
+      return reply.status(202).send({ ...movement, transactionHash: null } as z.input<typeof movementView>);
     },
   );
 

@@ -1,0 +1,113 @@
+/**
+ * Available balance: the chain balance less the funds of the sender's movements accepted but not
+ * yet on chain — `pending` (being queued), `held` (waiting for review) and queued relays with no
+ * block yet. Once a relay's transaction is mined the chain balance itself shows it, so it stops
+ * being reserved; a failed or dead relay, a declined or denied movement never reserved anything.
+ *
+ * Two concurrent sends must not both pass on the same funds, so the check and the recording of
+ * the movement run under one lock per sender address, held in Redis (every API process shares
+ * it): the second send reads the first one's reservation. See {@link withSenderLock}.
+ */
+import { randomUUID } from "node:crypto";
+
+import { and, eq, inArray, ne } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import type { Address } from "viem";
+
+import { UnavailableError } from "../../lib/errors/base.ts";
+import { moneyMovements } from "../db/schema.ts";
+import type { AppServices } from "../dependencies.ts";
+
+/** Statuses the door records that reserve funds until the relayer takes over. */
+const reservingStatuses = ["pending", "held"];
+// Past every real block: listOpenRelayIds then returns in-flight relays only, never the confirmed history.
+const PAST_ANY_BLOCK = 2n ** 62n;
+
+/**
+ * The funds reserved from `from` by the user's other accepted movements.
+ * @param p.exceptId - the movement being decided (a retry must not reserve against itself)
+ */
+export async function reservedFunds(
+  services: Pick<AppServices, "database" | "relay">,
+  p: { userId: string; from: Address; exceptId: string },
+): Promise<bigint> {
+  const db = services.database.db;
+  const openIds = await services.relay.openRelayIds({ requestedBy: p.userId, indexedHead: PAST_ANY_BLOCK });
+  const relays = openIds.length > 0 ? await services.relay.getRelays(openIds) : new Map();
+  const unmined = [...relays.values()]
+    .filter((r) => (r.state === "queued" || r.state === "submitted") && r.blockNumber === undefined)
+    .map((r) => r.relayId as string);
+  const [held, sent] = await Promise.all([
+    db
+      .select({ amount: moneyMovements.amount })
+      .from(moneyMovements)
+      .where(
+        and(
+          eq(moneyMovements.userId, p.userId),
+          eq(moneyMovements.from, p.from),
+          inArray(moneyMovements.status, reservingStatuses),
+          ne(moneyMovements.id, p.exceptId),
+        ),
+      ),
+    unmined.length > 0
+      ? db
+          .select({ amount: moneyMovements.amount })
+          .from(moneyMovements)
+          .where(
+            and(
+              inArray(moneyMovements.relayId, unmined),
+              eq(moneyMovements.from, p.from),
+              eq(moneyMovements.status, "queued"),
+              ne(moneyMovements.id, p.exceptId),
+            ),
+          )
+      : Promise.resolve([]),
+  ]);
+  return [...held, ...sent].reduce((sum, row) => sum + BigInt(row.amount), 0n);
+}
+
+// The TTL only frees the lock of a process that died; the wait outlasts it, so a stale lock never refuses.
+const LOCK_TTL_MS = 10_000;
+const LOCK_WAIT_MS = 15_000;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/**
+ * Runs `critical` holding the sender's lock (SET NX with a token, released only by its holder; the
+ * TTL frees it if the process dies).
+ * When the release fails (Redis went away during the movement — the very failure that refused it),
+ * it is retried in the background until Redis answers, so the sender's next movement is not kept
+ * waiting for the TTL.
+ * @throws UnavailableError SENDER_BUSY (503, retryable) when the lock is not free within 15 s
+ */
+export async function withSenderLock<T>(
+  redis: Redis,
+  prefix: string,
+  from: Address,
+  critical: () => Promise<T>,
+): Promise<T> {
+  const key = `${prefix}:risk:sender-lock:${from.toLowerCase()}`;
+  const token = randomUUID();
+  const started = Date.now();
+  let delay = 2;
+  while ((await redis.set(key, token, "PX", LOCK_TTL_MS, "NX")) !== "OK") {
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new UnavailableError("SENDER_BUSY", "Another movement from this address is being decided; retry");
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+  try {
+    return await critical();
+  } finally {
+    const release = () => redis.eval(RELEASE, 1, key, token);
+    await release().catch(() => releaseInBackground(release, Date.now() + LOCK_TTL_MS));
+  }
+}
+
+function releaseInBackground(release: () => Promise<unknown>, until: number): void {
+  const attempt = () => {
+    if (Date.now() > until) return; // the TTL has freed it by now
+    release().catch(() => setTimeout(attempt, 25).unref());
+  };
+  setTimeout(attempt, 25).unref();
+}
