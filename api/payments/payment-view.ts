@@ -48,3 +48,24 @@ export async function paymentView(services: AppServices, row: PaymentRequestRow)
     createdAt: row.createdAt,
   };
 }
+
+/**
+ * What any user sees of an open payment request that is not theirs: a payment link is meant to be
+ * shared, so a would-be payer reads what it takes to decide and to pay (amount, reference, mode,
+ * expiries, the escrow terms a self-custody wallet signs) — not the merchant's wallet id, nor the
+ * escrow's state, history or movements, which are the merchant's and the payer's business.
+ * @param row - an open request, loaded with access "read"
+ */
+export function paymentLinkView(row: PaymentRequestRow) {
+  return {
+    id: row.id,
+    reference: row.reference,
+    amount: row.amount,
+    captureMode: row.captureMode,
+    status: row.status,
+    expiresAt: row.terms.authorizationExpiry,
+    refundExpiresAt: row.terms.refundExpiry,
+    terms: row.terms,
+    createdAt: row.createdAt,
+  };
+}

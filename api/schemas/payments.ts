@@ -95,6 +95,22 @@ export const paymentRequestView = z.object({
   createdAt: z.date(),
 });
 
+/** An open payment request as a user who is neither its merchant nor its payer reads it (a payment link). */
+export const paymentLinkView = paymentRequestView
+  .pick({
+    id: true,
+    reference: true,
+    amount: true,
+    captureMode: true,
+    status: true,
+    expiresAt: true,
+    refundExpiresAt: true,
+    terms: true,
+    createdAt: true,
+  })
+  .strict()
+  .describe("a payment link: what any user may read of an open request to pay it");
+
 export const payBody = z.union([
   z.object({ walletId: idParam }).strict().describe("custodial wallet: the service signs"),
   z

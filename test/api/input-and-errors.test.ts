@@ -269,4 +269,21 @@ describe("API input parsing and the one error shape", () => {
       );
     });
   });
+
+  describe("another principal's wallet (issue 12, 404 gaps)", () => {
+    it("answers 404 WALLET_NOT_FOUND for another user's statement.csv and transfer typed data, as for a wallet that does not exist", async () => {
+      const other = await api.createUser("user", "nosy");
+      const recipient = merchantWallet.address;
+      for (const url of [
+        `/v1/wallets/${wallet.id}/statement.csv?fromBlock=0&toBlock=0`,
+        `/v1/wallets/${wallet.id}/transfers/typed-data?to=${recipient}&amount=1`,
+      ]) {
+        const answer = await api.request("GET", url, { key: other.key });
+        expect(answer.status, url).to.equal(404);
+        expect(answer.body.error.code, url).to.equal("WALLET_NOT_FOUND");
+        // The owner gets past the ownership check on the same URL (any other answer than 404).
+        expect((await api.request("GET", url, { key: user.key })).status, url).to.not.equal(404);
+      }
+    });
+  });
 });

@@ -113,6 +113,21 @@ describe("/v1/payments", () => {
 
       // Payers may read an open request (the merchant shares it as a payment link); other merchants may not.
       expect((await get(`/${first.id}`, payer.key)).body).to.include({ id: first.id, status: "open" });
+      // …as a link: what a payer needs, not the merchant's wallet id or the escrow's state (issue 12 item 18).
+      expect(Object.keys((await get(`/${first.id}`, payer.key)).body).sort()).to.deep.equal(
+        [
+          "id",
+          "reference",
+          "amount",
+          "captureMode",
+          "status",
+          "expiresAt",
+          "refundExpiresAt",
+          "terms",
+          "createdAt",
+        ].sort(),
+      );
+      expect((await get(`/${first.id}`, merchant.key)).body).to.include({ merchantWalletId: merchantWallet.id });
       const stranger = await api.createUser("merchant", "other shop");
       expect((await get(`/${first.id}`, stranger.key)).status).to.equal(404);
       expect((await get("/", stranger.key)).body.items).to.deep.equal([]);

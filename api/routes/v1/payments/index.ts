@@ -11,7 +11,7 @@ import { capturePayment } from "../../../payments/capture-payment.ts";
 import { createPaymentRequest } from "../../../payments/create-payment-request.ts";
 import { loadPaymentRequest, type PaymentRequestRow } from "../../../payments/load-payment-request.ts";
 import { payerAuthorization, payPaymentRequest } from "../../../payments/pay-payment-request.ts";
-import { paymentView } from "../../../payments/payment-view.ts";
+import { paymentLinkView, paymentView } from "../../../payments/payment-view.ts";
 import { reclaimPayment, reclaimTypedData } from "../../../payments/reclaim-payment.ts";
 import { refundPayment, refundTypedData } from "../../../payments/refund-payment.ts";
 import { voidPayment } from "../../../payments/void-payment.ts";
@@ -22,6 +22,7 @@ import {
   emptyBody,
   forwardRequestTypedDataView,
   payBody,
+  paymentLinkView as paymentLinkViewSchema,
   paymentRequestView,
   payTypedDataQuery,
   payTypedDataView,
@@ -99,13 +100,21 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { roles: readers },
       schema: {
         tags: ["payments"],
-        summary: "A payment request with its escrow payment's ledger state, history and pending movements",
+        summary:
+          "A payment request with its escrow payment's ledger state, history and pending movements; any user may read an open request as a payment link (only what a payer needs)",
         params,
-        response: { 200: paymentRequestView, ...errors },
+        response: { 200: z.union([paymentRequestView, paymentLinkViewSchema]), ...errors },
       },
     },
-    async (request) =>
-      view(await loadPaymentRequest(database, request.principal, request.params.paymentRequestId, "read")),
+    async (request) => {
+      const principal = request.principal!;
+      const row = await loadPaymentRequest(database, principal, request.params.paymentRequestId, "read");
+      const ownsIt = row.merchantUserId === principal.userId || row.payerUserId === principal.userId;
+      // Reaching here without owning it and without staff's read-all means: a user reading an open link.
+      if (!ownsIt && !readsEverything(principal.role))
+        return paymentLinkView(row) as z.input<typeof paymentLinkViewSchema>;
+      return view(row);
+    },
   );
 
   app.get(
