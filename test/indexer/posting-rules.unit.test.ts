@@ -51,7 +51,11 @@ describe("Posting rules (journalize)", () => {
   });
 
   it("makes every entry's postings sum to zero", () => {
-    for (const entry of journalize([transfer(payer, merchant, 5n), transfer(zeroAddress, payer, 7n)], context)) {
+    const entries = journalize([transfer(payer, merchant, 5n), transfer(zeroAddress, payer, 7n)], context);
+    // One entry per Transfer log: an empty result would pass the loop below vacuously.
+    expect(entries).to.have.length(2);
+    for (const entry of entries) {
+      expect(entry.postings).to.have.length(2);
       expect(entry.postings[0].amount + entry.postings[1].amount).to.equal(0n);
     }
   });
