@@ -1,14 +1,16 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import StablerailModule, {
-  DEFAULT_ADMIN_TRANSFER_DELAY,
-  DEFAULT_AUTHORIZATION_GAS_LIMIT,
-  DEFAULT_MINTER_ALLOWANCE,
-  TOKEN_DECIMALS,
-  TOKEN_NAME,
-  TOKEN_SYMBOL,
-} from "../../../ignition/modules/Stablerail.ts";
+import StablerailModule from "../../../ignition/modules/Stablerail.ts";
+
+// The deployment defaults written down here rather than
+// imported from the module under test: a changed default must fail this test, not move with it.
+const TOKEN_NAME = "Stablerail USD";
+const TOKEN_SYMBOL = "USDR";
+const TOKEN_DECIMALS = 6;
+const DEFAULT_ADMIN_TRANSFER_DELAY = 3n * 24n * 60n * 60n; // three days
+const DEFAULT_MINTER_ALLOWANCE = 10n ** 12n * 10n ** 6n; // a trillion tokens of 6 decimals
+const DEFAULT_AUTHORIZATION_GAS_LIMIT = 200_000n;
 
 const connection = await network.create();
 const { ethers } = connection;
