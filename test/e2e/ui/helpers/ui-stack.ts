@@ -75,7 +75,8 @@ export async function startUiStack(label: string) {
 
   /** A new browser profile (its own sessionStorage: one person), at desktop size unless told. */
   const newPage = async (viewport = DESKTOP): Promise<Page> => {
-    const context = await browser.newContext({ viewport, baseURL: origin });
+    // en-US whatever the machine's LANG: the tests read amounts as "17.50".
+    const context = await browser.newContext({ viewport, baseURL: origin, locale: "en-US", timezoneId: "UTC" });
     contexts.push(context);
     context.setDefaultTimeout(20_000);
     const page = await context.newPage();
