@@ -224,8 +224,18 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     const other = await api.createUser("user", "erin");
     const otherWallet = (await api.request("POST", "/v1/wallets", { key: other.key })).body;
     await api.fund(otherWallet.address, 10n);
-    expect((await send(custodial.id, { to: recipient, amount: "1" }, key)).status).to.equal(202);
-    expect((await send(otherWallet.id, { to: recipient, amount: "1" }, key, other.key)).status).to.equal(202);
+    const relayedBefore = await api.relayCount();
+    const recipientBefore = await api.balanceOf(recipient);
+    const first = await send(custodial.id, { to: recipient, amount: "1" }, key);
+    const second = await send(otherWallet.id, { to: recipient, amount: "1" }, key, other.key);
+    expect([first.status, second.status]).to.deep.equal([202, 202]);
+    // Two movements and two relays — not one replayed to the second user.
+    expect(second.headers["idempotent-replayed"]).to.equal(undefined);
+    expect(second.body.id).to.not.equal(first.body.id);
+    expect(second.body.relayId).to.not.equal(first.body.relayId);
+    expect(await api.relayCount()).to.equal(relayedBefore + 2);
+    await api.settleRelays();
+    expect(await api.balanceOf(recipient)).to.equal(recipientBefore + 2n);
   });
 
   it("answers 400 IDEMPOTENCY_KEY_MISSING without an Idempotency-Key, IDEMPOTENCY_KEY_INVALID with a malformed one", async () => {
