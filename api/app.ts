@@ -28,6 +28,7 @@ import { healthRoutes } from "./routes/health/index.ts";
 import { apiKeyRoutes } from "./routes/v1/api-keys/index.ts";
 import { auditRoutes } from "./routes/v1/audit/index.ts";
 import { authRoutes } from "./routes/v1/auth/index.ts";
+import { auditLogRoutes } from "./routes/v1/audit-log/index.ts";
 import { eventRoutes } from "./routes/v1/events/index.ts";
 import { paymentRoutes } from "./routes/v1/payments/index.ts";
 import { payoutRoutes } from "./routes/v1/payouts/index.ts";
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(walletRoutes, { prefix: "/v1/wallets" });
   await app.register(transactionRoutes, { prefix: "/v1/transactions" });
   await app.register(webhookEndpointRoutes, { prefix: "/v1/webhook-endpoints" });
+  await app.register(auditLogRoutes, { prefix: "/v1/audit-log" });
   await app.register(relayRoutes, { prefix: "/v1/relays" });
   await app.register(paymentRoutes, { prefix: "/v1/payments" });
   await app.register(payoutRoutes, { prefix: "/v1/payouts" });

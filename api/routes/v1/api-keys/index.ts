@@ -9,6 +9,7 @@ import { revokeApiKey } from "../../../auth/revoke-api-key.ts";
 import { STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
 import { apiKeys } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
+import { audited } from "../../../audit-log/index.ts";
 
 const keyView = z.object({ id: z.string(), prefix: z.string(), role: z.enum(roles), createdAt: z.date() });
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse };
@@ -33,11 +34,17 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(services, {
-        principal: request.principal!,
-        parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
-        stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
-      });
+      const created = await audited(
+        request,
+        { action: "api_key.create" },
+        () =>
+          createApiKey(services, {
+            principal: request.principal!,
+            parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
+            stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
+          }),
+        (key) => ({ target: key.id }),
+      );
       return reply
         .header("cache-control", "no-store")
         .status(201)
@@ -76,7 +83,9 @@ export const apiKeyRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await revokeApiKey(services.database, request.principal!, request.params.keyId);
+      await audited(request, { action: "api_key.revoke", target: request.params.keyId }, () =>
+        revokeApiKey(services.database, request.principal!, request.params.keyId),
+      );
       return reply.status(204).send(null);
     },
   );

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
+import { audited } from "../../../audit-log/index.ts";
 import { roles } from "../../../auth/credentials.ts";
 import { enrolledFactors } from "../../../auth/factors.ts";
 import { reserveAttempt } from "../../../auth/lockout/auth-lockout.ts";
@@ -85,7 +86,9 @@ export const factorRoutes: FastifyPluginAsyncZod = async (app) => {
         .from(apiUsers)
         .leftJoin(passwordCredentials, eq(passwordCredentials.userId, apiUsers.id))
         .where(eq(apiUsers.id, userId));
-      const enrolment = await enrolTotp(totpDeps(), { userId, accountName: user?.email ?? user?.name ?? userId });
+      const enrolment = await audited(request, { action: "auth.totp.enrol", target: userId }, () =>
+        enrolTotp(totpDeps(), { userId, accountName: user?.email ?? user?.name ?? userId }),
+      );
       return reply.header("cache-control", "no-store").status(201).send(enrolment);
     },
   );
@@ -103,9 +106,12 @@ export const factorRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { userId } = request.principal!;
-      const attempt = await reserveAttempt(services, { account: userId, ip: request.ip });
-      const codes = await confirmTotp(totpDeps(), { userId, code: request.body.code });
-      await attempt.succeeded();
+      const codes = await audited(request, { action: "auth.totp.confirm", target: userId }, async () => {
+        const attempt = await reserveAttempt(services, { account: userId, ip: request.ip });
+        const issued = await confirmTotp(totpDeps(), { userId, code: request.body.code });
+        await attempt.succeeded();
+        return issued;
+      });
       return reply.header("cache-control", "no-store").send({ enabled: true as const, recoveryCodes: codes });
     },
   );
@@ -127,15 +133,17 @@ export const factorRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const { userId } = request.principal!;
       const body = request.body;
-      await verifySecondFactor(services, {
-        userId,
-        answer: "code" in body ? { totp: { code: body.code } } : { recoveryCode: body.recoveryCode },
-        ip: request.ip,
-        passkeyChallenge: null,
-      });
-      await services.database.db.transaction(async (tx) => {
-        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
-        await tx.delete(totpFactors).where(eq(totpFactors.userId, userId));
+      await audited(request, { action: "auth.totp.disable", target: userId }, async () => {
+        await verifySecondFactor(services, {
+          userId,
+          answer: "code" in body ? { totp: { code: body.code } } : { recoveryCode: body.recoveryCode },
+          ip: request.ip,
+          passkeyChallenge: null,
+        });
+        await services.database.db.transaction(async (tx) => {
+          await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+          await tx.delete(totpFactors).where(eq(totpFactors.userId, userId));
+        });
       });
       return reply.status(204).send(null);
     },

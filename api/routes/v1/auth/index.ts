@@ -16,6 +16,7 @@ import {
 import { wallets } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
 import { factorRoutes } from "./factors.ts";
+import { audited } from "../../../audit-log/index.ts";
 import { STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
 import { signInRoutes } from "./sign-in.ts";
 import { stepUpRoutes } from "./step-up.ts";
@@ -107,7 +108,14 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       return reply
         .header("cache-control", "no-store")
         .status(201)
-        .send(await openSiweSession(services, wallet));
+        .send(
+          await audited(
+            request,
+            { action: "auth.sign_in", actor: { userId: wallet.userId, role: "user", credentialId: null } },
+            () => openSiweSession(services, wallet),
+            (opened) => ({ target: opened.id, details: { method: "siwe", walletId: wallet.id } }),
+          ),
+        );
     },
   );
 
@@ -128,11 +136,17 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
         .header("cache-control", "no-store")
         .status(201)
         .send(
-          await openKeySession(services, {
-            principal: request.principal!,
-            parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
-            stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
-          }),
+          await audited(
+            request,
+            { action: "session.create" },
+            () =>
+              openKeySession(services, {
+                principal: request.principal!,
+                parentCredential: request.headers[PARENT_CREDENTIAL_HEADER] as string | undefined,
+                stepUpToken: request.headers[STEP_UP_HEADER] as string | undefined,
+              }),
+            (opened) => ({ target: opened.id }),
+          ),
         ),
   );
 
@@ -161,7 +175,9 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await revokeSession(services, request.principal!, request.params.sessionId);
+      await audited(request, { action: "session.revoke", target: request.params.sessionId }, () =>
+        revokeSession(services, request.principal!, request.params.sessionId),
+      );
       return reply.status(204).send(null);
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
+import { audited } from "../../../audit-log/index.ts";
 import { signInWithPassword } from "../../../auth/passwords/sign-in.ts";
 import { signUp } from "../../../auth/passwords/sign-up.ts";
 import { signInSecondFactor } from "../../../auth/second-factor/sign-in-second-factor.ts";
@@ -42,12 +43,15 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { email, password, name, deviceId } = request.body;
-      const { user, session } = await signUp(services, {
-        email,
-        password,
-        name,
-        origin: requestOriginOf(request, deviceId),
-      });
+      const { user, session } = await audited(
+        request,
+        { action: "auth.sign_up", target: null },
+        () => signUp(services, { email, password, name, origin: requestOriginOf(request, deviceId) }),
+        (result) => ({
+          actor: { userId: result.user.id, role: "user", credentialId: result.session.id },
+          target: result.user.id,
+        }),
+      );
       return reply.header("cache-control", "no-store").status(201).send({ status: "signed_in", user, session });
     },
   );
@@ -65,11 +69,19 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { email, password, deviceId } = request.body;
-      const result = await signInWithPassword(services, {
-        email,
-        password,
-        origin: requestOriginOf(request, deviceId),
-      });
+      const result = await audited(
+        request,
+        { action: "auth.sign_in", target: email.toLowerCase() },
+        () => signInWithPassword(services, { email, password, origin: requestOriginOf(request, deviceId) }),
+        (outcome) =>
+          outcome.status === "signed_in"
+            ? {
+                actor: { userId: outcome.user.id, role: "user", credentialId: outcome.session.id },
+                target: outcome.user.id,
+                details: { method: "password" },
+              }
+            : { details: { method: "password", secondFactorRequired: true } },
+      );
       return reply
         .header("cache-control", "no-store")
         .status(result.status === "signed_in" ? 201 : 200)
@@ -96,11 +108,17 @@ export const signInRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { ticket, ...answer } = request.body;
-      const result = await signInSecondFactor(services, {
-        ticket,
-        answer,
-        origin: requestOriginOf(request),
-      });
+      const factor = answer.totp ? "totp" : answer.passkey ? "passkey" : "recovery_code";
+      const result = await audited(
+        request,
+        { action: "auth.sign_in.second_factor" },
+        () => signInSecondFactor(services, { ticket, answer, origin: requestOriginOf(request) }),
+        (outcome) => ({
+          actor: { userId: outcome.user.id, role: "user", credentialId: outcome.session.id },
+          target: outcome.user.id,
+          details: { factor },
+        }),
+      );
       return reply.header("cache-control", "no-store").status(201).send(result);
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
+import { audited } from "../../../audit-log/index.ts";
 import { roles } from "../../../auth/credentials.ts";
 import { enrolledFactors } from "../../../auth/factors.ts";
 import { requireSecurityStepUp, STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
@@ -48,12 +49,13 @@ export const stepUpRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { challengeId, ...answer } = request.body;
-      const approval = await approveStepUpChallenge(services, {
-        userId: request.principal!.userId,
-        challengeId,
-        answer,
-        ip: request.ip,
-      });
+      const approval = await audited(
+        request,
+        { action: "auth.step_up.approve", target: challengeId },
+        () =>
+          approveStepUpChallenge(services, { userId: request.principal!.userId, challengeId, answer, ip: request.ip }),
+        (approved) => ({ details: { factor: approved.factor, purpose: approved.purpose, digest: approved.digest } }),
+      );
       return reply.header("cache-control", "no-store").status(201).send({ approval });
     },
   );
@@ -78,13 +80,19 @@ export const stepUpRoutes: FastifyPluginAsyncZod = async (app) => {
           "Recovery codes recover a second factor: enrol one first",
         );
       }
-      await requireSecurityStepUp(services, {
-        userId,
-        action: "regenerate_recovery_codes",
-        target: null,
-        token: request.headers[STEP_UP_HEADER] as string | undefined,
-      });
-      const recoveryCodes = await replaceRecoveryCodes(services.database.db, userId);
+      const recoveryCodes = await audited(
+        request,
+        { action: "auth.recovery_codes.regenerate", target: userId },
+        async () => {
+          await requireSecurityStepUp(services, {
+            userId,
+            action: "regenerate_recovery_codes",
+            target: null,
+            token: request.headers[STEP_UP_HEADER] as string | undefined,
+          });
+          return replaceRecoveryCodes(services.database.db, userId);
+        },
+      );
       return reply.header("cache-control", "no-store").status(201).send({ recoveryCodes });
     },
   );

@@ -9,6 +9,7 @@ import { generateApiKey, hashCredential, roles } from "../../../auth/credentials
 import { freezeUser } from "../../../auth/freeze-user.ts";
 import { apiKeys, apiUsers } from "../../../db/schema.ts";
 import { errorResponse, idParam } from "../../../schemas/common.ts";
+import { audited } from "../../../audit-log/index.ts";
 
 const user = z.object({ id: z.string(), role: z.string(), name: z.string(), frozen: z.boolean(), createdAt: z.date() });
 
@@ -36,18 +37,27 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const id = randomUUID();
       const apiKey = generateApiKey();
-      const [created] = await db
-        .insert(apiUsers)
-        .values({ id, role: request.body.role, name: request.body.name })
-        .returning();
-      await db.insert(apiKeys).values({
-        id: randomUUID(),
-        userId: id,
-        keyHash: hashCredential(apiKey),
-        prefix: apiKey.slice(0, 12),
-        role: request.body.role,
-      });
-      return reply.header("cache-control", "no-store").status(201).send({ user: created!, apiKey });
+      // Creating a principal grants it its role: audited as the role grant it is.
+      const created = await audited(
+        request,
+        { action: "user.create", target: id },
+        async () => {
+          const [row] = await db
+            .insert(apiUsers)
+            .values({ id, role: request.body.role, name: request.body.name })
+            .returning();
+          await db.insert(apiKeys).values({
+            id: randomUUID(),
+            userId: id,
+            keyHash: hashCredential(apiKey),
+            prefix: apiKey.slice(0, 12),
+            role: request.body.role,
+          });
+          return row!;
+        },
+        () => ({ details: { role: request.body.role } }),
+      );
+      return reply.header("cache-control", "no-store").status(201).send({ user: created, apiKey });
     },
   );
 
@@ -79,6 +89,10 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      freezeUser(services.database, request.principal!, { userId: request.params.userId, ...request.body }),
+      audited(
+        request,
+        { action: request.body.frozen ? "user.freeze" : "user.unfreeze", target: request.params.userId },
+        () => freezeUser(services.database, request.principal!, { userId: request.params.userId, ...request.body }),
+      ),
   );
 };
