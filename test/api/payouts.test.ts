@@ -114,11 +114,18 @@ describe("/v1/payouts", () => {
     const history = (await api.request("GET", `/v1/wallets/${shopWallet.id}/history`, { key: shop.key })).body;
     expect(history.items[0]).to.include({ kind: "settlement_payout", amount: (10n * ONE).toString() });
 
-    // The same key and body give back the first answer; nothing is paid twice.
+    // The same key and body give back the first answer; nothing is paid twice: no second relay is
+    // queued (a balance read right away could precede a second relay's send), and once every relay
+    // has settled the balances are still those of one payout.
+    const relaysBefore = await api.relayCount();
     const replay = await payout(body, operator.key, key);
     expect(replay.status).to.equal(202);
     expect(replay.body.id).to.equal(response.body.id);
+    expect(replay.body.relayId).to.equal(response.body.relayId);
+    expect(await api.relayCount()).to.equal(relaysBefore);
+    await api.settleRelays();
     expect(await api.balanceOf(shopWallet.address)).to.equal(10n * ONE);
+    expect(await api.balanceOf(api.contracts.settlement)).to.equal(treasuryBefore - 15n * ONE - 7n);
 
     // The shop's endpoint receives its payout item, signed; the bakery has no endpoint.
     while (!received.some((delivery) => JSON.parse(delivery.body).type === "settlement.payout_item_paid")) {
