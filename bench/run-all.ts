@@ -26,6 +26,8 @@ type Benchmark = {
   /** Entry file; a benchmark whose file is missing is noted and skipped. */
   file: string;
   runner: "tsx" | "hardhat";
+  /** Node options before the file (the auditor's benchmark measures memory after a forced GC). */
+  nodeOptions?: string[];
   /** Environment per size (the benchmarks read their sizes from BENCH_* variables). */
   env: Record<Size, Record<string, string>>;
 };
@@ -69,7 +71,13 @@ const benchmarks: Benchmark[] = [
       full: {},
     },
   },
-  { name: "auditor", file: "bench/auditor/audit-bench.ts", runner: "tsx", env: { small: {}, full: {} } },
+  {
+    name: "auditor",
+    file: "bench/auditor/audit-bench.ts",
+    runner: "tsx",
+    nodeOptions: ["--expose-gc"],
+    env: { small: {}, full: {} },
+  },
   {
     name: "risk",
     file: "bench/risk/risk-engine.ts",
@@ -112,7 +120,7 @@ function runBenchmark(bench: Benchmark): Promise<Run> {
     });
   const [command, args] =
     bench.runner === "tsx"
-      ? ["node_modules/.bin/tsx", [bench.file]]
+      ? ["node_modules/.bin/tsx", [...(bench.nodeOptions ?? []), bench.file]]
       : ["node_modules/.bin/hardhat", ["run", bench.file]];
   process.stdout.write(`\n## ${bench.name}: ${command} ${args.join(" ")} ${JSON.stringify(bench.env[size])}\n`);
   return new Promise((resolve) => {
