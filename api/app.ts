@@ -7,6 +7,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 
+import { createStepUpApprovals } from "./auth/index.ts";
 import { createTokenReads } from "./chain/token-reads.ts";
 import type { AppDependencies, AppServices } from "./dependencies.ts";
 import { defaultMoneyMovementPolicies } from "./movements/movement-policies.ts";
@@ -93,6 +94,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     freshAuthenticationProofs: deps.freshAuthenticationProofs ?? defaultFreshAuthenticationProofs,
     webhookUrlPolicy: deps.webhookUrlPolicy ?? { allowLoopback: false },
   });
+  // The money door's step_up decisions are approved through the auth module's challenges (api/auth/index.ts).
+  app.services.stepUpApprovals ??= createStepUpApprovals(app.services);
 
   await app.register(errorsPlugin);
   // First hook of all: the money door's risk engine reads the request it serves (api/risk/request-context.ts).

@@ -183,7 +183,9 @@ export async function submitMoneyMovement(
 const isAsk = (error: unknown) =>
   error instanceof StepUpRequiredError ||
   error instanceof SecondFactorNotEnrolledError ||
-  error instanceof TravelRuleRequiredError;
+  error instanceof TravelRuleRequiredError ||
+  // The auth module's refusal of an approval (with a fresh challenge): approve again, same key.
+  (error instanceof StablerailError && error.code === "STEP_UP_APPROVAL_INVALID");
 
 /** Policies, risk decision, prepare, screening of the signed request, record — under the sender's lock. */
 async function decideAndRecord(

@@ -24,6 +24,8 @@ export type StepUpApprovals = {
     userId: string;
     digest: string;
     token: string;
+    /** With it, a refusal carries a fresh challenge for this movement. */
+    canonical?: CanonicalMovement | undefined;
   }) => Promise<{ challengeId: string; factor: string; approvedAt: Date }>;
   /** Opens a challenge bound to `digest` (its id, factors, passkey options) for the STEP_UP_REQUIRED answer. */
   challenge: (p: {
@@ -59,7 +61,12 @@ export async function requireStepUp(
 ): Promise<{ challengeId: string; factor: string; approvedAt: string }> {
   if (!(await hasSecondFactor(deps.database, p.userId))) throw new SecondFactorNotEnrolledError(p.reasons);
   if (deps.approvals && p.token) {
-    const approved = await deps.approvals.consume({ userId: p.userId, digest: p.digest, token: p.token });
+    const approved = await deps.approvals.consume({
+      userId: p.userId,
+      digest: p.digest,
+      token: p.token,
+      canonical: p.canonical,
+    });
     return { ...approved, approvedAt: approved.approvedAt.toISOString() };
   }
   const challenge = deps.approvals

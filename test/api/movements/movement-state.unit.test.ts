@@ -38,6 +38,11 @@ describe("movementState (one rule for every view)", () => {
   });
 
   it("names exactly the states after which nothing changes as settled", () => {
-    expect([...settledStates].sort()).to.deep.equal(["dead", "failed", "indexed", "rejected"]);
+    expect([...settledStates].sort()).to.deep.equal(["dead", "declined", "denied", "failed", "indexed", "rejected"]);
+  });
+
+  it("keeps the risk engine's held, denied and declined as recorded, whatever a relay says", () => {
+    for (const status of ["held", "denied", "declined"] as const)
+      expect(movementState(status, relay("confirmed", 3n), 10n)).to.equal(status);
   });
 });

@@ -9,7 +9,10 @@ import { moneyMovements } from "../../../api/db/schema.ts";
 import { totpFactors } from "../../../api/db/security-schema.ts";
 import { canonicalMovement, movementDigest } from "../../../api/risk/movement-digest.ts";
 import { getBalances } from "../../../lib/ledger/queries/get-balances.ts";
+import { generate } from "otplib";
+
 import { ONE } from "../../helpers/stablecoin.ts";
+import { signUp } from "../auth/helpers.ts";
 import { ADMIN_KEY, createApiFixture, newIdempotencyKey, type ApiFixture } from "../helpers/api-fixture.ts";
 
 const sdnXml = readFileSync(new URL("../../fixtures/screening/sdn-sample.xml", import.meta.url), "utf8");
@@ -67,7 +70,7 @@ describe("The risk engine in the money door", () => {
     (await api.database.db.select().from(moneyMovements).where(eq(moneyMovements.id, id)))[0]!;
 
   before(async () => {
-    api = await createApiFixture("risk");
+    api = await createApiFixture("risk", { env: { API_PASSWORD_SCRYPT_LOG2_N: "10" } });
     other = await api.buildAnotherApp();
     operator = await api.createUser("operator", "olga");
   });
@@ -147,6 +150,68 @@ describe("The risk engine in the money door", () => {
     expect(await api.relayCount()).to.equal(relaysBefore);
     const below = await send(holder, { to, amount: (5n * ONE).toString() });
     expect(below.status, "below the step-up amount").to.equal(202);
+  });
+
+  it("moves a stepped-up movement once its second factor approved that very movement, never another", async () => {
+    await useRules(
+      ruleSet([{ code: "AMOUNT_ABOVE_STEP_UP", action: "step_up", when: { amount: { gt: (5n * ONE).toString() } } }]),
+    );
+    const user = await signUp(api, "rita");
+    const t0 = Date.now();
+    const codeAt = (secret: string, ms: number) => generate({ secret, epoch: Math.floor(ms / 1000) });
+    const secret = (await api.request("POST", "/v1/auth/totp", { key: user.token })).body.secret as string;
+    const confirmed = await api.request("POST", "/v1/auth/totp/confirm", {
+      key: user.token,
+      body: { code: await codeAt(secret, t0) },
+    });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+    const wallet = (await api.request("POST", "/v1/wallets", { key: user.token })).body as {
+      id: string;
+      address: Address;
+    };
+    await api.fund(wallet.address, 20n * ONE);
+    const holder = { key: user.token, wallet };
+    const body = { to: freshAddress(), amount: (6n * ONE).toString() };
+    const key = newIdempotencyKey();
+
+    const asked = await send(holder, body, { idempotencyKey: key });
+    expect(asked.body.error.code, JSON.stringify(asked.body)).to.equal("STEP_UP_REQUIRED");
+    const { challenge, digest } = asked.body.error.details;
+    expect(challenge).to.include({ purpose: "movement", digest });
+    const approved = await api.request("POST", "/v1/auth/step-up", {
+      key: user.token,
+      body: { challengeId: challenge.id, totp: { code: await codeAt(secret, t0 + 30_000) } },
+    });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(201);
+    const token = approved.body.approval.token as string;
+
+    const otherAmount = await api.request("POST", `/v1/wallets/${wallet.id}/transfers`, {
+      key: user.token,
+      body: { ...body, amount: (7n * ONE).toString() },
+      idempotencyKey: newIdempotencyKey(),
+      headers: { "stablerail-step-up": token },
+    });
+    expect(otherAmount.body.error, "an approval for 6 does not move 7").to.deep.include({
+      code: "STEP_UP_APPROVAL_INVALID",
+    });
+    expect(otherAmount.body.error.details.reason).to.equal("other_request");
+
+    const sent = await api.request("POST", `/v1/wallets/${wallet.id}/transfers`, {
+      key: user.token,
+      body,
+      idempotencyKey: key,
+      headers: { "stablerail-step-up": token },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
+    expect(sent.body.risk.decision).to.equal("step_up");
+    expect(sent.body.risk.stepUp).to.include({ challengeId: challenge.id, factor: "totp" });
+    const reused = await api.request("POST", `/v1/wallets/${wallet.id}/transfers`, {
+      key: user.token,
+      body,
+      idempotencyKey: newIdempotencyKey(),
+      headers: { "stablerail-step-up": token },
+    });
+    expect(reused.body.error.details.reason, "an approval is used once").to.equal("used");
   });
 
   it("counts velocity exactly across two API processes, and a window resets once it has passed", async () => {
