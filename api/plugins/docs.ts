@@ -2,7 +2,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { jsonSchemaTransform } from "fastify-type-provider-zod";
+
+import { openApiRouteTransform } from "./openapi-route-transform.ts";
 
 /** OpenAPI generated from the routes' zod schemas; the interactive page at /docs, the JSON at /docs/json. */
 export const docsPlugin = fp(
@@ -24,7 +25,7 @@ export const docsPlugin = fp(
         },
         security: [{ bearer: [] }],
       },
-      transform: jsonSchemaTransform,
+      transform: openApiRouteTransform,
     });
     // The page's own Content-Security-Policy (its scripts and styles by hash), over the API's "none".
     await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });

@@ -76,6 +76,24 @@ describe("API platform: errors, docs, health, metrics", () => {
     const response = await api.app.inject({ method: "GET", url: "/health" });
     expect(response.headers["x-request-id"]).to.be.a("string").with.length.greaterThan(0);
   });
+  it("documents each route's roles and, on money routes, a required Idempotency-Key with its format", async () => {
+    const document = (await api.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const operation = (path: string, method: string) => document.paths[path][method];
+    for (const [path, byMethod] of Object.entries(document.paths as Record<string, Record<string, unknown>>)) {
+      for (const [method, described] of Object.entries(byMethod)) {
+        expect((described as { "x-roles"?: unknown })["x-roles"], `${method} ${path}`).to.be.an("array");
+      }
+    }
+    expect(operation("/v1/payouts/", "post")["x-roles"]).to.deep.equal(["operator", "admin"]);
+    expect(operation("/v1/payouts/", "post").description).to.include("Roles: operator, admin.");
+    expect(operation("/health", "get")["x-roles"]).to.deep.equal([]);
+    const header = operation("/v1/wallets/{walletId}/transfers", "post").parameters.find(
+      (parameter: { in: string; name: string }) => parameter.in === "header" && parameter.name === "idempotency-key",
+    );
+    expect(header).to.deep.include({ required: true });
+    expect(header.schema.pattern).to.be.a("string");
+  });
+
   describe("headers (issue 12, item 17)", () => {
     it("sends security headers on every answer, errors included", async () => {
       for (const url of ["/health", "/v1/nope", "/v1/wallets"]) {
