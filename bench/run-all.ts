@@ -33,6 +33,8 @@ type Benchmark = {
 };
 
 const FULL = process.argv.includes("--full");
+/** A benchmark still running after this long is stopped and noted (a loaded machine can stall one). */
+const TIMEOUT_MS = (FULL ? 40 : 8) * 60_000;
 const size: Size = FULL ? "full" : "small";
 const only = process.argv
   .find((arg) => arg.startsWith("--only="))
@@ -157,8 +159,16 @@ function runBenchmark(bench: Benchmark): Promise<Run> {
         figures,
       });
     };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+    }, TIMEOUT_MS);
     child.on("error", (error) => finish(null, `did not start: ${error.message}`));
-    child.on("close", (code) => finish(code));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      finish(code, timedOut ? `stopped after ${TIMEOUT_MS / 60_000} min` : undefined);
+    });
   });
 }
 
@@ -259,13 +269,17 @@ function report(runs: Run[], chart: boolean): string {
 
 async function main() {
   const runs: Run[] = [];
+  const write = async () => {
+    const svg = await indexerChart(runs);
+    if (svg) await writeFile("bench/indexer-throughput.svg", svg);
+    await writeFile("bench/REPORT.md", report(runs, svg !== undefined));
+  };
   for (const bench of benchmarks) {
     if (only && !only.some((name) => bench.name.startsWith(name))) continue;
     runs.push(await runBenchmark(bench));
+    // Written after every benchmark, so a run stopped halfway still leaves the figures it got.
+    await write();
   }
-  const svg = await indexerChart(runs);
-  if (svg) await writeFile("bench/indexer-throughput.svg", svg);
-  await writeFile("bench/REPORT.md", report(runs, svg !== undefined));
   process.stdout.write(
     `\nbench/REPORT.md written (${runs.filter((run) => run.status === "ok").length} ran, ${runs.filter((run) => run.status !== "ok").length} skipped)\n`,
   );
