@@ -8,7 +8,6 @@
 import { createPublicClient, createWalletClient, getAddress, http, isAddress, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { TOKEN_DECIMALS } from "../ignition/modules/Stablerail.ts";
 import { stablecoinAbi } from "../lib/chain/abis/stablecoin.ts";
 import { stablerailChain } from "../lib/chain/chain.ts";
 import { readDeployment } from "../lib/chain/deployments.ts";
@@ -23,18 +22,6 @@ if (!target || !amountText) {
   console.error(usage);
   process.exit(2);
 }
-let amount: bigint;
-try {
-  amount = parseBaseUnits(amountText, TOKEN_DECIMALS);
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
-}
-if (amount === 0n) {
-  console.error(`the amount must be greater than zero\n${usage}`);
-  process.exit(2);
-}
-
 const { config } = bootstrapProcess("mint", { chain: chainEnv, relayer: relayerEnv });
 const operatorKey = config.relayer.operatorKey;
 const chain = stablerailChain(config.chain.chainId, config.chain.rpcUrl);
@@ -51,7 +38,27 @@ else {
   process.exit(2);
 }
 
-const publicClient = createPublicClient({ chain, transport: http(config.chain.rpcUrl) });
+// Receipts polled every 100 ms, not viem's 4 s default (a public chain's block time): the local chain
+// mines the one transaction at once.
+const publicClient = createPublicClient({ chain, transport: http(config.chain.rpcUrl), pollingInterval: 100 });
+// The token's decimals from the token itself, not from the Ignition module: importing that module loads
+// Hardhat Ignition, which was most of the time a call took (about 2.8 s of 6).
+const TOKEN_DECIMALS = await publicClient.readContract({
+  address: token,
+  abi: stablecoinAbi,
+  functionName: "decimals",
+});
+let amount: bigint;
+try {
+  amount = parseBaseUnits(amountText, TOKEN_DECIMALS);
+} catch (error) {
+  console.error(`${(error as Error).message}\n${usage}`);
+  process.exit(2);
+}
+if (amount === 0n) {
+  console.error(`the amount must be greater than zero\n${usage}`);
+  process.exit(2);
+}
 const walletClient = createWalletClient({
   account: privateKeyToAccount(operatorKey),
   chain,
@@ -63,7 +70,7 @@ const hash = await walletClient.writeContract({
   functionName: "mint",
   args: [to, amount],
 });
-const receipt = await publicClient.waitForTransactionReceipt({ hash });
+const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 });
 if (receipt.status !== "success") {
   console.error(`mint reverted in ${hash}`);
   process.exit(1);
