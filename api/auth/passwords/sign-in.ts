@@ -6,6 +6,7 @@ import type { AppServices } from "../../dependencies.ts";
 import { AuthenticationError, PermissionError } from "../../errors/api-errors.ts";
 import { enrolledFactors, type FactorName } from "../factors.ts";
 import { recordKnownDevice } from "../known-devices.ts";
+import { passkeyAssertionOptions } from "../passkeys/passkey-credentials.ts";
 import { reserveAttempt, unknownEmailAccount } from "../lockout/auth-lockout.ts";
 import { deviceHashOf, type RequestOrigin } from "../request-origin.ts";
 import { openSignInSession, type OpenedSession } from "../sessions.ts";
@@ -73,7 +74,13 @@ export async function signInWithPassword(
   const deviceHash = deviceHashOf(input.origin);
   const factors = await enrolledFactors(services.database, credential.userId);
   if (factors.names.length > 0) {
-    const passkey = factors.passkeys > 0 ? ((await input.passkeyOptionsFor?.(credential.userId)) ?? null) : null;
+    const optionsFor: PasskeyOptionsFor =
+      input.passkeyOptionsFor ??
+      (async (userId) => {
+        const options = await passkeyAssertionOptions(services, { userId });
+        return { options, challenge: options.challenge };
+      });
+    const passkey = factors.passkeys > 0 ? await optionsFor(credential.userId) : null;
     const issued = await issueSignInTicket(services, {
       userId: credential.userId,
       deviceHash,

@@ -7,6 +7,7 @@ import { ValidationError } from "../../../lib/errors/base.ts";
 import type { AppServices } from "../../dependencies.ts";
 import type { FactorName } from "../factors.ts";
 import { reserveAttempt } from "../lockout/auth-lockout.ts";
+import { verifyPasskeyAssertion } from "../passkeys/passkey-credentials.ts";
 import { consumeRecoveryCode } from "../totp/recovery-codes.ts";
 import { totpSecretBox } from "../totp/totp-secret-box.ts";
 import { verifyTotpCode } from "../totp/totp-factor.ts";
@@ -71,10 +72,16 @@ export async function verifySecondFactor(
     if (outcome !== "ok") throw new SecondFactorInvalidError(outcome, "recovery_code");
     result = { factor: "recovery_code" };
   } else {
-    if (!input.passkeyChallenge || !input.checkPasskey) {
+    if (!input.passkeyChallenge) {
       throw new ValidationError("PASSKEY_NOT_OFFERED", "No passkey challenge was issued for this; use another factor");
     }
-    const { credentialId } = await input.checkPasskey({
+    const check: PasskeyAssertionCheck =
+      input.checkPasskey ??
+      ((p) =>
+        verifyPasskeyAssertion(services, { ...p, userId: p.userId }).then(({ credentialId: id }) => ({
+          credentialId: id,
+        })));
+    const { credentialId } = await check({
       userId,
       response: answer.passkey!.response,
       expectedChallenge: input.passkeyChallenge,

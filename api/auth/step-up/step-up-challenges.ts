@@ -22,6 +22,7 @@ import {
   type SecondFactorAnswer,
 } from "../second-factor/verify-second-factor.ts";
 import { SecondFactorInvalidError } from "../second-factor/second-factor-errors.ts";
+import { passkeyAssertionOptions } from "../passkeys/passkey-credentials.ts";
 import { stepUpPasskeyChallenge } from "./canonical-digest.ts";
 import { ChallengeInvalidError, StepUpApprovalInvalidError } from "./step-up-errors.ts";
 
@@ -69,9 +70,11 @@ export async function openStepUpChallenge(
     expiresAt,
   });
   const factors = await enrolledFactors(services.database, p.userId);
+  const challenge = stepUpPasskeyChallenge(p.digest, nonce);
   const options =
-    factors.passkeys > 0 && services.passkeyRequestOptions
-      ? await services.passkeyRequestOptions({ userId: p.userId, challenge: stepUpPasskeyChallenge(p.digest, nonce) })
+    factors.passkeys > 0
+      ? ((await (services.passkeyRequestOptions?.({ userId: p.userId, challenge }) ??
+          passkeyAssertionOptions(services, { userId: p.userId, challenge }))) as Record<string, unknown>)
       : null;
   return {
     id,

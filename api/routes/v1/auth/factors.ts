@@ -5,6 +5,7 @@ import { z } from "zod";
 import { audited } from "../../../audit-log/index.ts";
 import { roles } from "../../../auth/credentials.ts";
 import { enrolledFactors } from "../../../auth/factors.ts";
+import { listPasskeys } from "../../../auth/passkeys/passkey-credentials.ts";
 import { reserveAttempt } from "../../../auth/lockout/auth-lockout.ts";
 import { verifySecondFactor } from "../../../auth/second-factor/verify-second-factor.ts";
 import { confirmTotp, enrolTotp } from "../../../auth/totp/totp-factor.ts";
@@ -44,7 +45,7 @@ export const factorRoutes: FastifyPluginAsyncZod = async (app) => {
       const confirmedAt = factors.totp ? await totpConfirmedAt(userId) : null;
       return {
         totp: { enabled: factors.totp, confirmedAt },
-        passkeys: [],
+        passkeys: await listPasskeys(services.database, userId),
         recoveryCodesRemaining: factors.recoveryCodesRemaining,
       };
     },

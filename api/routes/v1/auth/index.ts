@@ -18,6 +18,7 @@ import { errorResponse, idParam } from "../../../schemas/common.ts";
 import { factorRoutes } from "./factors.ts";
 import { audited } from "../../../audit-log/index.ts";
 import { STEP_UP_HEADER } from "../../../auth/step-up/require-security-step-up.ts";
+import { passkeyRoutes } from "./passkeys.ts";
 import { signInRoutes } from "./sign-in.ts";
 import { stepUpRoutes } from "./step-up.ts";
 
@@ -56,6 +57,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
   await app.register(signInRoutes);
   await app.register(factorRoutes);
   await app.register(stepUpRoutes);
+  await app.register(passkeyRoutes);
 
   app.get(
     "/siwe/nonce",
