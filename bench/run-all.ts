@@ -14,6 +14,7 @@ import { writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import os from "node:os";
 
+import * as prettier from "prettier";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
@@ -146,8 +147,12 @@ function runBenchmark(bench: Benchmark): Promise<Run> {
         .split("\n")
         .filter((line) => line.startsWith("BENCH_FIGURE "))
         .map((line) => JSON.parse(line.slice("BENCH_FIGURE ".length)) as Record<string, unknown>);
-      const failed =
-        failure ?? (code === 0 ? undefined : `exit code ${code}: ${errors.trim().split("\n").slice(-3).join(" / ")}`);
+      // The first line naming an error says why; a stack's last lines do not.
+      const reason =
+        errors.split("\n").find((line) => /error/i.test(line) && !/^\s+at /.test(line)) ??
+        errors.trim().split("\n")[0] ??
+        "";
+      const failed = failure ?? (code === 0 ? undefined : `exit code ${code}: ${reason.trim().slice(0, 200)}`);
       resolve({
         name: bench.name,
         status: failed ? "skipped" : "ok",
@@ -272,7 +277,12 @@ async function main() {
   const write = async () => {
     const svg = await indexerChart(runs);
     if (svg) await writeFile("bench/indexer-throughput.svg", svg);
-    await writeFile("bench/REPORT.md", report(runs, svg !== undefined));
+    // Formatted as the repository's lint expects of every Markdown file.
+    const markdown = await prettier.format(report(runs, svg !== undefined), {
+      ...(await prettier.resolveConfig("bench/REPORT.md")),
+      parser: "markdown",
+    });
+    await writeFile("bench/REPORT.md", markdown);
   };
   for (const bench of benchmarks) {
     if (only && !only.some((name) => bench.name.startsWith(name))) continue;
