@@ -389,5 +389,38 @@ describe("The risk engine in the money door", () => {
       const freed = await send(holder, { to, amount: (4n * ONE).toString() });
       expect(freed.status, "the declined movement's funds are free again").to.equal(202);
     });
+
+    it("records rule changes, screening changes and review decisions in the hash-chained audit log, with who decided", async () => {
+      await useRules(ruleSet([reviewRule]));
+      const holder = await newHolder("lou", 10n * ONE);
+      const listed = freshAddress();
+      await api.request("PUT", `/v1/screening/lists/internal/entries/${listed}`, { key: operator.key, body: {} });
+      await api.request("DELETE", `/v1/screening/lists/internal/entries/${listed}`, { key: operator.key });
+      const held = await send(holder, { to: freshAddress(), amount: (8n * ONE).toString() });
+      const queue = await api.request("GET", "/v1/reviews?status=open", { key: operator.key });
+      const review = queue.body.items.find((r: { movement: { id: string } }) => r.movement.id === held.body.id);
+      await api.request("POST", `/v1/reviews/${review.id}/reject`, { key: operator.key, body: { reason: "mule" } });
+      const ownApproval = await api.request("POST", `/v1/reviews/${review.id}/approve`, { key: holder.key, body: {} });
+      expect(ownApproval.status).to.equal(403);
+
+      const entries = async (action: string) =>
+        (await api.request("GET", `/v1/audit-log?action=${action}&limit=100`, { key: operator.key })).body.items as {
+          actor: { userId: string } | null;
+          target: string | null;
+          outcome: string;
+          details: Record<string, unknown> | null;
+        }[];
+      const target = `internal:${listed.toLowerCase()}`;
+      expect((await entries("screening.add")).find((e) => e.target === target)).to.deep.include({ outcome: "success" });
+      expect((await entries("screening.remove")).find((e) => e.target === target)).to.deep.include({
+        outcome: "success",
+      });
+      const rejection = (await entries("review.reject")).find((e) => e.target === review.id);
+      expect(rejection).to.deep.include({ outcome: "success", details: { reason: "mule" } });
+      expect(rejection!.actor).to.include({ userId: operator.id });
+      expect((await entries("risk_rules.update")).length).to.be.greaterThan(0);
+      const verified = await api.request("GET", "/v1/audit-log/verify", { key: operator.key });
+      expect(verified.body).to.include({ valid: true });
+    });
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
+import { audited } from "../../../audit-log/index.ts";
 import { moneyMovements } from "../../../db/schema.ts";
 import { movementReviews } from "../../../db/security-schema.ts";
 import { seqPage } from "../../../db/seq-page.ts";
@@ -123,11 +124,13 @@ export const reviewRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const review = await approveReview(services, {
-        reviewId: request.params.reviewId,
-        operator: request.principal!,
-        note: request.body?.note,
-      });
+      const review = await audited(request, { action: "review.approve", target: request.params.reviewId }, () =>
+        approveReview(services, {
+          reviewId: request.params.reviewId,
+          operator: request.principal!,
+          note: request.body?.note,
+        }),
+      );
       return (await viewsOf(services, [review]))[0]!;
     },
   );
@@ -145,11 +148,17 @@ export const reviewRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const review = await rejectReview(services, {
-        reviewId: request.params.reviewId,
-        operator: request.principal!,
-        reason: request.body.reason,
-      });
+      const review = await audited(
+        request,
+        { action: "review.reject", target: request.params.reviewId },
+        () =>
+          rejectReview(services, {
+            reviewId: request.params.reviewId,
+            operator: request.principal!,
+            reason: request.body.reason,
+          }),
+        () => ({ details: { reason: request.body.reason } }),
+      );
       return (await viewsOf(services, [review]))[0]!;
     },
   );

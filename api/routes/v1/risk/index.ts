@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
+import { audited } from "../../../audit-log/index.ts";
 import { fileRuleSet } from "../../../risk/assess-movement.ts";
 import { currentRuleSet, storeRuleSet } from "../../../risk/rule-sets.ts";
 import { errorResponse } from "../../../schemas/common.ts";
@@ -44,7 +45,12 @@ export const riskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const version = await storeRuleSet(services.database, request.body as never, request.principal!.userId);
+      const version = await audited(
+        request,
+        { action: "risk_rules.update" },
+        () => storeRuleSet(services.database, request.body as never, request.principal!.userId),
+        (stored) => ({ target: `v${stored}` }),
+      );
       const { ruleSet } = await currentRuleSet(services.database, fileRuleSet());
       return { version, rules: ruleSet };
     },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 
 import { NotFoundError } from "../../../../lib/errors/base.ts";
+import { audited } from "../../../audit-log/index.ts";
 import { screeningEntries } from "../../../db/security-schema.ts";
 import { parseOfacSdnXml, parseScreeningCsv } from "../../../risk/screening/parse-lists.ts";
 import {
@@ -62,13 +63,19 @@ export const screeningRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { format, content, mode } = request.body;
       const parsed = format === "csv" ? parseScreeningCsv(content) : parseOfacSdnXml(content);
-      const total = await storeScreeningEntries(services.database, {
-        list: request.params.list,
-        entries: parsed.entries,
-        source: format,
-        mode,
-        by: request.principal!.userId,
-      });
+      const total = await audited(
+        request,
+        { action: "screening.import", target: request.params.list },
+        () =>
+          storeScreeningEntries(services.database, {
+            list: request.params.list,
+            entries: parsed.entries,
+            source: format,
+            mode,
+            by: request.principal!.userId,
+          }),
+        (stored) => ({ details: { format, mode, imported: parsed.entries.length, total: stored } }),
+      );
       return { list: request.params.list, imported: parsed.entries.length, skipped: parsed.skipped, total };
     },
   );
@@ -89,15 +96,20 @@ export const screeningRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      await storeScreeningEntries(services.database, {
-        list: request.params.list,
-        entries: [
-          { address: request.params.address.toLowerCase(), entryName: request.body?.name ?? null, entryUid: null },
-        ],
-        source: "api",
-        mode: "merge",
-        by: request.principal!.userId,
-      });
+      await audited(
+        request,
+        { action: "screening.add", target: `${request.params.list}:${request.params.address.toLowerCase()}` },
+        () =>
+          storeScreeningEntries(services.database, {
+            list: request.params.list,
+            entries: [
+              { address: request.params.address.toLowerCase(), entryName: request.body?.name ?? null, entryUid: null },
+            ],
+            source: "api",
+            mode: "merge",
+            by: request.principal!.userId,
+          }),
+      );
       const [row] = await db
         .select()
         .from(screeningEntries)
@@ -123,12 +135,18 @@ export const screeningRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!(await removeScreeningEntry(services.database, request.params.list, request.params.address))) {
-        throw new NotFoundError(
-          "SCREENING_ENTRY_NOT_FOUND",
-          `${request.params.address} is not on ${request.params.list}`,
-        );
-      }
+      await audited(
+        request,
+        { action: "screening.remove", target: `${request.params.list}:${request.params.address.toLowerCase()}` },
+        async () => {
+          if (!(await removeScreeningEntry(services.database, request.params.list, request.params.address))) {
+            throw new NotFoundError(
+              "SCREENING_ENTRY_NOT_FOUND",
+              `${request.params.address} is not on ${request.params.list}`,
+            );
+          }
+        },
+      );
       return reply.status(204).send(null);
     },
   );
