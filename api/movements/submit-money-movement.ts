@@ -310,18 +310,7 @@ async function decideAndRecord(
         ? await tx.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning()
         : await tx
             .insert(moneyMovements)
-            .values({
-              id: movementId,
-              userId: proposal.userId,
-              walletId: proposal.walletId,
-              kind: proposal.kind,
-              from: proposal.from,
-              to: proposal.to,
-              token: proposal.token,
-              amount: proposal.amount.toString(),
-              relayId,
-              ...values,
-            })
+            .values({ ...movementIdentity(proposal, movementId, relayId), ...values })
             .returning();
       if (held) {
         await tx.insert(movementReviews).values({
@@ -356,7 +345,14 @@ async function recordDenied(
     await deps.database.db.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId));
     return;
   }
-  await deps.database.db.insert(moneyMovements).values({
+  await deps.database.db
+    .insert(moneyMovements)
+    .values({ ...movementIdentity(proposal, movementId, relayId), ...values });
+}
+
+/** The columns that name a movement, fixed at its first record whatever becomes of it. */
+function movementIdentity(proposal: MoneyMovementProposal, movementId: string, relayId: string) {
+  return {
     id: movementId,
     userId: proposal.userId,
     walletId: proposal.walletId,
@@ -366,6 +362,5 @@ async function recordDenied(
     token: proposal.token,
     amount: proposal.amount.toString(),
     relayId,
-    ...values,
-  });
+  };
 }
