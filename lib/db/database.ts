@@ -90,6 +90,10 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener the process dies.
   pool.on("error", () => undefined);
+  // A client checked out for a query or a transaction (drizzle's db.transaction) has no pool
+  // listener while it is out: its server terminating it is an unhandled 'error' event that ends
+  // the process. The query in flight still rejects and the pool discards the broken client.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = drizzlePostgres({ client: pool }) as unknown as Db;
   return {
     engine: "postgres",
