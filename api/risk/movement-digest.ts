@@ -2,11 +2,12 @@
  * The canonical form of a money movement and its SHA-256 digest: what a step-up approval is bound
  * to (docs/design/auth.md, "Step-up"). The digest names the amount, token, parties, deadline and
  * Idempotency-Key, so an approval given for one movement is refused for any other amount,
- * recipient or key. Pure; the auth half's approval check imports {@link movementDigest}.
+ * recipient or key. Pure; the bytes hashed are the auth half's canonical JSON (api/auth/step-up/canonical-digest.ts), so
+ * both halves name one digest.
  */
-import { createHash } from "node:crypto";
-
 import { getAddress, type Address } from "viem";
+
+import { digestOf } from "../auth/step-up/canonical-digest.ts";
 
 /** The movement exactly as the approval names it (JSON-safe: amounts as decimal strings). */
 export type CanonicalMovement = {
@@ -23,18 +24,6 @@ export type CanonicalMovement = {
   deadline: string | null;
   idempotencyKey: string;
 };
-
-/** JSON with object keys sorted at every depth and no spaces: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * Builds the canonical movement (addresses checksummed, amount a decimal string).
@@ -72,5 +61,5 @@ export function canonicalMovement(m: {
  * @returns the digest an approval must name
  */
 export function movementDigest(canonical: CanonicalMovement | Record<string, unknown>): `0x${string}` {
-  return `0x${createHash("sha256").update(canonicalJson(canonical)).digest("hex")}`;
+  return digestOf(canonical);
 }

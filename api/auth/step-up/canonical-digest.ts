@@ -1,8 +1,8 @@
 /**
  * What a step-up approval is bound to: `0x` + hex SHA-256 of the canonical JSON (keys sorted at every
  * depth, no spaces) of one movement or one security action (docs/design/auth.md, "Step-up"). The
- * same function as the money door's (api/risk/movement-digest.ts) — a digest computed on either side
- * names the same bytes; test/api/auth/step-up.unit.test.ts pins a vector.
+ * money door's movement digest (api/risk/movement-digest.ts) is this function over the canonical
+ * movement; test/api/auth/step-up.unit.test.ts pins a vector.
  */
 import { createHash } from "node:crypto";
 
