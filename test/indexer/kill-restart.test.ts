@@ -111,10 +111,13 @@ describe("Indexer process killed mid-backfill", () => {
     };
     const head = await node.client.getBlockNumber();
     const killedAt: bigint[] = [];
-    for (const fraction of [3n, 2n]) {
+    // Three kills at checkpoints ¼, ½ and ¾ of the way: each target lies past the previous kill's
+    // checkpoint, so every run has resumed and stored progress of its own before it dies (a target
+    // already passed would kill a process that is still starting).
+    for (const quarter of [1n, 2n, 3n]) {
       const run = spawnIndexer(env);
-      const target = head - head / fraction;
-      // Wait for the checkpoint to pass a point well inside the backfill, then kill without warning.
+      const target = (head * quarter) / 4n;
+      // Wait for the checkpoint to pass the target, then kill without warning.
       for (;;) {
         const indexed = await getIndexedHead(database, { chainId: 31337 }).catch(() => undefined);
         if (indexed && indexed.number >= target) break;
@@ -126,9 +129,10 @@ describe("Indexer process killed mid-backfill", () => {
       killedAt.push((await getIndexedHead(database, { chainId: 31337 }))!.number);
     }
     expect(
-      killedAt.every((number) => number < head),
+      killedAt.every((number, i) => number < head && (i === 0 || number > killedAt[i - 1]!)),
       `killed at ${killedAt.join(", ")} of ${head}`,
     ).to.equal(true);
+    expect(killedAt).to.have.length(3);
 
     const last = spawnIndexer(env);
     for (;;) {
