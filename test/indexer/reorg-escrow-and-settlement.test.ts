@@ -14,6 +14,7 @@ import { sql } from "drizzle-orm";
 
 import type { Database } from "../../lib/db/database.ts";
 import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
+import { transferWithAuthorizationTypes } from "../../lib/signing/transfer-with-authorization.ts";
 import { createAuditWorld, indexLedger, type AuditWorld, type IndexedLedger } from "../auditor/helpers/audit-world.ts";
 import { expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
 
@@ -105,7 +106,11 @@ describe("Indexer reorgs of escrow and settlement state", () => {
 
   /** Payment terms with the deployer as operator, and their id. */
   const newPayment = async (amount: bigint) => {
-    const [payer, merchant, feeReceiver] = world.users as [AuditWorld["deployer"], AuditWorld["deployer"], AuditWorld["deployer"]];
+    const [payer, merchant, feeReceiver] = world.users as [
+      AuditWorld["deployer"],
+      AuditWorld["deployer"],
+      AuditWorld["deployer"],
+    ];
     const timestamp = Number((await world.client.getBlock()).timestamp);
     const terms = {
       operator: world.deployer.address,
@@ -165,9 +170,13 @@ describe("Indexer reorgs of escrow and settlement state", () => {
     await expectFollowsChain();
   });
 
-  it("rolls a settlement payout batch back and follows a branch with a different batch", async () => {
+  it("rolls a settlement payout batch and an authorization batch back and follows a branch with a different batch", async () => {
     await ledger.indexer.catchUp();
-    const [m1, m2, m3] = world.users.slice(3) as [AuditWorld["deployer"], AuditWorld["deployer"], AuditWorld["deployer"]];
+    const [m1, m2, m3] = world.users.slice(3) as [
+      AuditWorld["deployer"],
+      AuditWorld["deployer"],
+      AuditWorld["deployer"],
+    ];
     const item = (merchant: Address, amount: bigint, ref: string) => ({
       merchant,
       amount,
@@ -183,8 +192,34 @@ describe("Indexer reorgs of escrow and settlement state", () => {
       world.contracts.token,
       [item(m1.address, 1_000_003n, "o-1"), item(m2.address, 2_000_005n, "o-2")],
     ]);
+    // And a batch of EIP-3009 authorizations settled in the orphaned branch (entries referenced by their nonces).
+    const timestamp = BigInt((await world.client.getBlock()).timestamp);
+    const nonces = [keccak256(toHex("nonce-orphaned-1")), keccak256(toHex("nonce-orphaned-2"))];
+    const authorizations = [];
+    for (const [i, nonce] of nonces.entries()) {
+      const from = world.users[7 + i]!;
+      const message = {
+        from: from.address,
+        to: m2.address,
+        value: 4_000_009n + BigInt(i),
+        validAfter: 0n,
+        validBefore: timestamp + 3600n,
+        nonce,
+      };
+      const signature = await from.signTypedData!({
+        domain: { name: "Stablerail USD", version: "1", chainId: 31337, verifyingContract: world.contracts.token },
+        types: transferWithAuthorizationTypes,
+        primaryType: "TransferWithAuthorization",
+        message,
+      });
+      authorizations.push({ ...message, signature });
+    }
+    await world.write(world.deployer, "settlement", "settleAuthorizations", [world.contracts.token, authorizations], {
+      gas: 16_000_000n,
+    });
     await ledger.indexer.catchUp();
     expect(await batchEntries(orphanedBatch)).to.have.length(2);
+    for (const nonce of nonces) expect(await batchEntries(nonce), nonce).to.have.length(1);
     expect(await ledgerBalance(`holder:${getAddress(m1.address)}`)).to.equal(m1Before + 1_000_003n);
 
     await world.chain.testClient.revert({ id: snapshot });
@@ -195,9 +230,11 @@ describe("Indexer reorgs of escrow and settlement state", () => {
     ]);
     const [a, b] = world.users as [AuditWorld["deployer"], AuditWorld["deployer"]];
     await world.write(a, "token", "transfer", [b.address, 17n]);
+    await world.write(b, "token", "transfer", [a.address, 29n]);
     await ledger.indexer.catchUp();
 
     expect(await batchEntries(orphanedBatch)).to.have.length(0);
+    for (const nonce of nonces) expect(await batchEntries(nonce), nonce).to.have.length(0);
     expect(await batchEntries(survivingBatch)).to.have.length(1);
     expect(await ledgerBalance(`holder:${getAddress(m1.address)}`)).to.equal(m1Before);
     await expectFollowsChain();
