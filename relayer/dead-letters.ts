@@ -16,6 +16,7 @@ import { NotFoundError, StablerailError } from "../lib/errors/base.ts";
 import { relayerTransactions, relays } from "./db/schema.ts";
 import { relayRequestSchema, type PaymentTermsInput, type RelayRequest } from "./jobs/relay-request.ts";
 import type { RelayQueue } from "./queue.ts";
+import { readReceipt } from "./read-receipt.ts";
 import { recordTransition } from "./record-transition.ts";
 import type { Relay } from "./relay-status.ts";
 import { reviveRelayJob } from "./watch/revive-relay-job.ts";
@@ -96,7 +97,7 @@ async function whyNotRetryable(
   if (rows.some((row) => row.status === "signed" || row.status === "sent"))
     return "a transaction sent for it may still mine";
   for (const row of rows.filter((r) => r.status === "mined")) {
-    const receipt = await chain.publicClient.getTransactionReceipt({ hash: row.hash as Hex }).catch(() => undefined);
+    const receipt = await readReceipt(chain.publicClient, row.hash as Hex);
     if (receipt?.status === "success") return `transaction ${row.hash} executed it`;
   }
   const parsed = relayRequestSchema.safeParse(request);

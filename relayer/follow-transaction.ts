@@ -7,6 +7,7 @@ import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
 import { RelayNonceTakenError } from "./errors.ts";
 import { bumpFees, estimateFees } from "./gas-fees.ts";
+import { readReceipt } from "./read-receipt.ts";
 import { recordTransition } from "./record-transition.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
 
@@ -37,9 +38,15 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
   let current = p.sent;
   let sentAt = Date.now();
   const pollMs = p.pollMs ?? 100;
-  const findMined = async () => {
+  // The receipt of the version that mined; undefined when the node says none of them has one, or
+  // "unknown" when a read failed — a failed read proves nothing, so it may never end the relay.
+  const findMined = async (): Promise<TransactionReceipt | "unknown" | undefined> => {
+    let unknown = false;
     for (const hash of [...hashes].reverse()) {
-      const receipt = await p.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
+      const receipt = await readReceipt(p.publicClient, hash).catch(() => {
+        unknown = true;
+        return undefined;
+      });
       if (receipt) {
         await p.database.db
           .update(relayerTransactions)
@@ -48,10 +55,15 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
         return receipt;
       }
     }
-    return undefined;
+    return unknown ? "unknown" : undefined;
   };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, pollMs));
   for (;;) {
     const receipt = await findMined();
+    if (receipt === "unknown") {
+      await pause();
+      continue;
+    }
     if (receipt) return receipt;
     // The key's nonce moved past ours and none of our versions mined: another transaction took the
     // nonce (a key used outside the relayer, a lost lease). Ours can never be mined now — waiting
@@ -60,6 +72,10 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
     const minedNonce = await p.publicClient.getTransactionCount({ address: p.key.address, blockTag: "latest" });
     if (minedNonce > current.nonce) {
       const late = await findMined();
+      if (late === "unknown") {
+        await pause();
+        continue;
+      }
       if (late) return late;
       await p.database.db
         .update(relayerTransactions)
@@ -92,7 +108,7 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
       }
       sentAt = Date.now();
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await pause();
   }
 }
 
@@ -101,10 +117,7 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
  * that block out of the chain (the node then has no receipt, or one in another block).
  */
 export async function stillMined(publicClient: PublicClient, receipt: TransactionReceipt): Promise<boolean> {
-  const now = await publicClient.getTransactionReceipt({ hash: receipt.transactionHash }).catch((error: unknown) => {
-    if ((error as Error).name === "TransactionReceiptNotFoundError") return undefined;
-    throw error;
-  });
+  const now = await readReceipt(publicClient, receipt.transactionHash);
   return now !== undefined && now.blockHash === receipt.blockHash;
 }
 

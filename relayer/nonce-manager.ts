@@ -17,6 +17,7 @@ import { relayerTransactions } from "./db/schema.ts";
 import { RelayerKeyStuckError, RelayerLeaseLostError } from "./errors.ts";
 import { bumpFees, estimateFees, type Fees } from "./gas-fees.ts";
 import type { KeyLease } from "./key-lease.ts";
+import { readReceipt } from "./read-receipt.ts";
 
 export type SentTransaction = { nonce: number; hash: Hex; raw: Hex; fees: Fees; gas: bigint };
 
@@ -305,7 +306,9 @@ export class RelayerKey {
       )
       .limit(200);
     for (const row of open) {
-      const receipt = await this.publicClient.getTransactionReceipt({ hash: row.hash as Hex }).catch(() => undefined);
+      // A failed read leaves the row for the next round: only the node's "no receipt" means dropped.
+      const receipt = await readReceipt(this.publicClient, row.hash as Hex).catch(() => "unknown" as const);
+      if (receipt === "unknown") continue;
       await this.database.db
         .update(relayerTransactions)
         .set({ status: receipt ? "mined" : "dropped" })

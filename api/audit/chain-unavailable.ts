@@ -9,7 +9,7 @@ import { BaseError, HttpRequestError, TimeoutError, WebSocketRequestError } from
 import { UnavailableError } from "../../lib/errors/base.ts";
 
 /** Whether viem failed to reach the node at all (connection refused, reset, timed out). */
-function isUnreachable(error: unknown): boolean {
+export function isUnreachable(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false;
   return (
     error.walk(

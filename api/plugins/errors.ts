@@ -12,6 +12,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import { isStablerailError, NotFoundError, UnavailableError, ValidationError } from "../../lib/errors/base.ts";
 import { AuthenticationError, ConflictError, PermissionError } from "../errors/api-errors.ts";
 import { databaseRefusalOf, isDatabaseUnavailable, isRedisUnavailable } from "../errors/dependency-errors.ts";
+import { isUnreachable as isChainUnreachable } from "../audit/chain-unavailable.ts";
 
 /** Codes whose status differs from their class's default. */
 const statusByCode: Record<string, number> = {
@@ -134,6 +135,8 @@ export function errorReply(error: unknown, request: FastifyRequest): { status: n
   if (isRedisUnavailable(error)) return unavailable("REDIS_UNAVAILABLE", "A dependency is unavailable; retry later");
   if (isDatabaseUnavailable(error))
     return unavailable("DATABASE_UNAVAILABLE", "The database is unavailable; retry later");
+  if (isChainUnreachable(error))
+    return unavailable("CHAIN_UNAVAILABLE", "The chain's JSON-RPC node does not answer; retry later");
   const refusal = databaseRefusalOf(error);
   if (refusal) {
     // A value a schema should have refused, or a unique key a concurrent request took first.

@@ -7,6 +7,7 @@ import { relays } from "../db/schema.ts";
 import type { RelayerKey } from "../nonce-manager.ts";
 import { recordReorged } from "../process-relay.ts";
 import type { RelayQueue } from "../queue.ts";
+import { readReceipt } from "../read-receipt.ts";
 import { reviveRelayJob } from "./revive-relay-job.ts";
 
 export type WatchFinalityParameters = {
@@ -75,9 +76,9 @@ export async function watchFinality(p: WatchFinalityParameters): Promise<{ reorg
     let recordedHash = row.blockHash as Hash | null;
     if (recordedHash === null) {
       // Confirmed before block hashes were recorded: the receipt tells where it is now.
-      const receipt = await p.publicClient
-        .getTransactionReceipt({ hash: row.transactionHash as Hex })
-        .catch(() => undefined);
+      // A failed read skips the row this round: it must not pass for a reorg.
+      const receipt = await readReceipt(p.publicClient, row.transactionHash as Hex).catch(() => "unknown" as const);
+      if (receipt === "unknown") continue;
       if (receipt && receipt.blockNumber === number) {
         recordedHash = receipt.blockHash;
         await p.database.db.update(relays).set({ blockHash: recordedHash }).where(eq(relays.relayId, row.relayId));
