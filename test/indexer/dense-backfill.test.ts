@@ -1,25 +1,13 @@
 import { expect } from "chai";
 import { sql } from "drizzle-orm";
-import {
-  createPublicClient,
-  createWalletClient,
-  http,
-  padHex,
-  type Abi,
-  type Address,
-  type Hash,
-  type PublicClient,
-} from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { createPublicClient, http, padHex, type Address, type Hash, type PublicClient } from "viem";
 import { z } from "zod";
 
 import { stablerailChain } from "../../lib/chain/chain.ts";
 import { indexerEnv } from "../../lib/config/indexer.ts";
-import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { createTestDatabase } from "../helpers/database.ts";
-import { compileTestToken, deployTestToken } from "./fixtures/test-token.ts";
 import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
-import { startHardhatNode, type HardhatNode } from "./helpers/processes.ts";
+import { startNodeWithMintedToken, type HardhatNode } from "./helpers/processes.ts";
 
 /** viem's HTTP transport refuses response bodies above this (its default `maxResponseBodySize`). */
 const VIEM_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -41,21 +29,9 @@ describe("Indexer backfill on dense blocks with the default settings", () => {
   const getLogs: { bytes: number }[] = [];
 
   before(async () => {
-    node = await startHardhatNode();
-    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
-    const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
-    const deployed = await deployTestToken(node.client, wallet);
-    token = deployed.address;
-    startBlock = deployed.blockNumber;
-    const abi = compileTestToken().abi as Abi;
-    await node.client.waitForTransactionReceipt({
-      hash: await wallet.writeContract({
-        address: token,
-        abi,
-        functionName: "mint",
-        args: [account.address, 10n ** 30n],
-      }),
-    });
+    const world = await startNodeWithMintedToken();
+    ({ node, token, startBlock } = world);
+    const { account, wallet, abi } = world;
     const recipients = Array.from(
       { length: 250 },
       (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address,

@@ -4,18 +4,14 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 import { sql } from "drizzle-orm";
-import { createWalletClient, http, padHex, type Abi, type Address, type Hash } from "viem";
+import { padHex, type Address, type Hash } from "viem";
 
-import { stablerailChain } from "../../lib/chain/chain.ts";
 import { writeDeployment } from "../../lib/chain/deployments.ts";
 import type { Database } from "../../lib/db/database.ts";
 import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
-import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../helpers/database.ts";
-import { privateKeyToAccount } from "viem/accounts";
-import { compileTestToken, deployTestToken } from "./fixtures/test-token.ts";
 import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
-import { spawnIndexer, startHardhatNode, type HardhatNode } from "./helpers/processes.ts";
+import { spawnIndexer, startNodeWithMintedToken, type HardhatNode } from "./helpers/processes.ts";
 
 /** Every ledger row in a canonical order (chain_events without its id: a rolled-back transaction burns sequence values). */
 async function dumpLedger(database: Database): Promise<Record<string, unknown[]>> {
@@ -41,20 +37,9 @@ describe("Indexer process killed mid-backfill", () => {
   const reference = { database: undefined as (Database & { drop: () => Promise<void> }) | undefined };
 
   before(async () => {
-    node = await startHardhatNode();
-    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
-    const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
-    const deployed = await deployTestToken(node.client, wallet);
-    token = deployed.address;
-    const abi = compileTestToken().abi as Abi;
-    await node.client.waitForTransactionReceipt({
-      hash: await wallet.writeContract({
-        address: token,
-        abi,
-        functionName: "mint",
-        args: [account.address, 10n ** 30n],
-      }),
-    });
+    const world = await startNodeWithMintedToken();
+    ({ node, token } = world);
+    const { wallet, abi } = world;
     // 300 blocks of 40 transfers each: enough batches at a small getLogs range that a kill lands mid-backfill.
     const recipients = Array.from(
       { length: 40 },
@@ -76,10 +61,10 @@ describe("Indexer process killed mid-backfill", () => {
     await writeDeployment(deploymentsDir, {
       chainId: 31337,
       genesisHash: genesis.hash!,
-      startBlock: Number(deployed.blockNumber),
+      startBlock: Number(world.startBlock),
       deployedAt: new Date().toISOString(),
       contracts: {
-        Stablecoin: { address: token, blockNumber: Number(deployed.blockNumber) },
+        Stablecoin: { address: token, blockNumber: Number(world.startBlock) },
         StablerailForwarder: { address: unused(0xf0), blockNumber: 0 },
         PaymentEscrow: { address: unused(0xe5), blockNumber: 0 },
         Settlement: { address: unused(0x5e), blockNumber: 0 },

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 
-import { createPublicClient, http, type PublicClient } from "viem";
+import { createPublicClient, createWalletClient, http, type Abi, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 
 import { stablerailChain } from "../../../lib/chain/chain.ts";
+import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
+import { compileTestToken, deployTestToken } from "../fixtures/test-token.ts";
 
 /** A free TCP port on 127.0.0.1 (asked from the OS). */
 export function freePort(): Promise<number> {
@@ -82,4 +85,25 @@ export function spawnIndexer(env: Record<string, string>): {
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/**
+ * A Hardhat node in its own process with the test token deployed and 10^30 of it minted to account
+ * #0, which `wallet` signs for: the start of every test that fills blocks with transfers.
+ */
+export async function startNodeWithMintedToken() {
+  const node = await startHardhatNode();
+  const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
+  const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
+  const deployed = await deployTestToken(node.client, wallet);
+  const abi = compileTestToken().abi as Abi;
+  await node.client.waitForTransactionReceipt({
+    hash: await wallet.writeContract({
+      address: deployed.address,
+      abi,
+      functionName: "mint",
+      args: [account.address, 10n ** 30n],
+    }),
+  });
+  return { node, account, wallet, abi, token: deployed.address, startBlock: deployed.blockNumber };
 }
