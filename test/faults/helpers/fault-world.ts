@@ -358,14 +358,15 @@ export async function createFaultWorld(label: string, options: { redisUrl?: stri
         Promise.race([closing?.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       for (const workers of inProcess) await bounded(workers.close());
       await bounded(indexer?.stop());
-      await producer.close().catch(() => undefined);
-      await proxy.close();
+      await bounded(producer.close());
+      await bounded(proxy.close());
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
       const keys = await redis.keys(`${f.prefix}:*`).catch(() => []);
       if (keys.length > 0) await redis.del(...keys).catch(() => undefined);
       redis.disconnect();
-      await shared.close();
-      await f.close();
+      // The pool's end waits for clients checked out when their sessions were terminated: bounded too.
+      await bounded(shared.close());
+      await bounded(f.close());
     },
   };
 }
