@@ -11,7 +11,7 @@
  *   the API's 404 ROUTE_NOT_FOUND, so API clients see no change whether or not the UI is built.
  * - `GET /ui-config.json`: what the app needs before anyone signs in — the chain, the token (symbol,
  *   decimals, EIP-712 domain) and which optional API routes this server has (sign-up, two-factor,
- *   passkeys, auditor, review queue), so screens for features still landing light up as they land.
+ *   passkeys, auditor, audit log, review queue), so screens for features still landing light up as they land.
  *
  * Without a build the plugin serves a one-line page saying how to build it, and nothing else.
  */
@@ -115,8 +115,11 @@ function sendFile(request: FastifyRequest, reply: FastifyReply, file: StaticFile
   return reply.send(body);
 }
 
-/** Optional API routes the app has screens for; each turns on when the server has it. */
-const OPTIONAL_ROUTES: Record<string, { method: HTTPMethods; url: string }[]> = {
+/**
+ * Optional API routes the app has screens for; each turns on when the server has it. A name here
+ * that matches no route hides its screen, so test/e2e/ui checks each against the running API.
+ */
+export const OPTIONAL_ROUTES: Record<string, { method: HTTPMethods; url: string }[]> = {
   signUp: [{ method: "POST", url: "/v1/auth/sign-up" }],
   passwordSignIn: [{ method: "POST", url: "/v1/auth/sign-in" }],
   totp: [{ method: "POST", url: "/v1/auth/totp" }],
@@ -125,6 +128,10 @@ const OPTIONAL_ROUTES: Record<string, { method: HTTPMethods; url: string }[]> = 
   auditReconciliations: [{ method: "GET", url: "/v1/audit/reconciliation" }],
   auditJournalChain: [{ method: "GET", url: "/v1/audit/journal-chain" }],
   auditReserves: [{ method: "GET", url: "/v1/audit/reserves" }],
+  auditLog: [
+    { method: "GET", url: "/v1/audit-log" },
+    { method: "GET", url: "/v1/audit-log/verify" },
+  ],
   reviewQueue: [{ method: "GET", url: "/v1/reviews" }],
   deadLetters: [{ method: "GET", url: "/v1/relays" }],
   webhookRetry: [{ method: "POST", url: "/v1/webhook-endpoints/:endpointId/deliveries/:deliveryId/retry" }],

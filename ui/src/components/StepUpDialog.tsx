@@ -1,17 +1,30 @@
 /**
  * The step-up dialog (docs/design/auth.md, "Step-up"): shows what is being approved — the amount and
- * recipient of this movement and the rules' reasons — and takes one second factor: a TOTP code, a
- * recovery code, or the passkey (WebAuthn, with the challenge bound to this movement).
+ * recipient of this movement, or the security setting, and the rules' reasons — and takes one
+ * second factor the account has: a TOTP code, a recovery code, or the passkey (WebAuthn, with the
+ * challenge the server derived from this request's digest, so the assertion approves it alone).
+ * A refused answer (wrong or reused code, a passkey that did not verify) shows the API's reason
+ * and the dialog stays open for another try.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../http/client.ts";
-import { stepUp } from "../http/money.ts";
+import { StepUpCancelled, stepUp } from "../http/money.ts";
+import { signWithPasskey } from "../http/passkey.ts";
 import { useStore } from "../core/store.ts";
 import { Address } from "./Address.tsx";
 import { Amount } from "./Amount.tsx";
 import { Field } from "./Field.tsx";
 import { ErrorNotice } from "./States.tsx";
+
+/** A security action's name in words (the API's `details.action`). */
+const ACTIONS: Record<string, string> = {
+  add_passkey: "Add a passkey",
+  remove_passkey: "Remove a passkey",
+  create_api_key: "Create an API key",
+  create_session: "Open a session from this one",
+  regenerate_recovery_codes: "Make new recovery codes",
+};
 
 export function StepUpDialog() {
   const request = useStore(stepUp);
@@ -26,10 +39,14 @@ export function StepUpDialog() {
     if (!request && dialog.current?.open) dialog.current.close();
     setCode("");
     setError(undefined);
+    setUseRecovery(request ? !request.challenge.factors.includes("totp") : false);
   }, [request]);
 
   if (!request) return <dialog ref={dialog} aria-label="Confirm it is you" />;
   const { challenge } = request;
+  const factors = challenge.factors;
+  const takesCode = factors.includes("totp") || factors.includes("recovery_code");
+  const cancel = () => request.reject(new StepUpCancelled());
 
   const approve = async (body: Record<string, unknown>) => {
     setBusy(true);
@@ -47,9 +64,9 @@ export function StepUpDialog() {
   };
 
   const withPasskey = async () => {
+    setError(undefined);
     try {
-      const { startAuthentication } = await import("@simplewebauthn/browser");
-      const response = await startAuthentication({ optionsJSON: challenge.passkey!.options as never });
+      const response = await signWithPasskey(challenge.passkey!.options);
       await approve({ passkey: { response } });
     } catch (failure) {
       setError(failure);
@@ -57,14 +74,27 @@ export function StepUpDialog() {
   };
 
   return (
-    <dialog ref={dialog} aria-labelledby="step-up-title" onCancel={() => request.reject(new Error("cancelled"))}>
+    <dialog
+      ref={dialog}
+      aria-labelledby="step-up-title"
+      onCancel={(event) => {
+        event.preventDefault();
+        cancel();
+      }}
+    >
       <h2 id="step-up-title">Confirm it is you</h2>
       <p>This needs your second factor, for exactly this request:</p>
       <dl class="facts">
+        {request.action ? (
+          <>
+            <dt>Setting</dt>
+            <dd>{ACTIONS[request.action] ?? request.action.replace(/_/g, " ")}</dd>
+          </>
+        ) : null}
         {request.movement?.amount ? (
           <>
             <dt>Amount</dt>
-            <dd>
+            <dd data-testid="step-up-amount">
               <Amount units={request.movement.amount} />
             </dd>
           </>
@@ -86,35 +116,45 @@ export function StepUpDialog() {
         </ul>
       ) : null}
       {error ? <ErrorNotice error={error} /> : null}
+      {factors.includes("passkey") && challenge.passkey ? (
+        <div class="actions">
+          <button type="button" onClick={() => void withPasskey()} disabled={busy}>
+            Use my passkey
+          </button>
+        </div>
+      ) : null}
       <form
         onSubmit={(event) => {
           event.preventDefault();
           void approve(useRecovery ? { recoveryCode: code.trim() } : { totp: { code: code.trim() } });
         }}
       >
-        <Field
-          id="step-up-code"
-          label={useRecovery ? "Recovery code" : "Code from your authenticator app"}
-          inputMode={useRecovery ? "text" : "numeric"}
-          autoComplete="one-time-code"
-          value={code}
-          onInput={setCode}
-        />
+        {takesCode ? (
+          <Field
+            id="step-up-code"
+            label={useRecovery ? "Recovery code" : "Code from your authenticator app"}
+            inputMode={useRecovery ? "text" : "numeric"}
+            autoComplete="one-time-code"
+            value={code}
+            onInput={setCode}
+          />
+        ) : null}
         <div class="actions">
-          <button type="submit" disabled={busy || code.trim() === ""}>
-            Approve
-          </button>
-          {challenge.factors.includes("passkey") && challenge.passkey ? (
-            <button type="button" class="secondary" onClick={() => void withPasskey()} disabled={busy}>
-              Use my passkey
+          {takesCode ? (
+            <button
+              type="submit"
+              class={factors.includes("passkey") ? "secondary" : undefined}
+              disabled={busy || code.trim() === ""}
+            >
+              Approve
             </button>
           ) : null}
-          {challenge.factors.includes("recovery_code") ? (
+          {factors.includes("recovery_code") && factors.includes("totp") ? (
             <button type="button" class="link" onClick={() => setUseRecovery(!useRecovery)}>
               {useRecovery ? "Use the authenticator code" : "Use a recovery code"}
             </button>
           ) : null}
-          <button type="button" class="secondary" onClick={() => request.reject(new Error("cancelled"))}>
+          <button type="button" class="secondary" onClick={cancel}>
             Cancel
           </button>
         </div>

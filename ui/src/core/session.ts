@@ -10,7 +10,7 @@ export type Session = {
   token: string;
   sessionId: string;
   expiresAt: string;
-  via: "api_key" | "siwe" | "password";
+  via: "api_key" | "siwe" | "password" | "passkey";
   user: { id: string; role: Role; name: string; frozen: boolean };
   /** The self-custody wallet that signed in with Ethereum. */
   address?: string;

@@ -3,8 +3,8 @@
  * mismatch (GET /v1/audit/reconciliation); the journal's hash chain verified (GET
  * /v1/audit/journal-chain); the proof of reserves built (GET /v1/audit/reserves); any indexed
  * transaction with its journal entries and postings, and the payout batches. Each /v1/audit
- * section shows when the server lists its route in /ui-config.json; the audit log of
- * docs/design/auth.md joins the same way when it lands.
+ * section shows when the server lists its route in /ui-config.json, as does the audit log of
+ * privileged and security actions (GET /v1/audit-log, for operators, auditors and admins).
  */
 import { Fragment, type ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
@@ -12,6 +12,7 @@ import { useState } from "preact/hooks";
 import { api } from "../http/client.ts";
 import type { Page, Payout } from "../http/types.ts";
 import { Address } from "../components/Address.tsx";
+import { AuditLog } from "../components/AuditLog.tsx";
 import { Amount } from "../components/Amount.tsx";
 import { Field } from "../components/Field.tsx";
 import { Main } from "../components/Main.tsx";
@@ -323,7 +324,7 @@ export function AuditPage() {
       </div>
       {hasFeature(config, "auditLog") ? (
         <Section title="Audit log">
-          <VerifyChain path="/v1/audit-log/verify" label="Verify the audit log's hash chain" />
+          <AuditLog />
         </Section>
       ) : null}
       <div class="grid two">

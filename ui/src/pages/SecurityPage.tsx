@@ -6,6 +6,8 @@
 import { useState } from "preact/hooks";
 
 import { api } from "../http/client.ts";
+import { stepUpHeader, withStepUp } from "../http/money.ts";
+import { createPasskey } from "../http/passkey.ts";
 import { Main } from "../components/Main.tsx";
 import { Field } from "../components/Field.tsx";
 import { Empty, ErrorNotice, Loading, Section } from "../components/States.tsx";
@@ -69,7 +71,11 @@ function ApiKeys() {
   const create = async () => {
     setError(undefined);
     try {
-      setShown((await api<{ apiKey: string }>("POST", "/v1/api-keys")).apiKey);
+      // A session of a user with a second factor creates a key only with a step-up for that action.
+      const created = await withStepUp((approval) =>
+        api<{ apiKey: string }>("POST", "/v1/api-keys", { headers: stepUpHeader(approval) }),
+      );
+      setShown(created.apiKey);
       keys.reload();
     } catch (failure) {
       setError(failure);
@@ -188,30 +194,47 @@ function TwoFactor() {
   );
 }
 
+/**
+ * Passkeys: register one (the browser's authenticator makes it; once the account has a second
+ * factor the API asks for a step-up first), list them, remove one (always a step-up).
+ */
 function Passkeys() {
   const passkeys = useAsync((signal) => api<{ items: Passkey[] }>("GET", "/v1/auth/passkeys", { signal }), []);
   const [error, setError] = useState<unknown>();
   const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [added, setAdded] = useState<string>();
   const add = async (event: Event) => {
     event.preventDefault();
     setError(undefined);
+    setAdded(undefined);
+    setBusy(true);
     try {
-      const { startRegistration } = await import("@simplewebauthn/browser");
-      const { challengeId, options } = await api<{ challengeId: string; options: unknown }>(
-        "POST",
-        "/v1/auth/passkeys/registration-options",
+      const { challengeId, options } = await withStepUp((approval) =>
+        api<{ challengeId: string; options: unknown }>("POST", "/v1/auth/passkeys/registration-options", {
+          headers: stepUpHeader(approval),
+        }),
       );
-      const response = await startRegistration({ optionsJSON: options as never });
-      await api("POST", "/v1/auth/passkeys", { body: { challengeId, response, name: name.trim() || undefined } });
+      const response = await createPasskey(options);
+      const created = await api<Passkey>("POST", "/v1/auth/passkeys", {
+        body: { challengeId, response, name: name.trim() || undefined },
+      });
       setName("");
+      setAdded(created.name);
       passkeys.reload();
     } catch (failure) {
       setError(failure);
+    } finally {
+      setBusy(false);
     }
   };
   const remove = async (id: string) => {
+    setError(undefined);
+    setAdded(undefined);
     try {
-      await api("DELETE", `/v1/auth/passkeys/${id}`);
+      await withStepUp((approval) =>
+        api("DELETE", `/v1/auth/passkeys/${encodeURIComponent(id)}`, { headers: stepUpHeader(approval) }),
+      );
       passkeys.reload();
     } catch (failure) {
       setError(failure);
@@ -220,20 +243,46 @@ function Passkeys() {
   return (
     <div>
       {error ? <ErrorNotice error={error} /> : null}
+      {added ? (
+        <p class="notice good-bg" role="status">
+          Passkey “{added}” added. You can sign in with it, and confirm payments with it.
+        </p>
+      ) : null}
+      {passkeys.error ? <ErrorNotice error={passkeys.error} onRetry={passkeys.reload} /> : null}
       {passkeys.data && passkeys.data.items.length === 0 ? <Empty>No passkeys yet.</Empty> : null}
-      <ul class="list">
-        {passkeys.data?.items.map((p) => (
-          <li key={p.id}>
-            {p.name} — added <Time value={p.createdAt} />{" "}
-            <button type="button" class="secondary" onClick={() => void remove(p.id)}>
-              Remove
-            </button>
-          </li>
-        ))}
-      </ul>
+      {passkeys.data && passkeys.data.items.length > 0 ? (
+        <ul class="list" aria-label="Your passkeys">
+          {passkeys.data.items.map((p) => (
+            <li key={p.id} data-passkey={p.id}>
+              <strong>{p.name}</strong> — added <Time value={p.createdAt} />
+              {p.lastUsedAt ? (
+                <>
+                  , last used <Time value={p.lastUsedAt} />
+                </>
+              ) : null}{" "}
+              <button
+                type="button"
+                class="secondary"
+                aria-label={`Remove passkey ${p.name}`}
+                onClick={() => void remove(p.id)}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <form onSubmit={add} class="inline-form">
-        <Field id="passkey-name" label="Name for the new passkey" value={name} onInput={setName} />
-        <button type="submit">Add a passkey</button>
+        <Field
+          id="passkey-name"
+          label="Name for the new passkey"
+          placeholder="e.g. Work laptop"
+          value={name}
+          onInput={setName}
+        />
+        <button type="submit" disabled={busy}>
+          {busy ? "Waiting for your device…" : "Add a passkey"}
+        </button>
       </form>
     </div>
   );

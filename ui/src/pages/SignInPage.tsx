@@ -3,12 +3,14 @@
  * stored), or Sign-In with Ethereum for a registered self-custody wallet (GET /v1/auth/siwe/nonce,
  * POST /v1/auth/siwe). Email and password (POST /v1/auth/sign-in), with its second step — a TOTP
  * code or a recovery code against the ticket (POST /v1/auth/sign-in/second-factor) — appear when
- * the server has the routes (docs/design/auth.md). Passkeys as a second factor or alone are not
- * offered here yet.
+ * the server has the routes (docs/design/auth.md). With passkeys on the server: sign in with a
+ * passkey alone (discoverable: no email typed; POST /v1/auth/passkeys/sign-in-options, then
+ * /v1/auth/passkeys/sign-in), or answer the password's second step with one.
  */
 import { useState } from "preact/hooks";
 
 import { api, ApiError } from "../http/client.ts";
+import { signWithPasskey } from "../http/passkey.ts";
 import type { User } from "../http/types.ts";
 import { Field } from "../components/Field.tsx";
 import { Main } from "../components/Main.tsx";
@@ -22,7 +24,14 @@ import { useStore } from "../core/store.ts";
 type Opened = { id: string; token: string; expiresAt: string };
 type PasswordAnswer =
   | { status: "signed_in"; session: Opened }
-  | { status: "second_factor_required"; ticket: string; expiresAt: string; factors: string[] };
+  | {
+      status: "second_factor_required";
+      ticket: string;
+      expiresAt: string;
+      factors: string[];
+      passkey?: { options: unknown } | null;
+    };
+type SecondStep = Extract<PasswordAnswer, { status: "second_factor_required" }>;
 
 /**
  * Email and password, then — when the account has a second factor — a TOTP or recovery code
@@ -32,7 +41,8 @@ function PasswordSignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
-  const [ticket, setTicket] = useState<string>();
+  const [step, setStep] = useState<SecondStep>();
+  const ticket = step?.ticket;
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -53,7 +63,7 @@ function PasswordSignIn({ onSignedIn }: { onSignedIn: () => void }) {
         body: { email: email.trim(), password, deviceId: deviceId() },
       });
       if (answer.status === "signed_in") await finish(answer.session);
-      else setTicket(answer.ticket);
+      else setStep(answer);
     } catch (failure) {
       setError(failure);
     } finally {
@@ -81,20 +91,49 @@ function PasswordSignIn({ onSignedIn }: { onSignedIn: () => void }) {
     }
   };
 
-  return ticket ? (
+  const withPasskey = async () => {
+    setError(undefined);
+    setBusy(true);
+    try {
+      const response = await signWithPasskey(step!.passkey!.options);
+      const signed = await api<{ session: Opened }>("POST", "/v1/auth/sign-in/second-factor", {
+        anonymous: true,
+        body: { ticket, passkey: { response } },
+      });
+      await finish(signed.session);
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const takesCode = step ? step.factors.some((f) => f === "totp" || f === "recovery_code") : false;
+
+  return step ? (
     <form onSubmit={second} noValidate>
-      <Field
-        id="second-factor-code"
-        label="Code from your authenticator app"
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        hint="6 digits, or one of your recovery codes (xxxx-xxxx-xxxx)."
-        value={code}
-        onInput={setCode}
-      />
-      <button type="submit" disabled={busy}>
-        {busy ? "Checking…" : "Continue"}
-      </button>
+      {step.factors.includes("passkey") && step.passkey ? (
+        <p>
+          <button type="button" onClick={() => void withPasskey()} disabled={busy}>
+            Use my passkey
+          </button>
+        </p>
+      ) : null}
+      {takesCode ? (
+        <>
+          <Field
+            id="second-factor-code"
+            label="Code from your authenticator app"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            hint="6 digits, or one of your recovery codes (xxxx-xxxx-xxxx)."
+            value={code}
+            onInput={setCode}
+          />
+          <button type="submit" disabled={busy}>
+            {busy ? "Checking…" : "Continue"}
+          </button>
+        </>
+      ) : null}
       {error ? <ErrorNotice error={error} /> : null}
     </form>
   ) : (
@@ -136,7 +175,7 @@ export function SignInPage({ next }: { next?: string }) {
   const reason = useStore(signOutReason);
   const [key, setKey] = useState("");
   const [keyProblem, setKeyProblem] = useState<string>();
-  const [busy, setBusy] = useState<"key" | "siwe" | undefined>();
+  const [busy, setBusy] = useState<"key" | "siwe" | "passkey" | undefined>();
   const [error, setError] = useState<unknown>();
 
   const done = () => navigate(next && next !== "/sign-in" ? next : "/", { replace: true });
@@ -185,6 +224,29 @@ export function SignInPage({ next }: { next?: string }) {
     }
   };
 
+  const withPasskey = async () => {
+    setError(undefined);
+    setBusy("passkey");
+    try {
+      const { challengeId, options } = await api<{ challengeId: string; options: unknown }>(
+        "POST",
+        "/v1/auth/passkeys/sign-in-options",
+        { anonymous: true },
+      );
+      const response = await signWithPasskey(options);
+      const signed = await api<{ session: Opened }>("POST", "/v1/auth/passkeys/sign-in", {
+        anonymous: true,
+        body: { challengeId, response, deviceId: deviceId() },
+      });
+      await startSession(signed.session, "passkey");
+      done();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
   return (
     <Main title="Sign in" lead="Your wallet, payments and reports, on this server.">
       {reason === "expired" ? (
@@ -198,6 +260,14 @@ export function SignInPage({ next }: { next?: string }) {
         </p>
       ) : null}
       {error ? <ErrorNotice error={error} /> : null}
+      {hasFeature(config, "passkeys") ? (
+        <Section title="With a passkey">
+          <p>Your device unlocks it with your fingerprint, face or PIN. No email or password to type.</p>
+          <button type="button" onClick={() => void withPasskey()} disabled={busy !== undefined}>
+            {busy === "passkey" ? "Waiting for your device…" : "Sign in with a passkey"}
+          </button>
+        </Section>
+      ) : null}
       {hasFeature(config, "passwordSignIn") ? (
         <Section title="With your email and password">
           <PasswordSignIn onSignedIn={done} />

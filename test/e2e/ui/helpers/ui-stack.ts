@@ -49,8 +49,9 @@ export type UiStack = Awaited<ReturnType<typeof startUiStack>>;
 /**
  * Starts the stack for one test file.
  * @param label - names the test file's database schema and Redis prefix
+ * @param env - more API settings (e.g. a cheaper password hash for tests that sign up)
  */
-export async function startUiStack(label: string) {
+export async function startUiStack(label: string, env: Record<string, string> = {}) {
   // The API reads ui/dist once at start-up: build first (a no-op when nothing in ui/ changed).
   if (uiBuildIsStale()) {
     const report = await buildUi();
@@ -58,7 +59,7 @@ export async function startUiStack(label: string) {
   }
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const api: ApiFixture = await createApiFixture(label, { env: { API_PUBLIC_ORIGIN: origin } });
+  const api: ApiFixture = await createApiFixture(label, { env: { ...env, API_PUBLIC_ORIGIN: origin } });
   await api.app.listen({ host: "127.0.0.1", port });
 
   const webhookQueue = createWebhookQueue({ redisUrl: TEST_REDIS_URL, prefix: api.redisPrefix });
@@ -109,6 +110,44 @@ export async function startUiStack(label: string) {
   };
 
   return { api, origin, browser, newPage, settle, dispatchWebhooks, close };
+}
+
+/**
+ * Gives the page's browser profile a platform authenticator through the DevTools protocol's
+ * virtual authenticator (resident keys, user verification that always succeeds): the page's
+ * navigator.credentials.create/get then run for real against it (../shared/TOOLCHAIN.md, "Passkeys").
+ */
+export async function addVirtualAuthenticator(page: Page): Promise<string> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  return authenticatorId;
+}
+
+/** The session the app keeps in the tab (its token calls the API as that person). */
+export async function sessionOf(page: Page): Promise<{ token: string; via: string; user: { id: string } }> {
+  return page.evaluate(
+    () =>
+      JSON.parse(sessionStorage.getItem("stablerail.session")!) as { token: string; via: string; user: { id: string } },
+  );
+}
+
+/** Signs up on the sign-up page with email and password; lands on the wallet page. */
+export async function signUpWithPassword(page: Page, name: string, email: string, password: string): Promise<void> {
+  await page.goto("/sign-up");
+  await page.getByLabel("Your name", { exact: true }).fill(name);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Wallet", level: 1 }).waitFor();
 }
 
 /** Signs in on the sign-in page with an API key (it opens a session; the key is not stored). */
