@@ -35,9 +35,14 @@ export const liabilityProofSchema = z.object({
 
 export type LiabilityProof = z.infer<typeof liabilityProofSchema>;
 
+/** The message whose SHA-256 is a user's leaf id at an attested block. */
+export function liabilityLeafMessage(chainId: number, block: bigint, userId: string): string {
+  return `stablerail.liability.v1:${chainId}:${block}:${userId}`;
+}
+
 /** The leaf id of a user at an attested block. */
 export function liabilityLeafId(chainId: number, block: bigint, userId: string): Buffer {
-  return hash("sha256", `stablerail.liability.v1:${chainId}:${block}:${userId}`, "buffer");
+  return hash("sha256", liabilityLeafMessage(chainId, block, userId), "buffer");
 }
 
 /** Builds the JSON proof of one leaf. */

@@ -6,6 +6,8 @@
  * addresses hold on chain, read with batched balanceOf) and their ratio, the block and the journal
  * chain head — and each user's inclusion proof on demand.
  */
+import { hash } from "node:crypto";
+
 import { sql } from "drizzle-orm";
 import type { Abi, Address, Hex, PublicClient } from "viem";
 
@@ -17,8 +19,8 @@ import type { Progress } from "../report/progress.ts";
 import { createChainReader } from "../reconcile/chain-reads.ts";
 import { readLedgerHead } from "../reconcile/ledger-reads.ts";
 import { readCustodialAccounts, type CustodialAccount } from "./custodial-accounts.ts";
-import { liabilityLeafId, liabilityProof, type LiabilityProof } from "./liability-proof.ts";
-import { buildMerkleSumTree, hashLeaf, type MerkleSumTree } from "./merkle-sum-tree.ts";
+import { liabilityLeafMessage, liabilityProof, type LiabilityProof } from "./liability-proof.ts";
+import { buildMerkleSumTreeOfIds, type MerkleSumTree } from "./merkle-sum-tree.ts";
 
 export type ReservesReport = {
   kind: "stablerail.reserves";
@@ -172,16 +174,54 @@ export function buildLiabilitiesTree(
   chainId: number,
   block: bigint,
   balances: Iterable<[userId: string, balance: bigint]>,
-): { leaves: { userId: string; balance: bigint; id: Buffer; key: number }[]; tree: MerkleSumTree } {
-  // Sorted by the ids' first 48 bits as a number (ties by the whole id): a million Buffer.compare
-  // calls cost more than hashing the whole tree.
-  const leaves = [...balances].map(([userId, balance]) => {
-    const id = liabilityLeafId(chainId, block, userId);
-    return { userId, balance, id, key: id.readUIntBE(0, 6) };
-  });
-  leaves.sort((a, b) => a.key - b.key || Buffer.compare(a.id, b.id));
-  const tree = buildMerkleSumTree(leaves.map((leaf) => hashLeaf(leaf.id, leaf.balance)));
-  return { leaves, tree };
+): { leaves: { userId: string; balance: bigint }[]; tree: MerkleSumTree } {
+  const users = [...balances];
+  const count = users.length;
+  // Leaf ids in one flat buffer, hashed into latin1 strings (no Buffer per id: see merkle-sum-tree.ts).
+  const ids = Buffer.alloc(32 * count);
+  for (let i = 0; i < count; i++)
+    ids.write(hash("sha256", liabilityLeafMessage(chainId, block, users[i]![0]), "binary"), 32 * i, 32, "latin1");
+  const order = leafOrder(ids, count);
+  const sortedIds = Buffer.alloc(32 * count);
+  const leaves = new Array<{ userId: string; balance: bigint }>(count);
+  const sortedBalances = new Array<bigint>(count);
+  for (let position = 0; position < count; position++) {
+    const i = order[position]!;
+    ids.copy(sortedIds, 32 * position, 32 * i, 32 * i + 32);
+    const [userId, balance] = users[i]!;
+    leaves[position] = { userId, balance };
+    sortedBalances[position] = balance;
+  }
+  return { leaves, tree: buildMerkleSumTreeOfIds(sortedIds, sortedBalances) };
+}
+
+/**
+ * The users' indexes in the order of their 32-byte ids (ties — equal ids — by index). A comparator
+ * sort of a million ids costs more than hashing the whole tree, so the ids' leading bits and the
+ * index are packed into one exactly representable double (at most 52 bits) and sorted natively;
+ * only the few neighbours whose leading bits agree are then compared in full.
+ */
+export function leafOrder(ids: Buffer, count: number): Uint32Array {
+  const indexBits = Math.max(1, Math.ceil(Math.log2(count)));
+  const keyBits = 52 - indexBits; // ≥ 20 for any array JavaScript can hold
+  const scale = 2 ** indexBits;
+  const keys = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const lead = ids.readUIntBE(32 * i, 6); // 48 bits
+    keys[i] = Math.floor(lead / 2 ** Math.max(0, 48 - keyBits)) * scale + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(count);
+  for (let position = 0; position < count; position++) order[position] = keys[position]! % scale;
+  const compareIds = (a: number, b: number) => ids.compare(ids, 32 * b, 32 * b + 32, 32 * a, 32 * a + 32) || a - b;
+  for (let start = 0; start < count;) {
+    let end = start + 1;
+    const lead = Math.floor(keys[start]! / scale);
+    while (end < count && Math.floor(keys[end]! / scale) === lead) end++;
+    if (end - start > 1) order.subarray(start, end).sort(compareIds);
+    start = end;
+  }
+  return order;
 }
 
 /** a / b as a decimal string with 6 places, rounded down, from bigints. */

@@ -3,8 +3,15 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { buildMerkleSumTree, hashLeaf, rootFromProof, type SumNode } from "../../auditor/reserves/merkle-sum-tree.ts";
+import {
+  buildMerkleSumTree,
+  buildMerkleSumTreeOfIds,
+  hashLeaf,
+  rootFromProof,
+  type SumNode,
+} from "../../auditor/reserves/merkle-sum-tree.ts";
 import { liabilityLeafId, liabilityProof, verifyLiabilityProof } from "../../auditor/reserves/liability-proof.ts";
+import { buildLiabilitiesTree, leafOrder } from "../../auditor/reserves/reserves-report.ts";
 
 const sha256 = (...parts: Buffer[]) => createHash("sha256").update(Buffer.concat(parts)).digest();
 const u256 = (n: bigint) => Buffer.from(n.toString(16).padStart(64, "0"), "hex");
@@ -45,9 +52,68 @@ describe("Merkle sum tree (auditor/reserves)", () => {
     );
   });
 
+  it(`builds the same tree from flat leaf ids as from hashed leaves (fast-check seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 200n }), { minLength: 1, maxLength: 40 }), (balances) => {
+        const ids = Buffer.concat(balances.map((_, i) => id(i)));
+        const flat = buildMerkleSumTreeOfIds(ids, balances);
+        const expected = definitionRoot(balances);
+        expect(flat.root.hash.equals(expected.hash)).to.equal(true);
+        expect(flat.root.sum).to.equal(expected.sum);
+        const objects = buildMerkleSumTree(balances.map((b, i) => hashLeaf(id(i), b)));
+        balances.forEach((_, i) => expect(flat.proof(i)).to.deep.equal(objects.proof(i)));
+      }),
+      { seed: SEED, numRuns: 40 },
+    );
+  });
+
+  // Pinned with the tree as it was before it moved to flat buffers (a tree of a Buffer and an object
+  // per node): the same liabilities must keep the same root, or every published attestation breaks.
+  it("keeps the root and proofs published before: a pinned 1,001-leaf liabilities tree", () => {
+    const balances: [string, bigint][] = Array.from({ length: 1_001 }, (_, i) => [
+      `user-${i}`,
+      i % 10 === 0 ? 2n ** 200n + BigInt(i) : BigInt(i * 7_919),
+    ]);
+    const { leaves, tree } = buildLiabilitiesTree(31337, 42n, balances);
+    expect(tree.root.hash.toString("hex")).to.equal("3d9769cea059b36f9deb3823ff25588d764c7ef90d650c94be251c99d22376cc");
+    expect(tree.root.sum).to.equal(162300742470158017829738171326457422854742502372062079929039476n);
+    expect([leaves[0]!.userId, leaves[1_000]!.userId]).to.deep.equal(["user-353", "user-75"]);
+    const step = tree.proof(517)[3]!;
+    expect(tree.proof(517)).to.have.length(10);
+    expect([step.hash.toString("hex"), step.sum, step.side]).to.deep.equal([
+      "9522fd0be04417060e22bf07d5302fd98e2d0ccf262a1930ad170733565ead0f",
+      25_419_990n,
+      "right",
+    ]);
+    const small = buildMerkleSumTree([3n, 5n, 0n, 2n ** 255n, 11n].map((b, i) => hashLeaf(id(i), b)));
+    expect(small.root.hash.toString("hex")).to.equal(
+      "abace35405758392d3893ba60bb3fc013ffefca98bbb7d7f4479687a59b4efde",
+    );
+  });
+
+  it("orders leaves by their whole id, also when ids share their leading bytes", () => {
+    // 64 ids in 8 groups sharing their first 12 bytes: the packed sort key cannot tell a group apart.
+    const ids = Buffer.concat(
+      Array.from({ length: 64 }, (_, i) => {
+        const bytes = sha256(Buffer.from(`id-${i}`));
+        Buffer.alloc(12, i % 8).copy(bytes);
+        return bytes;
+      }),
+    );
+    const idAt = (i: number) => ids.subarray(32 * i, 32 * i + 32);
+    const expected = Array.from({ length: 64 }, (_, i) => i).sort((a, b) => Buffer.compare(idAt(a), idAt(b)));
+    expect([...leafOrder(ids, 64)]).to.deep.equal(expected);
+    // Equal ids keep their input order.
+    const twins = Buffer.concat([idAt(5), idAt(3), idAt(5)]);
+    expect([...leafOrder(twins, 3)]).to.deep.equal([1, 0, 2]);
+  });
+
   it("refuses negative balances and sums that do not fit 256 bits", () => {
     expect(() => hashLeaf(id(0), -1n)).to.throw(RangeError);
     expect(() => buildMerkleSumTree([hashLeaf(id(0), 2n ** 256n - 1n), hashLeaf(id(1), 1n)])).to.throw(RangeError);
+    expect(() => buildMerkleSumTreeOfIds(Buffer.concat([id(0), id(1)]), [2n ** 256n - 1n, 1n])).to.throw(RangeError);
+    expect(() => buildMerkleSumTreeOfIds(id(0), [-1n])).to.throw(RangeError);
+    expect(() => buildLiabilitiesTree(31337, 1n, [["alice", -1n]])).to.throw(RangeError);
   });
 });
 
