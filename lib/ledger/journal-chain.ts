@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 import type { Hex } from "viem";
 
@@ -66,7 +66,8 @@ export type ChainedRollback = {
 /** The tip of a chain: its last element's sequence number and hash (seq 0 = the anchor, no element yet). */
 export type JournalChainHead = { seq: bigint; hash: Hex };
 
-const sha256 = (text: string): Hex => `0x${createHash("sha256").update(text).digest("hex")}`;
+// One-shot `crypto.hash`: no Hash object per call (verify-chain hashes twice per entry, a million times).
+const sha256 = (text: string): Hex => `0x${hash("sha256", text, "hex")}`;
 
 /**
  * The hash the first element links to: binds the chain to one chain id and genesis block.

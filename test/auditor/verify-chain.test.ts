@@ -240,4 +240,42 @@ describeEachEngine("Auditor verify-chain: the journal's hash chain names the fir
     expect(hidden.ok).to.equal(false);
     expect(hidden.findings.map((f) => f.kind)).to.include.members(["rollback_invalid", "deleted"]);
   });
+  it("reports the same findings whether it reads one page at a time or many block ranges side by side", async () => {
+    const database = await ledger("paged");
+    // Several tampers spread over the ledger, so they fall in different pages and on page edges.
+    const edited = await entryAt(database, 9);
+    await database.query(
+      sql`UPDATE postings SET amount = amount + 1 WHERE block_number = ${edited.block} AND log_index = ${edited.log} AND leg = 0`,
+    );
+    // An entry deleted without its postings: a gap and postings that belong to no entry.
+    const deleted = await entryAt(database, 25);
+    await database.query(
+      sql`DELETE FROM journal_entries WHERE block_number = ${deleted.block} AND log_index = ${deleted.log}`,
+    );
+    const source = await entryAt(database, 40);
+    await database.query(sql`
+      INSERT INTO journal_entries (chain_id, block_number, log_index, block_hash, block_timestamp, transaction_hash, token, kind, reference, event, seq, entry_hash, chain_hash)
+      SELECT chain_id, block_number, 902, block_hash, block_timestamp, transaction_hash, token, kind, reference, event, seq, entry_hash, chain_hash
+      FROM journal_entries WHERE block_number = ${source.block} AND log_index = ${source.log}`);
+    // A posting before the first entry and one after the last: only reads open at both ends see them.
+    const first = await entryAt(database, 0);
+    const [last] = await database.query<{ block: string }>(
+      sql`SELECT max(block_number)::text AS block FROM journal_entries`,
+    );
+    for (const block of [first.block - 1n, BigInt(last!.block) + 5n])
+      await database.query(sql`
+        INSERT INTO postings (chain_id, block_number, log_index, leg, account, counterparty, token, amount, balance_after, kind, block_timestamp)
+        SELECT chain_id, ${block}, 0, 9, account, counterparty, token, amount, balance_after, kind, block_timestamp
+        FROM postings WHERE block_number = ${first.block} AND log_index = ${first.log} AND leg = 0`);
+    const oneByOne = await verifyJournalChain(database, { chainId: 31337, pageSize: 1_000_000, concurrency: 1 });
+    expect(oneByOne.findings.map((f) => f.kind)).to.include.members(["edited", "deleted", "inserted"]);
+    expect(oneByOne.findings.filter((f) => f.message.includes("belongs to no journal entry"))).to.have.length(4);
+    for (const [pageSize, concurrency] of [
+      [1, 4],
+      [3, 1],
+      [7, 3],
+      [16, 8],
+    ] as const)
+      expect(await verifyJournalChain(database, { chainId: 31337, pageSize, concurrency })).to.deep.equal(oneByOne);
+  });
 });
