@@ -16,7 +16,7 @@ import {
 /**
  * Passkeys in the wallet web app, in Chromium with the DevTools protocol's virtual authenticator
  * (the page on http://localhost:<port>, the API verifying with @simplewebauthn/server): register one
- * on the Security page, sign out, sign in with it alone; a transfer above the step-up amount is
+ * on the Security page, sign out, sign in with it alone (and as the password's second step); a transfer above the step-up amount is
  * approved with it and goes; an approval given for one transfer and sent with another amount or
  * recipient is refused by the API, the app shows why and nothing moves; removing the passkey takes
  * a step-up too; staff read all of it in the audit log.
@@ -95,6 +95,18 @@ describe("Wallet web app: passkeys and step-up (Chromium, virtual authenticator)
       items: { kind: string; current: boolean }[];
     };
     expect(sessions.items.find((s) => s.current)?.kind).to.equal("passkey");
+  });
+
+  it("answers the password's second step with the passkey", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Email", { exact: true }).fill("pia@example.com");
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in with password" }).click();
+    // A passkey-only account has no code to type: the second step is the passkey alone.
+    await page.getByRole("button", { name: "Use my passkey" }).click();
+    await page.getByRole("heading", { name: "Wallet", level: 1 }).waitFor();
+    expect(await page.getByLabel("Code from your authenticator app", { exact: true }).count()).to.equal(0);
+    expect((await sessionOf(page)).via).to.equal("password");
   });
 
   const send = async (to: string, amount: string) => {
