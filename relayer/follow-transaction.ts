@@ -7,6 +7,7 @@ import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
 import { RelayNonceTakenError } from "./errors.ts";
 import { bumpFees, estimateFees } from "./gas-fees.ts";
+import { readNonceUse } from "./read-nonce-use.ts";
 import { readReceipt } from "./read-receipt.ts";
 import { recordTransition } from "./record-transition.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
@@ -38,6 +39,8 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
   let current = p.sent;
   let sentAt = Date.now();
   const pollMs = p.pollMs ?? 100;
+  const markMined = (hash: Hex) =>
+    p.database.db.update(relayerTransactions).set({ status: "mined" }).where(eq(relayerTransactions.hash, hash));
   // The receipt of the version that mined; undefined when the node says none of them has one, or
   // "unknown" when a read failed — a failed read proves nothing, so it may never end the relay.
   const findMined = async (): Promise<TransactionReceipt | "unknown" | undefined> => {
@@ -48,10 +51,7 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
         return undefined;
       });
       if (receipt) {
-        await p.database.db
-          .update(relayerTransactions)
-          .set({ status: "mined" })
-          .where(eq(relayerTransactions.hash, hash));
+        await markMined(hash);
         return receipt;
       }
     }
@@ -67,21 +67,24 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
     if (receipt) return receipt;
     // The key's nonce moved past ours and none of our versions mined: another transaction took the
     // nonce (a key used outside the relayer, a lost lease). Ours can never be mined now — waiting
-    // would be for ever, and failing cannot double-spend. One more look first: a version may have
-    // mined between the two reads.
+    // would be for ever, and failing cannot double-spend. The verdict is read on one chain
+    // (readNonceUse): a reorg between two reads must not turn a mined version into "taken".
     const minedNonce = await p.publicClient.getTransactionCount({ address: p.key.address, blockTag: "latest" });
     if (minedNonce > current.nonce) {
-      const late = await findMined();
-      if (late === "unknown") {
-        await pause();
-        continue;
+      const use = await readNonceUse(p.publicClient, p.key.address, current.nonce, [...hashes].reverse());
+      if (use.kind === "mined") {
+        await markMined(use.receipt.transactionHash);
+        return use.receipt;
       }
-      if (late) return late;
-      await p.database.db
-        .update(relayerTransactions)
-        .set({ status: "dropped" })
-        .where(inArray(relayerTransactions.hash, hashes));
-      throw new RelayNonceTakenError(p.key.address, current.nonce);
+      if (use.kind === "taken") {
+        await p.database.db
+          .update(relayerTransactions)
+          .set({ status: "dropped" })
+          .where(inArray(relayerTransactions.hash, hashes));
+        throw new RelayNonceTakenError(p.key.address, current.nonce);
+      }
+      await pause();
+      continue;
     }
     if (Date.now() - sentAt >= p.replaceAfterMs) {
       const fees = bumpFees(current.fees, await estimateFees(p.publicClient));

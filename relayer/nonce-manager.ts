@@ -17,7 +17,7 @@ import { relayerTransactions } from "./db/schema.ts";
 import { RelayerKeyStuckError, RelayerLeaseLostError } from "./errors.ts";
 import { bumpFees, estimateFees, type Fees } from "./gas-fees.ts";
 import type { KeyLease } from "./key-lease.ts";
-import { readReceipt } from "./read-receipt.ts";
+import { readNonceUse } from "./read-nonce-use.ts";
 
 export type SentTransaction = { nonce: number; hash: Hex; raw: Hex; fees: Fees; gas: bigint };
 
@@ -201,6 +201,10 @@ export class RelayerKey {
     const latest = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "latest" });
     await this.settleBelow(latest);
     const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+    // A pending count below the mined one means the chain lost blocks between the two reads: the
+    // nonces from `pending` up are open again, and whatever we recorded there is re-sent — never
+    // filled over with a self-send, which would take the nonce from a recorded transaction for good.
+    const from = Math.min(latest, pending);
     // Rows at or above the mined count: never mined, or mined in blocks a reorg took away.
     const rows = await this.database.db
       .select()
@@ -208,7 +212,7 @@ export class RelayerKey {
       .where(
         and(
           eq(relayerTransactions.relayer, this.address),
-          gte(relayerTransactions.nonce, latest),
+          gte(relayerTransactions.nonce, from),
           inArray(relayerTransactions.status, ["signed", "sent", "mined"]),
         ),
       )
@@ -221,7 +225,7 @@ export class RelayerKey {
     }
     const highest = Math.max(pending - 1, this.nextNonce - 1, ...best.keys());
     const report: ResyncReport = { latest, pending, rebroadcast: 0, resigned: 0, filled: 0, nextNonce: 0 };
-    for (let nonce = scope === "all" ? latest : pending; nonce <= highest; nonce += 1) {
+    for (let nonce = scope === "all" ? from : pending; nonce <= highest; nonce += 1) {
       const row = best.get(nonce);
       if (row) {
         if (nonce >= pending || row.status === "mined")
@@ -306,12 +310,14 @@ export class RelayerKey {
       )
       .limit(200);
     for (const row of open) {
-      // A failed read leaves the row for the next round: only the node's "no receipt" means dropped.
-      const receipt = await readReceipt(this.publicClient, row.hash as Hex).catch(() => "unknown" as const);
-      if (receipt === "unknown") continue;
+      // `latest` was read before the receipt: a reorg between the two reads must not pass for a
+      // dropped transaction (its nonce would then be filled by a self-send, the relay lost).
+      // Dropped only on a verdict read on one chain; a failed read leaves the row for the next round.
+      const use = await readNonceUse(this.publicClient, this.address, row.nonce, [row.hash as Hex]);
+      if (use.kind !== "mined" && use.kind !== "taken") continue;
       await this.database.db
         .update(relayerTransactions)
-        .set({ status: receipt ? "mined" : "dropped" })
+        .set({ status: use.kind === "mined" ? "mined" : "dropped" })
         .where(eq(relayerTransactions.id, row.id));
     }
   }
