@@ -9,8 +9,9 @@
  * 2. verify-chain over N journal rows (default 100,000; --full 1,000,000): the rows are written by
  *    the real ledger writer (indexer/ledger/writer.ts, hash chain included) from synthetic decoded
  *    Transfer logs — the chain has no part in verify-chain, and a chain of a million real events
- *    would take the node longer than the whole benchmark. Baseline: the same paged reads of
- *    journal_entries and postings with nothing computed.
+ *    would take the node longer than the whole benchmark. Baseline: the same pages of journal_entries
+ *    and postings read one after the other (keyset) with nothing computed; verify-chain reads several
+ *    block ranges at once, so it may take less than its baseline.
  * 3. Reconcile N funded accounts at a block (default 10,000; --full 100,000): a token on a fresh
  *    Hardhat EVM served over HTTP (as `npm run audit` reads RPC_URL) funds N distinct addresses
  *    with 250 real Transfer logs per transaction, the real indexer indexes them, then
