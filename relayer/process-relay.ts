@@ -15,7 +15,7 @@ import { followTransaction, stillMined, waitForConfirmations } from "./follow-tr
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 import type { RelayerMetrics } from "./metrics.ts";
 import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
-import { ensureRelayRecorded, recordTransition } from "./record-transition.ts";
+import { ensureRelayRecorded, recordTransition, recordTransitions } from "./record-transition.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
@@ -93,12 +93,14 @@ export async function processRelay(
       .from(relays)
       .where(eq(relays.relayId, relay.relayId));
     if (row?.status === "queued") {
-      await recordTransition(database, [relay.relayId], "signed", {
-        relayer: latest.relayer,
-        nonce: latest.nonce,
-        transactionHash: latest.hash,
-      });
-      await recordTransition(database, [relay.relayId], "submitted", { transactionHash: latest.hash });
+      await recordTransitions(
+        database,
+        [relay.relayId],
+        [
+          ["signed", { relayer: latest.relayer, nonce: latest.nonce, transactionHash: latest.hash }],
+          ["submitted", { transactionHash: latest.hash }],
+        ],
+      );
     }
     sent = {
       nonce: latest.nonce,
@@ -141,12 +143,14 @@ export async function processRelay(
       throw error;
     }
     sent = await key.send(call, gas, fees, [relay.relayId]);
-    await recordTransition(database, [relay.relayId], "signed", {
-      relayer: key.address,
-      nonce: sent.nonce,
-      transactionHash: sent.hash,
-    });
-    await recordTransition(database, [relay.relayId], "submitted", { transactionHash: sent.hash });
+    await recordTransitions(
+      database,
+      [relay.relayId],
+      [
+        ["signed", { relayer: key.address, nonce: sent.nonce, transactionHash: sent.hash }],
+        ["submitted", { transactionHash: sent.hash }],
+      ],
+    );
     await progress("submitted", sent.hash);
     hashes = [sent.hash];
   }
@@ -169,26 +173,37 @@ export async function processRelay(
     if (error instanceof RelayNonceTakenError) return fail("failed", error);
     throw error;
   }
-  await recordTransition(database, [relay.relayId], "mined", {
+  const where = {
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
     blockHash: receipt.blockHash,
-  });
+  };
   if (receipt.status === "reverted") {
+    await recordTransition(database, [relay.relayId], "mined", where);
     const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
     return fail("failed", new RelayRevertedError(reason));
   }
-  await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
-  // Nothing is confirmed from a block that left the chain while the confirmations were counted.
-  if (!(await stillMined(publicClient, receipt))) {
-    await recordReorged(deps, [relay.relayId], receipt, key);
-    throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+  if (deps.settings.confirmations === 0) {
+    // Confirmed as it mined: the receipt was just read from the chain's block. A reorg after this
+    // is the finality watch's to see, as for any confirmed relay.
+    await recordTransitions(
+      database,
+      [relay.relayId],
+      [
+        ["mined", where],
+        ["confirmed", where],
+      ],
+    );
+  } else {
+    await recordTransition(database, [relay.relayId], "mined", where);
+    await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
+    // Nothing is confirmed from a block that left the chain while the confirmations were counted.
+    if (!(await stillMined(publicClient, receipt))) {
+      await recordReorged(deps, [relay.relayId], receipt, key);
+      throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+    }
+    await recordTransition(database, [relay.relayId], "confirmed", where);
   }
-  await recordTransition(database, [relay.relayId], "confirmed", {
-    transactionHash: receipt.transactionHash,
-    blockNumber: receipt.blockNumber,
-    blockHash: receipt.blockHash,
-  });
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
   await progress("confirmed", receipt.transactionHash);

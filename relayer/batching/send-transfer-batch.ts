@@ -8,7 +8,7 @@ import type { RelayJob } from "../jobs/relay-job.ts";
 import type { RelayRequest } from "../jobs/relay-request.ts";
 import { checkGasPriceCap } from "../send-policies.ts";
 import type { ProcessRelayDependencies } from "../process-relay.ts";
-import { recordTransition } from "../record-transition.ts";
+import { recordTransitions } from "../record-transition.ts";
 import type { RelayerKey, SentTransaction } from "../nonce-manager.ts";
 import type { SettlementGasReader } from "./read-settlement-gas.ts";
 
@@ -138,16 +138,28 @@ export async function sendTransferBatch(
     { relayer: key.address, nonce: sent.nonce, hash: sent.hash, token, size: relayIds.length },
     "sent a settlement batch",
   );
-  for (const [index, relayId] of relayIds.entries()) {
-    await recordTransition(database, [relayId], "signed", {
-      relayer: key.address,
-      nonce: sent.nonce,
-      transactionHash: sent.hash,
-      batchIndex: index,
-      detail: { batchIndex: index, batchSize: relayIds.length },
-    });
-  }
-  await recordTransition(database, relayIds, "submitted", { transactionHash: sent.hash });
+  // Each relay's own position in the batch; the rest of the move is the same for all of them.
+  await Promise.all(
+    relayIds.map((relayId, index) =>
+      recordTransitions(
+        database,
+        [relayId],
+        [
+          [
+            "signed",
+            {
+              relayer: key.address,
+              nonce: sent.nonce,
+              transactionHash: sent.hash,
+              batchIndex: index,
+              detail: { batchIndex: index, batchSize: relayIds.length },
+            },
+          ],
+          ["submitted", { transactionHash: sent.hash }],
+        ],
+      ),
+    ),
+  );
   return relayIds.map((_, index) => ({
     type: "sent",
     ticket: { key, call, sent, hashes: [sent.hash], relayIds, index },

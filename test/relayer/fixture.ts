@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 
 import { Redis } from "ioredis";
+import { pino } from "pino";
 import {
   createPublicClient,
   getAddress,
@@ -35,7 +36,10 @@ import { createTestDatabase } from "../helpers/database.ts";
 import { deployStablecoin } from "../helpers/stablecoin.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const logger = createLogger({ name: "relayer-test", level: "silent", format: "json" });
+/** Silent, unless TEST_LOG_FILE names a file for the relayer's log lines (to read how a fault test failed). */
+export const logger = process.env.TEST_LOG_FILE
+  ? pino({ name: "relayer-test", level: "debug" }, pino.destination({ dest: process.env.TEST_LOG_FILE, sync: true }))
+  : createLogger({ name: "relayer-test", level: "silent", format: "json" });
 
 export async function createRelayerFixture(label: string) {
   const chain = await createTestChain();
