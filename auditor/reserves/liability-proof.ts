@@ -35,9 +35,14 @@ export const liabilityProofSchema = z.object({
 
 export type LiabilityProof = z.infer<typeof liabilityProofSchema>;
 
+/** What every leaf id's message of one attested block starts with (the user id follows). */
+export function liabilityLeafPrefix(chainId: number, block: bigint): string {
+  return `stablerail.liability.v1:${chainId}:${block}:`;
+}
+
 /** The message whose SHA-256 is a user's leaf id at an attested block. */
 export function liabilityLeafMessage(chainId: number, block: bigint, userId: string): string {
-  return `stablerail.liability.v1:${chainId}:${block}:${userId}`;
+  return liabilityLeafPrefix(chainId, block) + userId;
 }
 
 /** The leaf id of a user at an attested block. */
