@@ -1,5 +1,7 @@
 import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
 
+import { createChainHead, type ChainHead } from "./chain-head.ts";
+
 /** The Stablecoin functions the API reads before it queues anything (see docs/design/contracts.md). */
 export const stablecoinReadAbi = parseAbi([
   "function balanceOf(address account) view returns (uint256)",
@@ -17,21 +19,51 @@ export type TokenReads = {
   domain: () => Promise<{ name: string; version: string; chainId: number; verifyingContract: Address }>;
   /** Timestamp of the latest block: authorization windows are judged by chain time, as the token judges them. */
   chainTime: () => Promise<bigint>;
+  /** Runs `work` with all these reads at one head (chain-head.ts): one movement's checks see one block. */
+  pinned: <T>(work: () => Promise<T>) => Promise<T>;
 };
 
 /**
- * Typed reads of the Stablecoin at `token`.
+ * Typed reads of the Stablecoin at `token`, each at the chain's head as it is when the read is asked
+ * for (chain-head.ts): balance, freeze flags and pause are read once per block and address, and
+ * shared by every request at that block — a new block (a transfer, a freeze, a pause mined) makes
+ * the next request read again, so no request sees a state older than the block it could know of.
  * @param client - a viem public client on the configured chain
  * @param token - the Stablecoin address from the deployment file
+ * @param head - the head shared by these reads (one per client; created when absent)
  */
-export function createTokenReads(client: PublicClient, token: Address): TokenReads {
+export function createTokenReads(
+  client: PublicClient,
+  token: Address,
+  head: ChainHead = createChainHead(client),
+): TokenReads {
   let cachedDomain: Awaited<ReturnType<TokenReads["domain"]>> | undefined;
   return {
     balanceOf: (account) =>
-      client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "balanceOf", args: [account] }),
+      head.atHead(`balanceOf:${account.toLowerCase()}`, ({ number }) =>
+        client.readContract({
+          address: token,
+          abi: stablecoinReadAbi,
+          functionName: "balanceOf",
+          args: [account],
+          blockNumber: number,
+        }),
+      ),
     isFrozen: (account) =>
-      client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "isFrozen", args: [account] }),
-    isPaused: () => client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "paused" }),
+      head.atHead(`isFrozen:${account.toLowerCase()}`, ({ number }) =>
+        client.readContract({
+          address: token,
+          abi: stablecoinReadAbi,
+          functionName: "isFrozen",
+          args: [account],
+          blockNumber: number,
+        }),
+      ),
+    isPaused: () =>
+      head.atHead("paused", ({ number }) =>
+        client.readContract({ address: token, abi: stablecoinReadAbi, functionName: "paused", blockNumber: number }),
+      ),
+    // Not remembered: a nonce is asked about once, right before it is queued.
     isAuthorizationUsed: (authorizer, nonce) =>
       client.readContract({
         address: token,
@@ -50,6 +82,7 @@ export function createTokenReads(client: PublicClient, token: Address): TokenRea
       }
       return cachedDomain;
     },
-    chainTime: async () => (await client.getBlock({ blockTag: "latest" })).timestamp,
+    chainTime: async () => (await head.latest()).timestamp,
+    pinned: head.pinned,
   };
 }

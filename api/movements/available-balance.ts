@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
@@ -37,33 +37,23 @@ export async function reservedFunds(
   const unmined = [...relays.values()]
     .filter((r) => (r.state === "queued" || r.state === "submitted") && r.blockNumber === undefined)
     .map((r) => r.relayId as string);
-  const [held, sent] = await Promise.all([
-    db
-      .select({ amount: moneyMovements.amount })
-      .from(moneyMovements)
-      .where(
-        and(
-          eq(moneyMovements.userId, p.userId),
-          eq(moneyMovements.from, p.from),
-          inArray(moneyMovements.status, reservingStatuses),
-          ne(moneyMovements.id, p.exceptId),
+  // One sum in the database: the door's unfinished movements and the queued ones not yet mined.
+  const [row] = await db
+    .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
+    .from(moneyMovements)
+    .where(
+      and(
+        eq(moneyMovements.from, p.from),
+        ne(moneyMovements.id, p.exceptId),
+        or(
+          and(eq(moneyMovements.userId, p.userId), inArray(moneyMovements.status, reservingStatuses)),
+          unmined.length > 0
+            ? and(inArray(moneyMovements.relayId, unmined), eq(moneyMovements.status, "queued"))
+            : undefined,
         ),
       ),
-    unmined.length > 0
-      ? db
-          .select({ amount: moneyMovements.amount })
-          .from(moneyMovements)
-          .where(
-            and(
-              inArray(moneyMovements.relayId, unmined),
-              eq(moneyMovements.from, p.from),
-              eq(moneyMovements.status, "queued"),
-              ne(moneyMovements.id, p.exceptId),
-            ),
-          )
-      : Promise.resolve([]),
-  ]);
-  return [...held, ...sent].reduce((sum, row) => sum + BigInt(row.amount), 0n);
+    );
+  return BigInt(row?.total ?? 0);
 }
 
 // The TTL only frees the lock of a process that died; the wait outlasts it, so a stale lock never refuses.

@@ -136,17 +136,15 @@ export async function submitMoneyMovement(
   const db = deps.database.db;
   const relayKey = `${proposal.kind}.${proposal.userId}.${proposal.idempotencyKey}`;
   const relayId = relayIdFor(relayKey);
-  const [existing] = await db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
-  if (existing?.status === "denied") {
-    throw new MovementDeniedError(existing.id, ((existing.risk as RiskRecord | null)?.reasons ?? []) as RiskReason[]);
-  }
-  if (existing && existing.status !== "pending" && existing.status !== "rejected") return existing;
-
+  // Read under the lock only (a retry waits for the lock like a first request): one read, and the
+  // same request sent concurrently finds what the other recorded.
   const recorded = await withSenderLock(deps.redis, deps.redisPrefix, proposal.from, async () => {
-    // Read again under the lock: the same request sent concurrently may have been recorded meanwhile.
     const [current] = await db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
     if (current && current.status !== "pending" && current.status !== "rejected") return { row: current, done: true };
-    return { row: await decideAndRecord(deps, proposal, current, relayId, relayKey), done: false };
+    // One head for the movement's chain reads, read after the reservations (decideAndRecord): a relay
+    // mined in between is then both reserved and in the balance read — counted twice, never missed.
+    const row = await deps.tokenReads.pinned(() => decideAndRecord(deps, proposal, current, relayId, relayKey));
+    return { row, done: false };
   }).catch((error: unknown) => {
     // An ask, not an answer: the same request (same Idempotency-Key) comes again with what it asked for.
     const request = currentRequest();
@@ -198,7 +196,10 @@ async function decideAndRecord(
   const db = deps.database.db;
   const movementId = existing?.id ?? randomUUID();
   // Read here, once, so no caller can forget it: an operator's freeze stops every money movement.
-  const [user] = await db.select({ frozen: apiUsers.frozen }).from(apiUsers).where(eq(apiUsers.id, proposal.userId));
+  const [user] = await db
+    .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
+    .from(apiUsers)
+    .where(eq(apiUsers.id, proposal.userId));
   const reserved = await reservedFunds(deps, { userId: proposal.userId, from: proposal.from, exceptId: movementId });
   for (const policy of deps.policies) {
     await policy.check({
@@ -237,6 +238,7 @@ async function decideAndRecord(
     amount: proposal.amount,
     payees: proposal.payees ?? [],
     principal,
+    tier: user?.tier,
   });
   let accepted = false;
   try {
@@ -273,12 +275,13 @@ async function decideAndRecord(
     const prepared = await proposal.prepare({ movementId, relayId });
     // The request as signed may name other parties than the proposal (a user's own signature, a
     // forwarded call): screen what will really move.
+    // The proposal's parties were screened with the risk facts; only others need a look-up.
+    const screened = new Set([proposal.from, proposal.to, ...(proposal.payees ?? [])].map((a) => a.toLowerCase()));
     const inner = await screenParties(
       deps.database,
-      realParties(prepared.request, deps.contracts.paymentEscrow).map((address) => ({
-        party: "signed request",
-        address,
-      })),
+      realParties(prepared.request, deps.contracts.paymentEscrow)
+        .filter((address) => !screened.has(address.toLowerCase()))
+        .map((address) => ({ party: "signed request", address })),
     );
     if (inner) {
       await deny([
@@ -305,25 +308,35 @@ async function decideAndRecord(
           ? travelRuleRecord(proposal.travelRule, proposal.from, proposal.to, threshold!)
           : null,
     };
-    const row = await db.transaction(async (tx) => {
-      const [written] = existing
-        ? await tx.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning()
-        : await tx
-            .insert(moneyMovements)
-            .values({ ...movementIdentity(proposal, movementId, relayId), ...values })
-            .returning();
-      if (held) {
-        await tx.insert(movementReviews).values({
-          id: randomUUID(),
-          movementId,
-          userId: proposal.userId,
-          status: "open",
-          reasons: risk.reasons,
-          expiresAt: prepared.deadline ?? null,
+    // One statement needs no transaction (two round trips fewer); a held movement writes its review with it.
+    const row = !held
+      ? existing
+        ? (await db.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning())[0]!
+        : (
+            await db
+              .insert(moneyMovements)
+              .values({ ...movementIdentity(proposal, movementId, relayId), ...values })
+              .returning()
+          )[0]!
+      : await db.transaction(async (tx) => {
+          const [written] = existing
+            ? await tx.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning()
+            : await tx
+                .insert(moneyMovements)
+                .values({ ...movementIdentity(proposal, movementId, relayId), ...values })
+                .returning();
+          if (held) {
+            await tx.insert(movementReviews).values({
+              id: randomUUID(),
+              movementId,
+              userId: proposal.userId,
+              status: "open",
+              reasons: risk.reasons,
+              expiresAt: prepared.deadline ?? null,
+            });
+          }
+          return written!;
         });
-      }
-      return written!;
-    });
     accepted = true;
     return row;
   } finally {

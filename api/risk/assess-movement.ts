@@ -10,19 +10,19 @@
  */
 import { readFileSync } from "node:fs";
 
-import { and, count, desc, eq, inArray, notInArray } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { getAddress, type Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
 import { parseRiskModel, type RiskModel } from "../../lib/risk-model/logistic-regression.ts";
 import type { Principal } from "../auth/principal.ts";
 import { apiSessions, apiUsers, moneyMovements, wallets } from "../db/schema.ts";
-import { knownDevices } from "../db/security-schema.ts";
+import { knownDevices, riskRuleSets, screeningEntries } from "../db/security-schema.ts";
 import { decideMovement, type RiskRecord } from "./decide-movement.ts";
 import { movementFeatures } from "./movement-features.ts";
-import { currentRuleSet, loadFileRuleSet } from "./rule-sets.ts";
+import { loadFileRuleSet, ruleSetOfVersion } from "./rule-sets.ts";
 import type { RuleSet } from "./rules.ts";
-import { screenParties, type ScreeningHit } from "./screening/screen-addresses.ts";
+import type { ScreeningHit } from "./screening/screen-addresses.ts";
 import { admitToWindows, releaseFromWindows } from "./velocity-windows.ts";
 import type { Redis } from "ioredis";
 
@@ -62,7 +62,61 @@ export type AssessMovementInput = {
   amount: bigint;
   payees: readonly Address[];
   principal: Principal | undefined;
+  /** The user's verification tier, when the caller has read it already (the door has). */
+  tier?: string | undefined;
 };
+
+type RiskFacts = Record<string, unknown> & {
+  tier: string | null;
+  sender_own: boolean;
+  recipient_on_platform: boolean;
+  history: unknown;
+  history_count: string | number;
+  paid_before: boolean;
+  rules_version: number | null;
+  screening: unknown;
+};
+
+/**
+ * The facts assessMovement reads, as one SELECT of subqueries (the same conditions the separate
+ * queries had: refused movements are no history and no recipient; screening is the first hit on
+ * any party, addresses lower-case as the lists keep them).
+ */
+function riskFactsQuery(
+  m: AssessMovementInput,
+  variants: (a: Address) => string[],
+  parties: readonly { address: string }[],
+) {
+  const list = (values: readonly string[]) =>
+    sql.join(
+      values.map((v) => sql`${v}`),
+      sql`, `,
+    );
+  const refused = list(refusedStatuses);
+  const screened = list([...new Set(parties.map((p) => p.address.toLowerCase()))]);
+  return sql`SELECT
+    (SELECT ${apiUsers.tier} FROM ${apiUsers} WHERE ${apiUsers.id} = ${m.userId}) AS tier,
+    EXISTS (SELECT 1 FROM ${wallets} WHERE ${wallets.userId} = ${m.userId}
+      AND ${wallets.address} IN (${list(variants(m.from))})) AS sender_own,
+    EXISTS (SELECT 1 FROM ${wallets} WHERE ${wallets.address} IN (${list(variants(m.to))})) AS recipient_on_platform,
+    (SELECT json_agg(h.amount::text ORDER BY h.seq DESC) FROM (
+      SELECT ${moneyMovements.amount} AS amount, ${moneyMovements.seq} AS seq FROM ${moneyMovements}
+      WHERE ${moneyMovements.userId} = ${m.userId} AND ${moneyMovements.status} NOT IN (${refused})
+      ORDER BY ${moneyMovements.seq} DESC LIMIT ${HISTORY_KEPT}) h) AS history,
+    (SELECT count(*) FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
+      AND ${moneyMovements.status} NOT IN (${refused})) AS history_count,
+    EXISTS (SELECT 1 FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
+      AND ${moneyMovements.to} IN (${list(variants(m.to))}) AND ${moneyMovements.status} NOT IN (${refused})) AS paid_before,
+    (SELECT max(${riskRuleSets.version}) FROM ${riskRuleSets}) AS rules_version,
+    (SELECT row_to_json(s) FROM (SELECT list, address, entry_uid, entry_name FROM ${screeningEntries}
+      WHERE ${screeningEntries.address} IN (${screened}) LIMIT 1) s) AS screening`;
+}
+
+/** JSON columns arrive parsed from node-postgres, and as text from some drivers. */
+function parseJson<T>(value: unknown): T | undefined {
+  if (value === null || value === undefined) return undefined;
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
 
 /**
  * Assesses a movement.
@@ -73,39 +127,15 @@ export async function assessMovement(
   m: AssessMovementInput,
 ): Promise<RiskAssessment> {
   const db = deps.database.db;
-  const { version, ruleSet } = await currentRuleSet(deps.database, fileRuleSet());
   const variants = (a: Address) => [getAddress(a), a.toLowerCase()];
-  const [[user], ownWallets, recipientWallets, history, [historyCount], [paidBefore], session] = await Promise.all([
-    db.select({ tier: apiUsers.tier }).from(apiUsers).where(eq(apiUsers.id, m.userId)),
-    db
-      .select({ id: wallets.id })
-      .from(wallets)
-      .where(and(eq(wallets.userId, m.userId), inArray(wallets.address, variants(m.from)))),
-    db
-      .select({ id: wallets.id })
-      .from(wallets)
-      .where(inArray(wallets.address, variants(m.to))),
-    db
-      .select({ amount: moneyMovements.amount })
-      .from(moneyMovements)
-      .where(and(eq(moneyMovements.userId, m.userId), notInArray(moneyMovements.status, [...refusedStatuses])))
-      .orderBy(desc(moneyMovements.seq))
-      .limit(HISTORY_KEPT),
-    db
-      .select({ n: count() })
-      .from(moneyMovements)
-      .where(and(eq(moneyMovements.userId, m.userId), notInArray(moneyMovements.status, [...refusedStatuses]))),
-    db
-      .select({ id: moneyMovements.id })
-      .from(moneyMovements)
-      .where(
-        and(
-          eq(moneyMovements.userId, m.userId),
-          inArray(moneyMovements.to, variants(m.to)),
-          notInArray(moneyMovements.status, [...refusedStatuses]),
-        ),
-      )
-      .limit(1),
+  const parties = [
+    { party: "sender", address: m.from },
+    { party: "recipient", address: m.to },
+    ...m.payees.map((address, index) => ({ party: `payee ${index}`, address })),
+  ];
+  // Every fact of the movement's own history in one statement (one round trip, not eight).
+  const [[facts], session] = await Promise.all([
+    deps.database.query<RiskFacts>(riskFactsQuery(m, variants, parties)),
     m.principal?.via === "session"
       ? db
           .select({ createdAt: apiSessions.createdAt, deviceHash: apiSessions.deviceHash })
@@ -114,11 +144,25 @@ export async function assessMovement(
           .then((rows) => rows[0])
       : Promise.resolve(undefined),
   ]);
-  const screening = await screenParties(deps.database, [
-    { party: "sender", address: m.from },
-    { party: "recipient", address: m.to },
-    ...m.payees.map((address, index) => ({ party: `payee ${index}`, address })),
-  ]);
+  const { version, ruleSet } = await ruleSetOfVersion(deps.database, facts!.rules_version, fileRuleSet());
+  const user = { tier: m.tier ?? facts!.tier ?? undefined };
+  const ownWallets = facts!.sender_own ? [true] : [];
+  const recipientWallets = facts!.recipient_on_platform ? [true] : [];
+  const history = (parseJson<string[]>(facts!.history) ?? []).map((amount) => ({ amount }));
+  const historyCount = { n: Number(facts!.history_count) };
+  const paidBefore = facts!.paid_before ? true : undefined;
+  const hit = parseJson<{ list: string; address: string; entry_uid: string | null; entry_name: string | null }>(
+    facts!.screening,
+  );
+  const screening: ScreeningHit | undefined = hit
+    ? {
+        list: hit.list,
+        address: hit.address,
+        entryUid: hit.entry_uid,
+        entryName: hit.entry_name,
+        party: parties.find((p) => p.address.toLowerCase() === hit.address)!.party,
+      }
+    : undefined;
   let deviceFirstSeen: Date | undefined;
   if (session?.deviceHash) {
     const [device] = await db

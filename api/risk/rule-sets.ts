@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 
-import { desc } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 
 import type { Database } from "../../lib/db/database.ts";
 import { ValidationError } from "../../lib/errors/base.ts";
@@ -39,7 +39,40 @@ export async function currentRuleSet(
   fallback: RuleSet,
 ): Promise<{ version: number; ruleSet: RuleSet }> {
   const [row] = await database.db.select().from(riskRuleSets).orderBy(desc(riskRuleSets.version)).limit(1);
-  return row ? { version: row.version, ruleSet: parseRuleSet(row.rules) } : { version: 0, ruleSet: fallback };
+  if (!row) return { version: 0, ruleSet: fallback };
+  return { version: row.version, ruleSet: parsedVersion(database, row.version, () => row.rules) };
+}
+
+/**
+ * The rule set of `version` (the newest stored version, read by the caller with its other facts; null
+ * when none is stored): a stored version never changes (each change appends one), so each is read
+ * and parsed once per process.
+ */
+export async function ruleSetOfVersion(
+  database: Database,
+  version: number | null,
+  fallback: RuleSet,
+): Promise<{ version: number; ruleSet: RuleSet }> {
+  if (version === null) return { version: 0, ruleSet: fallback };
+  const known = parsedVersions.get(database)?.get(version);
+  if (known) return { version, ruleSet: known };
+  const [row] = await database.db.select().from(riskRuleSets).where(eq(riskRuleSets.version, version));
+  // Gone meanwhile (a test's cleanup): the newest there is now.
+  if (!row) return currentRuleSet(database, fallback);
+  return { version, ruleSet: parsedVersion(database, version, () => row.rules) };
+}
+
+// Per database: version numbers are the database's (a test process holds several).
+const parsedVersions = new WeakMap<Database, Map<number, RuleSet>>();
+function parsedVersion(database: Database, version: number, rules: () => unknown): RuleSet {
+  let versions = parsedVersions.get(database);
+  if (!versions) parsedVersions.set(database, (versions = new Map()));
+  let parsed = versions.get(version);
+  if (!parsed) {
+    parsed = parseRuleSet(rules());
+    versions.set(version, parsed);
+  }
+  return parsed;
 }
 
 /** Stores a new version of the rules; @returns its version */

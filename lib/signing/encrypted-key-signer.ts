@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Address } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount, signTypedData } from "viem/accounts";
 
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.ts";
 import type { Signer } from "./signer.ts";
@@ -21,6 +21,9 @@ export type CustodialKeys = {
   signer(key: StoredCustodialKey): Signer;
 };
 
+// Proofs are a few hundred bytes each; past this many wallets a process starts proving again.
+const MAX_PROVED = 100_000;
+
 /**
  * Custodial keys encrypted under the key-encryption key (API_KEY_ENCRYPTION_KEY), with the wallet id
  * as associated data: the one place that decrypts a wallet key, for one signature at a time (the
@@ -29,12 +32,23 @@ export type CustodialKeys = {
  * @param keyEncryptionKey - 32 bytes
  */
 export function encryptedKeyCustody(keyEncryptionKey: Buffer): CustodialKeys {
-  const accountOf = (key: StoredCustodialKey) => {
-    const account = privateKeyToAccount(decryptPrivateKey(keyEncryptionKey, key.walletId, key.keyMaterial));
-    if (account.address !== key.address)
-      throw new Error(`the stored key of wallet ${key.walletId} is not its address's`);
-    return account;
+  // Stored keys already proved to be their wallet's address (wallet id, material, address): deriving
+  // the public key is an elliptic-curve multiplication, as costly as the signature itself, and the
+  // answer cannot change for the same ciphertext under the same key-encryption key. Only this proof
+  // is kept, never a key.
+  const proved = new Set<string>();
+  const privateKeyOf = (key: StoredCustodialKey) => {
+    const privateKey = decryptPrivateKey(keyEncryptionKey, key.walletId, key.keyMaterial);
+    const proof = `${key.walletId}|${key.address}|${key.keyMaterial}`;
+    if (!proved.has(proof)) {
+      if (privateKeyToAccount(privateKey).address !== key.address)
+        throw new Error(`the stored key of wallet ${key.walletId} is not its address's`);
+      if (proved.size >= MAX_PROVED) proved.clear();
+      proved.add(proof);
+    }
+    return privateKey;
   };
+  const accountOf = (key: StoredCustodialKey) => privateKeyToAccount(privateKeyOf(key));
   return {
     generate(walletId = randomUUID()) {
       const privateKey = generatePrivateKey();
@@ -48,7 +62,7 @@ export function encryptedKeyCustody(keyEncryptionKey: Buffer): CustodialKeys {
       return {
         address: key.address,
         // async: a key that does not decrypt rejects the signature instead of throwing at the caller.
-        signTypedData: async (typedData) => accountOf(key).signTypedData(typedData),
+        signTypedData: async (typedData) => signTypedData({ ...typedData, privateKey: privateKeyOf(key) }),
         signTransaction: async (transaction, options) => accountOf(key).signTransaction(transaction, options),
       };
     },
