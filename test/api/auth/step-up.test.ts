@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { sql } from "drizzle-orm";
 import { generate } from "otplib";
 
 import { createStepUpApprovals, digestOf } from "../../../api/auth/index.ts";
@@ -185,5 +186,46 @@ describe("API step-up approvals", () => {
     const ended = await approve(user.token, id, { recoveryCode: user.recoveryCodes[1] });
     expect(ended.status).to.equal(401);
     expect(ended.body.error.code).to.equal("CHALLENGE_INVALID");
+  });
+
+  it("ends a challenge and an approval at their expiry (STEP_UP_TTL_SECONDS): a right answer or a held token then moves nothing", async () => {
+    const user = await withTotp("wim");
+    const approvals = createStepUpApprovals(api.app.services);
+    const database = api.app.services.database;
+    // Time passing, written where the expiry is kept: the row is aged past its TTL.
+    const age = (column: "expires_at" | "approval_expires_at", id: string) =>
+      database.query(
+        sql`UPDATE step_up_challenges SET ${sql.identifier(column)} = now() - interval '1 second' WHERE id = ${id}`,
+      );
+
+    const late = movement(user.userId, { idempotencyKey: "idem-late-challenge" });
+    const lateChallenge = await approvals.challenge({
+      userId: user.userId,
+      canonical: late,
+      digest: digestOf(late),
+      reasons: [],
+    });
+    await age("expires_at", lateChallenge.id);
+    const tooLate = await approve(user.token, lateChallenge.id, {
+      totp: { code: await codeAt(user.secret, t0 + 30_000) },
+    });
+    expect(tooLate.status, JSON.stringify(tooLate.body)).to.equal(401);
+    expect(tooLate.body.error.code).to.equal("CHALLENGE_INVALID");
+
+    const held = movement(user.userId, { idempotencyKey: "idem-late-approval" });
+    const digest = digestOf(held);
+    const challenge = await approvals.challenge({ userId: user.userId, canonical: held, digest, reasons: [] });
+    const approved = await approve(user.token, challenge.id, { recoveryCode: user.recoveryCodes[2] });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(201);
+    await age("approval_expires_at", challenge.id);
+    const refused = await approvals.consume({ userId: user.userId, digest, token: approved.body.approval.token }).then(
+      () => "accepted",
+      (e: { code: string; details: { reason: string } }) => `${e.code} ${e.details.reason}`,
+    );
+    expect(refused).to.equal("STEP_UP_APPROVAL_INVALID expired");
+    const [row] = await database.query<{ consumed_at: Date | null }>(
+      sql`SELECT consumed_at FROM step_up_challenges WHERE id = ${challenge.id}`,
+    );
+    expect(row!.consumed_at, "an expired approval is not spent").to.equal(null);
   });
 });
