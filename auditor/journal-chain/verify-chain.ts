@@ -486,7 +486,8 @@ async function* readPagesInOrder(
     SELECT min(block_number)::text AS low, max(block_number)::text AS high FROM journal_entries WHERE chain_id = ${chainId}`);
   const ranges: { fromBlock: bigint | undefined; toBlock: bigint }[] = [];
   let tail: PageStart;
-  if (range?.low != null && range.high != null) {
+  // Without a stored chain length (no checkpoint row) there is nothing to size the ranges by: keyset pages only.
+  if (range?.low != null && range.high != null && expectedEntries > 0) {
     const [low, high] = [BigInt(range.low), BigInt(range.high)];
     // Sized by the chain's length (what the ledger says it holds), not by counting rows first.
     const count = BigInt(Math.max(1, Math.ceil(expectedEntries / pageSize)));
