@@ -2,7 +2,9 @@
  * Delivers webhook jobs: signs the event with the endpoint's active secrets, POSTs it to an address
  * the URL policy judged at this moment (post-webhook.ts), and records the outcome in the endpoint's
  * delivery log. A non-2xx answer, a network error or a refused address throws, so BullMQ retries
- * with backoff; a deleted or disabled endpoint is unrecoverable (nothing is sent to it).
+ * with backoff — logged `retrying` while attempts remain and `failed` once they are spent (only then
+ * may the merchant retry it by hand); a deleted or disabled endpoint is unrecoverable (nothing is sent
+ * to it).
  */
 import { randomUUID } from "node:crypto";
 
@@ -60,6 +62,8 @@ export function createWebhookDeliveryWorker({
     WEBHOOK_QUEUE_NAME,
     async (bullJob) => {
       const job = webhookJobSchema.parse(bullJob.data);
+      // attemptsMade counts the attempts before this one; a manual retry of a spent job has none left.
+      const failedStatus = bullJob.attemptsMade + 1 < (bullJob.opts.attempts ?? 1) ? "retrying" : "failed";
       const [endpoint] = await database.db
         .select()
         .from(webhookEndpoints)
@@ -83,11 +87,11 @@ export function createWebhookDeliveryWorker({
           policy: urlPolicy,
         });
       } catch (error) {
-        await record(job, "failed", null);
+        await record(job, failedStatus, null);
         throw error;
       }
       if (status < 200 || status >= 300) {
-        await record(job, "failed", status);
+        await record(job, failedStatus, status);
         throw new Error(`endpoint answered ${status}`);
       }
       await record(job, "delivered", status);

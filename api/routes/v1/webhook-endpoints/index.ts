@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import { eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -13,6 +14,8 @@ import {
   rotateWebhookSecret,
   updateWebhookEndpoint,
 } from "../../../webhooks/endpoints/manage-webhook-endpoints.ts";
+import { retryWebhookDelivery } from "../../../webhooks/retry-webhook-delivery.ts";
+import { WEBHOOK_QUEUE_NAME, type WebhookJob } from "../../../webhooks/webhook-queue.ts";
 
 const endpointView = z.object({
   id: z.string(),
@@ -37,15 +40,29 @@ const url = z
   .max(2048)
   .describe("https URL on a public address (private, loopback, link-local and metadata addresses are refused)");
 const readers = ["merchant", "operator", "auditor", "admin"] as const;
+const idempotencyHeader = z.object({ "idempotency-key": z.string().optional() }).loose();
 
 /**
  * Merchant webhook endpoints: register (secret shown once), list, read, change the URL or turn it
  * off and on, rotate the secret (old and new both sign until the next rotation), delete, and the
- * delivery log. Use cases: api/webhooks/endpoints/. Signature format: api/webhooks/signature.ts.
+ * delivery log, and a retry of a failed delivery. Use cases: api/webhooks/endpoints/,
+ * api/webhooks/retry-webhook-delivery.ts. Signature format: api/webhooks/signature.ts.
  */
 export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
   const { services } = app;
   const db = services.database.db;
+  // The delivery queue, producer side, on a connection of its own (BullMQ loads its scripts onto the
+  // client); the API's options, so a retry fails fast (503) while Redis is down.
+  const queueConnection = services.redis.duplicate();
+  queueConnection.on("error", () => undefined);
+  const webhookQueue = new Queue<WebhookJob>(WEBHOOK_QUEUE_NAME, {
+    connection: queueConnection,
+    prefix: `${services.redisPrefix}:bull`,
+  });
+  app.addHook("onClose", async () => {
+    await webhookQueue.close();
+    queueConnection.disconnect();
+  });
 
   app.post(
     "/",
@@ -172,5 +189,31 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod = async (app) => {
         (where, order, rows) => db.select().from(webhookDeliveries).where(where).orderBy(order).limit(rows),
       );
     },
+  );
+
+  app.post(
+    "/:endpointId/deliveries/:deliveryId/retry",
+    {
+      config: { roles: ["merchant"], idempotent: true },
+      schema: {
+        tags: ["webhooks"],
+        summary:
+          "Send a failed delivery (automatic retries spent) once more: the same event, signed afresh (Idempotency-Key required)",
+        params: params.extend({ deliveryId: idParam }),
+        headers: idempotencyHeader,
+        response: { 202: deliveryView, 409: errorResponse, 422: errorResponse, 503: errorResponse, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(202)
+        .send(
+          await retryWebhookDelivery(
+            { database: services.database, queue: webhookQueue },
+            request.principal!,
+            request.params.endpointId,
+            request.params.deliveryId,
+          ),
+        ),
   );
 };
