@@ -5,6 +5,7 @@
  */
 import { useState } from "preact/hooks";
 
+import { newIdempotencyKey } from "../core/format.ts";
 import { api } from "../http/client.ts";
 import type { Delivery, Page, WebhookEndpoint } from "../http/types.ts";
 import { Address } from "../components/Address.tsx";
@@ -32,6 +33,7 @@ const DELIVERY_WORDS: Record<string, string> = {
   succeeded: "Delivered",
   pending: "Waiting to be sent",
   retrying: "Retrying",
+  queued: "Queued to send again",
   failed: "Failed (gave up)",
 };
 
@@ -45,7 +47,9 @@ function Deliveries({ endpoint }: { endpoint: Remembered }) {
   const [secret, setSecret] = useState<string>();
   const retry = async (delivery: Delivery) => {
     try {
-      await api("POST", `/v1/webhook-endpoints/${endpoint.id}/deliveries/${delivery.id}/retry`);
+      await api("POST", `/v1/webhook-endpoints/${endpoint.id}/deliveries/${delivery.id}/retry`, {
+        idempotencyKey: newIdempotencyKey(),
+      });
       deliveries.reload();
     } catch (failure) {
       setError(failure);
