@@ -78,6 +78,40 @@ export async function withSenderLock<T>(
   const key = `${prefix}:risk:sender-lock:${from.toLowerCase()}`;
   const token = randomUUID();
   const started = Date.now();
+  // This process's movements from one sender wait their turn here first, so only one of them at a
+  // time polls Redis: 200 concurrent sends from one wallet otherwise poll SET NX thousands of times
+  // a second, and that polling, not the movements, takes the CPU (issue 17).
+  const previous = localTurns.get(key) ?? Promise.resolve();
+  let endTurn!: () => void;
+  const turn = previous.then(() => new Promise<void>((resolve) => (endTurn = resolve)));
+  localTurns.set(key, turn);
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      previous.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOCK_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!inTime)
+      throw new UnavailableError("SENDER_BUSY", "Another movement from this address is being decided; retry");
+    return await underRedisLock(redis, key, token, started, critical);
+  } finally {
+    // Our turn ends whether we held it or gave up waiting; the next waits for it through `turn`.
+    void previous.then(() => endTurn());
+    if (localTurns.get(key) === turn) localTurns.delete(key);
+  }
+}
+
+/** Each sender's last turn in this process (see {@link withSenderLock}). */
+const localTurns = new Map<string, Promise<void>>();
+
+async function underRedisLock<T>(
+  redis: Redis,
+  key: string,
+  token: string,
+  started: number,
+  critical: () => Promise<T>,
+): Promise<T> {
   let delay = 2;
   while ((await redis.set(key, token, "PX", LOCK_TTL_MS, "NX")) !== "OK") {
     if (Date.now() - started > LOCK_WAIT_MS) {
