@@ -82,8 +82,16 @@ describe("npm start (the local stack)", function () {
     };
   });
 
+  // A failed test must not leave its stack holding the ports and leases the next test starts on.
+  afterEach(async () => {
+    for (const started of running.splice(0))
+      if (started.child.exitCode === null) {
+        started.child.kill("SIGKILL");
+        await started.exited;
+      }
+  });
+
   after(async () => {
-    for (const started of running) if (started.child.exitCode === null) started.child.kill("SIGKILL");
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -107,8 +115,14 @@ describe("npm start (the local stack)", function () {
     expect(output).to.contain(deployment.contracts.Stablecoin.address);
     expect(await codeAt(env.RPC_URL!, deployment.contracts.Stablecoin.address)).not.to.equal("0x");
 
-    const ready = await fetch(`http://127.0.0.1:${env.API_PORT}/ready`);
-    expect(ready.status).to.equal(200);
+    // /ready is a probe an orchestrator polls: right after the "ready" line the ledger may not have
+    // written its first head yet. It must turn 200 within a bound; its body names a failing check.
+    let ready = await fetch(`http://127.0.0.1:${env.API_PORT}/ready`);
+    for (const until = Date.now() + 30_000; ready.status !== 200 && Date.now() < until;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      ready = await fetch(`http://127.0.0.1:${env.API_PORT}/ready`);
+    }
+    expect(ready.status, JSON.stringify(await ready.clone().json())).to.equal(200);
 
     const adminKey = /^admin key +(\S+)/m.exec(output)?.[1];
     expect(adminKey, "the first start prints a bootstrap admin key").to.be.a("string");
