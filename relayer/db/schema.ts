@@ -94,5 +94,8 @@ export const relayerTransactions = pgTable(
   (table) => [
     uniqueIndex("relayer_transactions_hash_idx").on(table.hash),
     index("relayer_transactions_nonce_idx").on(table.relayer, table.nonce),
+    // A worker taking a relay job looks up what was recorded for it (relay_ids @> [id]): without
+    // this index that lookup read every transaction the relayer ever sent.
+    index("relayer_transactions_relay_ids_idx").using("gin", sql`${table.relayIds} jsonb_path_ops`),
   ],
 );
