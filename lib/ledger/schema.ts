@@ -78,7 +78,10 @@ export const journalEntries = pgTable(
   (t) => [
     primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex] }),
     index("journal_entries_tx").on(t.transactionHash),
-    index("journal_entries_reference").on(t.reference),
+    // Partial: a plain transfer has no reference, and indexing its NULL cost an index insertion per event.
+    index("journal_entries_reference")
+      .on(t.reference)
+      .where(sql`${t.reference} IS NOT NULL`),
   ],
 );
 
@@ -203,3 +206,14 @@ export const journalRollbacks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.chainId, t.seq] })],
 );
+
+/**
+ * Read-only indexes dropped while an empty ledger is backfilled (indexer/ledger/read-indexes.ts), each
+ * with its definition as the server printed it from the migrations' index, to build again at the head.
+ * Empty whenever the ledger has every index its migrations define.
+ */
+export const ledgerDeferredIndexes = pgTable("ledger_deferred_indexes", {
+  name: text("name").primaryKey(),
+  definition: text("definition").notNull(),
+  deferredAt: timestamp("deferred_at", { withTimezone: true }).notNull().defaultNow(),
+});
