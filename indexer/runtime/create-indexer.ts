@@ -12,6 +12,7 @@ import type { Database, Db } from "../../lib/db/database.ts";
 import type { IndexerSettings } from "../../lib/config/indexer.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import type { Decoder } from "../decode/decode-log.ts";
+import type { ReadIndexes } from "../ledger/read-indexes.ts";
 import type { LedgerWriter } from "../ledger/writer.ts";
 import type { Rpc } from "../rpc/rpc.ts";
 import type { HistoricalSync } from "../sync/historical.ts";
@@ -47,6 +48,8 @@ export type CreateIndexerParameters = {
   rpc: Rpc;
   decoder: Decoder;
   writer: LedgerWriter;
+  /** The read-only indexes a cold start defers (dropped while an empty ledger is filled, built at the head). */
+  readIndexes: ReadIndexes;
   historical: HistoricalSync;
   realtime: RealtimeSync;
   settings: Pick<IndexerSettings, "confirmations" | "pollIntervalMs" | "blockLogLevel" | "standbyRetryMs">;
@@ -60,6 +63,7 @@ export function createIndexer({
   startBlock,
   rpc,
   writer,
+  readIndexes,
   historical,
   realtime,
   settings,
@@ -70,6 +74,12 @@ export function createIndexer({
   let wake: (() => void) | undefined;
   let running: Promise<void> | undefined;
   let state: ReturnType<Indexer["state"]> = "idle";
+  /**
+   * Whether this instance has seen every read index in place since it took the lock (a rebuild
+   * found nothing deferred, or built what was). Until then each catch-up that reaches its target
+   * rebuilds what a cold start deferred — its own, or that of an instance killed mid-backfill.
+   */
+  let readIndexesBuilt = false;
 
   const sleep = (ms: number, lost?: AbortSignal) =>
     new Promise<void>((resolve) => {
@@ -148,6 +158,10 @@ export function createIndexer({
     let checkpoint = await ensureChain();
     const chainHead = await rpc.getHeadNumber();
     const target = chainHead - BigInt(settings.confirmations);
+    // A cold start (nothing indexed on this chain yet) into an empty ledger fills the tables without
+    // the read-only indexes and builds them once at the target: once per chain, never while following.
+    if (checkpoint.number <= floor && target > checkpoint.number && (await readIndexes.deferIfEmpty()))
+      readIndexesBuilt = false;
     let intact = checkpoint.number <= floor;
     if (!intact && checkpoint.number <= chainHead)
       intact = (await rpc.getBlockHeader(checkpoint.number)).hash === checkpoint.hash;
@@ -197,6 +211,11 @@ export function createIndexer({
         );
       }
       if (stopping || lost?.aborted) break;
+    }
+    // At the target: build what was deferred (not on the way out: a stopping process leaves it to the next start).
+    if (!readIndexesBuilt && !stopping && !lost?.aborted) {
+      await readIndexes.rebuild();
+      readIndexesBuilt = true;
     }
     const head = (await writer.readCheckpoint())!;
     return { number: head.number, hash: head.hash };
@@ -250,6 +269,8 @@ export function createIndexer({
     if (lost.aborted) throw lost.reason;
     if (stopping) return;
     state = "active";
+    // Another instance may have held the lock meanwhile (and deferred the read indexes of a cold start).
+    readIndexesBuilt = false;
     logger.info({ chainId }, "indexer active");
     probeSession = async () => {
       await session.execute(sql`SELECT 1`);

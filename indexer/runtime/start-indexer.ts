@@ -10,6 +10,7 @@ import { runMigrations } from "../../lib/db/migrate.ts";
 import { ledgerMigrations } from "../../lib/ledger/migration-set.ts";
 import type { Logger } from "../../lib/logging/logger.ts";
 import { createDecoder, type IndexedContracts } from "../decode/decode-log.ts";
+import { createReadIndexes } from "../ledger/read-indexes.ts";
 import { createLedgerWriter } from "../ledger/writer.ts";
 import { createRpc } from "../rpc/rpc.ts";
 import { createHistoricalSync } from "../sync/historical.ts";
@@ -78,6 +79,7 @@ export async function startIndexer({
     rpc,
     decoder,
     writer,
+    readIndexes: createReadIndexes({ database, common }),
     historical,
     realtime,
     settings,
