@@ -1,16 +1,18 @@
 import { getAddress, type Address, type Hex } from "viem";
 
+import { checksumAddress } from "./checksum.ts";
+
 /**
  * Ledger account names. Typed by prefix so a reader (and a query filter) can tell a wallet from
  * the token's issuance counter-account or a payment's escrow sub-account:
  * `holder:<checksummed address>`, `issuance:<checksummed token>`, `escrow:<payment id, lower-case hex>`.
  */
 export function holderAccount(address: Address): string {
-  return `holder:${getAddress(address)}`;
+  return `holder:${checksumAddress(address)}`;
 }
 
 export function issuanceAccount(token: Address): string {
-  return `issuance:${getAddress(token)}`;
+  return `issuance:${checksumAddress(token)}`;
 }
 
 export function escrowAccount(paymentId: Hex): string {

@@ -1,6 +1,7 @@
-import { getAddress, zeroAddress, type Address, type Hex } from "viem";
+import { zeroAddress, type Address, type Hex } from "viem";
 
 import { escrowAccount, holderAccount, issuanceAccount } from "./accounts.ts";
+import { checksumAddress as getAddress } from "./checksum.ts";
 import { toJsonSafe } from "./json.ts";
 import type { DecodedLog, EntryKind, JournalEntry } from "./types.ts";
 
