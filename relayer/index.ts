@@ -12,6 +12,7 @@ export {
   type RelaySummary,
 } from "./relay-gateway.ts";
 export { getRelay } from "./get-relay.ts";
+export { sumUnminedRelays } from "./sum-unmined-relays.ts";
 export { deadLetterActions, type ChainReads, type DeadLetterActions } from "./dead-letters.ts";
 export { listStuckKeys, type StuckKey } from "./watch/stuck-keys.ts";
 export { deadLetterStatuses, listRelays, type ListRelaysParameters, type RelayPosition } from "./list-relays.ts";

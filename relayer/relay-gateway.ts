@@ -8,6 +8,7 @@ import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay, getRelays } from "./get-relay.ts";
 import { listOpenRelayIds } from "./list-open-relays.ts";
 import { ensureRelayRecorded } from "./record-transition.ts";
+import { sumUnminedRelays } from "./sum-unmined-relays.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
 import type { RelayRequestInput } from "./jobs/relay-request.ts";
 import type { Relay, RelayStatus } from "./relay-status.ts";
@@ -50,6 +51,8 @@ export type RelayGateway = {
   getRelays: (relayIds: readonly string[]) => Promise<Map<string, RelaySummary>>;
   /** The relays `requestedBy` asked for that have not settled: in flight, or confirmed above `indexedHead`. */
   openRelayIds: (p: { requestedBy: string; indexedHead: bigint | undefined }) => Promise<string[]>;
+  /** What `sender` signed away in `requestedBy`'s relays in flight with no block yet (sum-unmined-relays.ts). */
+  sumUnminedRelays: (p: { requestedBy: string; sender: string; exceptRelayId?: string | undefined }) => Promise<bigint>;
   /** Cancels a relay no transaction was sent for; throws RELAY_NOT_CANCELLABLE otherwise. */
   cancelRelay: (relayId: string, by: string) => Promise<void>;
   /** Re-queues a dead letter when it cannot execute twice; throws RELAY_NOT_RETRYABLE otherwise (dead-letters.ts). */
@@ -109,6 +112,7 @@ export function createRelayGateway({
     },
     getRelays: async (relayIds) => new Map((await getRelays(database, relayIds)).map((r) => [r.relayId, summaryOf(r)])),
     openRelayIds: (p) => listOpenRelayIds(database, p),
+    sumUnminedRelays: (p) => sumUnminedRelays(database, p),
   };
 }
 

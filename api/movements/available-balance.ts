@@ -24,10 +24,50 @@ const reservingStatuses = ["pending", "held"];
 const PAST_ANY_BLOCK = 2n ** 62n;
 
 /**
+ * Movement kinds whose `from` is a contract (the escrow, the settlement): their relays carry no
+ * signer the relayer can sum by, so their queued reservations are found relay by relay.
+ */
+const contractFundedKinds: ReadonlySet<string> = new Set([
+  "payment.capture",
+  "payment.void",
+  "payment.reclaim",
+  "payout",
+]);
+
+/**
  * The funds reserved from `from` by the user's other accepted movements.
+ * @param p.kind - the movement being decided's kind: a signer's funds (a transfer, a payment, a
+ *   refund) are summed by the relayer in one statement; a contract's the older way
  * @param p.exceptId - the movement being decided (a retry must not reserve against itself)
+ * @param p.exceptRelayId - that movement's relay id, for the same reason
  */
 export async function reservedFunds(
+  services: Pick<AppServices, "database" | "relay">,
+  p: { userId: string; from: Address; exceptId: string; exceptRelayId?: string | undefined; kind?: string | undefined },
+): Promise<bigint> {
+  if (p.kind !== undefined && contractFundedKinds.has(p.kind)) return reservedFromContract(services, p);
+  const db = services.database.db;
+  // Both in flight at once: the door's unfinished movements, and what the user's relays not yet
+  // mined take from `from` (the relayer sums them; a mined relay is in the chain balance already).
+  const [unfinished, unmined] = await Promise.all([
+    db
+      .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
+      .from(moneyMovements)
+      .where(
+        and(
+          eq(moneyMovements.from, p.from),
+          ne(moneyMovements.id, p.exceptId),
+          eq(moneyMovements.userId, p.userId),
+          inArray(moneyMovements.status, reservingStatuses),
+        ),
+      ),
+    services.relay.sumUnminedRelays({ requestedBy: p.userId, sender: p.from, exceptRelayId: p.exceptRelayId }),
+  ]);
+  return BigInt(unfinished[0]?.total ?? 0) + unmined;
+}
+
+/** {@link reservedFunds} for a contract's funds: the user's unmined relays listed, then summed here. */
+async function reservedFromContract(
   services: Pick<AppServices, "database" | "relay">,
   p: { userId: string; from: Address; exceptId: string },
 ): Promise<bigint> {

@@ -200,7 +200,13 @@ async function decideAndRecord(
     .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
     .from(apiUsers)
     .where(eq(apiUsers.id, proposal.userId));
-  const reserved = await reservedFunds(deps, { userId: proposal.userId, from: proposal.from, exceptId: movementId });
+  const reserved = await reservedFunds(deps, {
+    userId: proposal.userId,
+    from: proposal.from,
+    exceptId: movementId,
+    exceptRelayId: relayId,
+    kind: proposal.kind,
+  });
   for (const policy of deps.policies) {
     await policy.check({
       kind: proposal.kind,
