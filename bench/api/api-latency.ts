@@ -16,7 +16,9 @@
  * engineers' work: read the ratios to the baselines, and the load printed with them.
  *
  * Run: `hardhat run bench/api/api-latency.ts` (BENCH_DURATION_SECONDS per endpoint, default 10;
- * BENCH_CONNECTIONS, default 200; BENCH_ENGINES, default "postgres,pglite").
+ * BENCH_CONNECTIONS, default 200; BENCH_ENGINES, default "postgres,pglite"; BENCH_SUBMIT_WALLETS, the
+ * senders of the default submit row, one user and wallet each, default one per client — a second row
+ * sends every client from one wallet).
  * The balance and history reads over a million ledger rows are bench/api/ledger-reads.ts.
  */
 import { randomBytes } from "node:crypto";
@@ -31,6 +33,9 @@ import { printConditions, times } from "../lib/conditions.ts";
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 200);
 const ENGINES = (process.env.BENCH_ENGINES ?? "postgres,pglite").split(",") as ("pglite" | "postgres")[];
+// Senders of the default submit row: one user with one wallet per client, as real load arrives (many
+// users). All clients on one wallet serialise on its sender lock by design; that is the second row.
+const WALLETS = Number(process.env.BENCH_SUBMIT_WALLETS ?? CONNECTIONS);
 
 type Row = { name: string; result: autocannon.Result; cpuMs: number };
 
@@ -68,30 +73,62 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
       autocannon({ connections: 20, duration: 1, ...options });
     const health = { url: `${url}/health` };
     const read = { url: `${url}/v1/wallets/${wallet.id}`, headers: auth };
-    const submit = {
-      url: `${url}/v1/wallets/${wallet.id}/transfers`,
-      method: "POST",
-      body: JSON.stringify({ to: "0x000000000000000000000000000000000000bEEF", amount: "1" }),
-      setupClient: (client: autocannon.Client) => {
-        const renew = () =>
-          client.setHeaders({
-            ...auth,
-            "content-type": "application/json",
-            "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
-          });
-        client.on("response", renew);
-        renew();
-      },
+    const transferBody = JSON.stringify({ to: "0x000000000000000000000000000000000000bEEF", amount: "1" });
+    /** Submissions where client i sends from senders[i mod n], each request with a new Idempotency-Key. */
+    const submitFrom = (senders: { key: string; walletId: string }[]) => {
+      let next = 0;
+      return {
+        url: `${url}/v1/wallets/${senders[0]!.walletId}/transfers`,
+        method: "POST",
+        body: transferBody,
+        setupClient: (client: autocannon.Client) => {
+          const sender = senders[next++ % senders.length]!;
+          const renew = () =>
+            // setRequests, not setRequest: autocannon goes back to its request list for the next request.
+            client.setRequests([
+              {
+                method: "POST",
+                path: `/v1/wallets/${sender.walletId}/transfers`,
+                body: transferBody,
+                headers: {
+                  authorization: `Bearer ${sender.key}`,
+                  "content-type": "application/json",
+                  "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
+                },
+              },
+            ]);
+          client.on("response", renew);
+          renew();
+        },
+      };
     };
+    const oneWallet = submitFrom([{ key: user.key, walletId: wallet.id }]);
+    const senders = [{ key: user.key, walletId: wallet.id }];
+    for (let i = 1; i < WALLETS; i++) {
+      const other = await api.createUser("user", `bench${i}`);
+      const created = (await api.request("POST", "/v1/wallets", { key: other.key })).body as { id: string };
+      const view = (await api.request("GET", `/v1/wallets/${created.id}`, { key: other.key })).body as {
+        address: `0x${string}`;
+      };
+      // Alice holds 1,000: 500 went to the first wallet, the rest is shared (each transfer moves 1 unit).
+      await api.fund(view.address, (400n * ONE) / BigInt(WALLETS));
+      senders.push({ key: other.key, walletId: created.id });
+    }
+    const submit = submitFrom(senders);
     await warm(health);
     await warm(read);
     await warm(submit);
+    await warm(oneWallet);
 
     rows.push({ name: "GET /health (no auth, no database)", ...(await measured(() => run(health))) });
     rows.push({ name: "GET /v1/wallets/:id (auth + 1 row)", ...(await measured(() => run(read))) });
     rows.push({
-      name: "POST /v1/wallets/:id/transfers",
+      name: `POST /v1/wallets/:id/transfers, ${senders.length} wallets (users)`,
       ...(await measured(() => checkedSubmit(api, submit, CONNECTIONS))),
+    });
+    rows.push({
+      name: "POST …/transfers, 1 wallet (serialised on its sender lock)",
+      ...(await measured(() => checkedSubmit(api, oneWallet, CONNECTIONS))),
     });
     table(
       `${engine}: ${CONNECTIONS} concurrent clients, ${DURATION_SECONDS} s per endpoint (autocannon, loopback)`,
@@ -102,7 +139,7 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
     const alone: Row[] = [];
     alone.push({ name: "GET /health (no auth, no database)", ...(await measured(() => run(health, 1))) });
     alone.push({ name: "GET /v1/wallets/:id (auth + 1 row)", ...(await measured(() => run(read, 1))) });
-    alone.push({ name: "POST /v1/wallets/:id/transfers", ...(await measured(() => checkedSubmit(api, submit, 1))) });
+    alone.push({ name: "POST /v1/wallets/:id/transfers", ...(await measured(() => checkedSubmit(api, oneWallet, 1))) });
     table(`${engine}: 1 client, ${DURATION_SECONDS} s per endpoint`, alone);
     printConditions(`${engine}, done`);
   } finally {

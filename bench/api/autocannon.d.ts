@@ -12,6 +12,9 @@ declare module "autocannon" {
     type Client = {
       on: (event: "response", listener: () => void) => void;
       setHeaders: (headers: Record<string, string>) => void;
+      setRequests: (
+        requests: { method?: string; path?: string; headers?: Record<string, string>; body?: string }[],
+      ) => void;
     };
     type Options = {
       url: string;
