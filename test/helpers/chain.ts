@@ -51,9 +51,14 @@ export type TestChain = {
 /**
  * Starts a fresh in-process Hardhat EVM (chain id 31337) and wraps it with viem clients.
  * Each call is an independent chain, so test files never share state.
+ *
+ * Its clock starts now. Hardhat resolves a simulated network's `initialDate` once, when the config
+ * loads, and every chain created later starts from that date: in a 15-minute test run the chain of
+ * a late test file ran minutes behind the wall clock, so an authorization valid for ten minutes by
+ * chain time (what the API signs with) was already past its deadline by the relayer's clock.
  */
 export async function createTestChain(): Promise<TestChain> {
-  const connection = await network.create();
+  const connection = await network.create({ override: { initialDate: new Date() } });
   const provider = connection.provider as unknown as EIP1193Provider;
   const chain = stablerailChain(31337, "http://in-process.invalid");
   const transport = custom(provider);
