@@ -25,6 +25,11 @@ export type FollowTransactionParameters = {
   replaceAfterMs: number;
   maxFeePerGasCap: bigint;
   pollMs?: number;
+  /**
+   * Whether the mined version's record is marked `mined` here (default). False when the caller
+   * marks it with the relays' `mined` transition in one statement.
+   */
+  markMined?: boolean;
 };
 
 /**
@@ -39,8 +44,10 @@ export async function followTransaction(p: FollowTransactionParameters): Promise
   let current = p.sent;
   let sentAt = Date.now();
   const pollMs = p.pollMs ?? 100;
-  const markMined = (hash: Hex) =>
-    p.database.db.update(relayerTransactions).set({ status: "mined" }).where(eq(relayerTransactions.hash, hash));
+  const markMined = async (hash: Hex) => {
+    if (p.markMined === false) return;
+    await p.database.db.update(relayerTransactions).set({ status: "mined" }).where(eq(relayerTransactions.hash, hash));
+  };
   // The receipt of the version that mined; undefined when the node says none of them has one, or
   // "unknown" when a read failed — a failed read proves nothing, so it may never end the relay.
   const findMined = async (): Promise<TransactionReceipt | "unknown" | undefined> => {

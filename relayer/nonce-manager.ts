@@ -21,6 +21,15 @@ import { readNonceUse } from "./read-nonce-use.ts";
 
 export type SentTransaction = { nonce: number; hash: Hex; raw: Hex; fees: Fees; gas: bigint };
 
+export type SendOptions = {
+  /**
+   * Whether `send` marks its record `sent` once the node answered the broadcast (default). False
+   * when the caller records it with the relays' own transition, in one statement
+   * (recordTransitions' `transaction`); a record left `signed` is re-sent like a `sent` one.
+   */
+  markSent?: boolean;
+};
+
 /** What one re-synchronisation with the chain found and did (for logs, metrics and tests). */
 export type ResyncReport = {
   /** The key's mined transaction count. */
@@ -107,9 +116,16 @@ export class RelayerKey {
    * Takes the next nonce, signs, records and broadcasts `call` for `relayIds`.
    * @throws RelayerLeaseLostError when another process owns the key now (nothing was broadcast)
    */
-  send(call: RelayCall, gas: bigint, fees: Fees, relayIds: string[]): Promise<SentTransaction> {
+  send(
+    call: RelayCall,
+    gas: bigint,
+    fees: Fees,
+    relayIds: string[],
+    options: SendOptions = {},
+  ): Promise<SentTransaction> {
     return this.exclusive(async () => {
-      await this.assertLease();
+      // The lease is checked once, right before the broadcast (signRecordSend): a lost lease then
+      // forgets the record and sends nothing. Checking here as well cost a round trip per send.
       // The chain may know more of this key's transactions than we do: the key used outside the
       // relayer (a script with the deployer's key on a local chain). Those nonces are spent, so we
       // move past them — never below our own count, which would reuse a nonce of ours. It may also
@@ -123,11 +139,12 @@ export class RelayerKey {
         );
         this.nextNonce = pending;
       } else if (pending < this.nextNonce) {
+        await this.assertLease();
         await this.resync("missing");
       }
       for (let attempt = 0; ; attempt++) {
         const nonce = this.nextNonce;
-        const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, true);
+        const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, true, options.markSent ?? true);
         if (sent !== "nonce-taken") return sent;
         if (attempt >= 2) throw new RelayerKeyStuckError(this.address, nonce, "the node keeps refusing our next nonce");
       }
@@ -337,6 +354,7 @@ export class RelayerKey {
     fees: Fees,
     relayIds: string[],
     fresh: boolean,
+    markSent = true,
   ): Promise<SentTransaction | "nonce-taken"> {
     const raw = await this.account.signTransaction({
       chainId: this.publicClient.chain!.id,
@@ -404,10 +422,11 @@ export class RelayerKey {
       this.logger.warn({ relayer: this.address, nonce }, "the node lacks a lower nonce of this key; re-synchronising");
       await this.resync("missing");
     }
-    await this.database.db
-      .update(relayerTransactions)
-      .set({ status: "sent" })
-      .where(and(eq(relayerTransactions.hash, hash), eq(relayerTransactions.status, "signed")));
+    if (markSent)
+      await this.database.db
+        .update(relayerTransactions)
+        .set({ status: "sent" })
+        .where(and(eq(relayerTransactions.hash, hash), eq(relayerTransactions.status, "signed")));
     return { nonce, hash, raw, fees, gas };
   }
 

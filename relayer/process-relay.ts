@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { and, desc, eq, sql } from "drizzle-orm";
 import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
@@ -7,7 +6,6 @@ import { isStablerailError } from "../lib/errors/base.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { buildRelayCall } from "./build-call.ts";
-import { relayerTransactions, relays } from "./db/schema.ts";
 import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
 import { RelayExpiredError, RelayNonceTakenError, RelayReorgedError, RelayRevertedError } from "./errors.ts";
 import { estimateFees } from "./gas-fees.ts";
@@ -15,7 +13,9 @@ import { followTransaction, stillMined, waitForConfirmations } from "./follow-tr
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 import type { RelayerMetrics } from "./metrics.ts";
 import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
-import { ensureRelayRecorded, recordTransition, recordTransitions } from "./record-transition.ts";
+import { beginRelay, type RelayStart } from "./begin-relay.ts";
+import { recordTransition, recordTransitions } from "./record-transition.ts";
+import type { TransitionWriter } from "./transition-writer.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
@@ -29,6 +29,8 @@ export type ProcessRelayDependencies = {
   /** Finds a leased key by address (to resume a relay sent before a crash). */
   keyByAddress: (address: string) => RelayerKey | undefined;
   metrics: RelayerMetrics;
+  /** Group commit of the signed → submitted and mined → confirmed moves (one per process). */
+  transitions: TransitionWriter;
   settings: {
     confirmations: number;
     maxFeePerGasCap: bigint;
@@ -47,12 +49,14 @@ export type ProcessRelayDependencies = {
 export async function processRelay(
   job: Job,
   deps: ProcessRelayDependencies,
+  /** What {@link beginRelay} found, when the caller already took the job (the batching path). */
+  taken?: RelayStart,
 ): Promise<{ status: RelayStatus; transactionHash?: Hex }> {
   const parsed = relayJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`RELAY_JOB_INVALID: ${parsed.error.message}`);
   const relay = parsed.data;
   const { database, publicClient, metrics } = deps;
-  await ensureRelayRecorded(database, relay, new Date(job.timestamp));
+  const start = taken ?? (await beginRelay(database, relay, new Date(job.timestamp)));
   const progress = (status: RelayStatus, transactionHash?: Hex) =>
     job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
 
@@ -71,11 +75,7 @@ export async function processRelay(
   let sent: SentTransaction;
   let hashes: Hex[];
 
-  const recorded = await database.db
-    .select()
-    .from(relayerTransactions)
-    .where(and(sql`${relayerTransactions.relayIds} @> ${JSON.stringify([relay.relayId])}::jsonb`))
-    .orderBy(desc(relayerTransactions.id));
+  const recorded = start.transactions;
   const latest = recorded[0];
   if (latest) {
     // Sent before (a crash or a retry after broadcast): follow the same nonce, never a new one.
@@ -88,11 +88,7 @@ export async function processRelay(
     await key.broadcast(latest.raw as Hex).catch(() => undefined);
     // A transaction recorded while the relay still says queued (its broadcast failed in transport,
     // the worker died before the transition): the relay says what is out now.
-    const [row] = await database.db
-      .select({ status: relays.status })
-      .from(relays)
-      .where(eq(relays.relayId, relay.relayId));
-    if (row?.status === "queued") {
+    if (start.status === "queued") {
       await recordTransitions(
         database,
         [relay.relayId],
@@ -142,15 +138,15 @@ export async function processRelay(
         return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
       throw error;
     }
-    sent = await key.send(call, gas, fees, [relay.relayId]);
-    await recordTransitions(
-      database,
-      [relay.relayId],
-      [
-        ["signed", { relayer: key.address, nonce: sent.nonce, transactionHash: sent.hash }],
-        ["submitted", { transactionHash: sent.hash }],
-      ],
-    );
+    sent = await key.send(call, gas, fees, [relay.relayId], { markSent: false });
+    await deps.transitions.record({
+      relayId: relay.relayId,
+      statuses: ["signed", "submitted"],
+      transactionHash: sent.hash,
+      relayer: key.address,
+      nonce: sent.nonce,
+      carrierStatus: "sent",
+    });
     await progress("submitted", sent.hash);
     hashes = [sent.hash];
   }
@@ -168,6 +164,8 @@ export async function processRelay(
       hashes,
       replaceAfterMs: deps.settings.replaceAfterMs,
       maxFeePerGasCap: deps.settings.maxFeePerGasCap,
+      // Marked below with the relay's own `mined` transition, in the same statement.
+      markMined: false,
     });
   } catch (error) {
     if (error instanceof RelayNonceTakenError) return fail("failed", error);
@@ -178,24 +176,23 @@ export async function processRelay(
     blockNumber: receipt.blockNumber,
     blockHash: receipt.blockHash,
   };
+  const carrierMined = { transaction: { hash: receipt.transactionHash, status: "mined" as const } };
   if (receipt.status === "reverted") {
-    await recordTransition(database, [relay.relayId], "mined", where);
+    await recordTransitions(database, [relay.relayId], [["mined", where]], carrierMined);
     const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
     return fail("failed", new RelayRevertedError(reason));
   }
   if (deps.settings.confirmations === 0) {
     // Confirmed as it mined: the receipt was just read from the chain's block. A reorg after this
     // is the finality watch's to see, as for any confirmed relay.
-    await recordTransitions(
-      database,
-      [relay.relayId],
-      [
-        ["mined", where],
-        ["confirmed", where],
-      ],
-    );
+    await deps.transitions.record({
+      relayId: relay.relayId,
+      statuses: ["mined", "confirmed"],
+      ...where,
+      carrierStatus: "mined",
+    });
   } else {
-    await recordTransition(database, [relay.relayId], "mined", where);
+    await recordTransitions(database, [relay.relayId], [["mined", where]], carrierMined);
     await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
     // Nothing is confirmed from a block that left the chain while the confirmations were counted.
     if (!(await stillMined(publicClient, receipt))) {

@@ -21,6 +21,7 @@ import { createRelayerMetrics, type RelayerMetrics } from "./metrics.ts";
 import { isRetryable, processRelay } from "./process-relay.ts";
 import { createRelayQueue, OPERATOR_QUEUE, TRANSFER_QUEUE, type RelayQueue } from "./queue.ts";
 import { RelayerKey } from "./nonce-manager.ts";
+import { createTransitionWriter } from "./transition-writer.ts";
 
 export type StartRelayerWorkersParameters = {
   database: Database;
@@ -102,6 +103,7 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
     metrics,
     settings: p.settings,
     keyByAddress: (address: string) => allKeys().find((key) => getAddress(key.address) === getAddress(address)),
+    transitions: createTransitionWriter(p.database),
   };
 
   /**

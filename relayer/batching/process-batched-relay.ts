@@ -1,9 +1,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { desc, sql } from "drizzle-orm";
 import { parseTransaction, type Hex } from "viem";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
-import { relayerTransactions } from "../db/schema.ts";
 import { decodeRevertData } from "../decode-revert.ts";
 import {
   RelayExpiredError,
@@ -16,7 +14,8 @@ import { stillMined } from "../follow-transaction.ts";
 import { relayJobSchema } from "../jobs/relay-job.ts";
 import { checkAllowlist } from "../send-policies.ts";
 import { processRelay, recordReorged, type ProcessRelayDependencies } from "../process-relay.ts";
-import { ensureRelayRecorded, recordTransition } from "../record-transition.ts";
+import { beginRelay, type RecordedTransaction } from "../begin-relay.ts";
+import { recordTransition } from "../record-transition.ts";
 import type { RelayStatus } from "../relay-status.ts";
 import type { BatchCollector } from "./collect-batches.ts";
 import { RelayAuthorizationUsedError, RelayNotSettledError, RelayReleasedFromBatchError } from "./errors.ts";
@@ -49,19 +48,14 @@ export async function processBatchedRelay(job: Job, deps: ProcessBatchedRelayDep
   if (!parsed.success || parsed.data.request.kind !== "token.transferWithAuthorization") return processRelay(job, deps);
   const entry: BatchEntry = { job, relay: { ...parsed.data, request: parsed.data.request } };
   const { relay } = entry;
-  await ensureRelayRecorded(deps.database, relay, new Date(job.timestamp));
-
-  const recorded = await deps.database.db
-    .select()
-    .from(relayerTransactions)
-    .where(sql`${relayerTransactions.relayIds} @> ${JSON.stringify([relay.relayId])}::jsonb`)
-    .orderBy(desc(relayerTransactions.id));
+  const start = await beginRelay(deps.database, relay, new Date(job.timestamp));
+  const recorded = start.transactions;
   const latest = recorded[0];
   if (latest && (latest.relayIds as string[]).length > 1) {
     const ticket = await resumeTicket(latest, recorded, relay.relayId, deps);
     return settleBatchedRelay(entry, ticket, deps);
   }
-  if (latest || !deps.collector || job.attemptsStarted > 1) return processRelay(job, deps);
+  if (latest || !deps.collector || job.attemptsStarted > 1) return processRelay(job, deps, start);
 
   if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline))
     return endRelay(entry, deps, "expired", new RelayExpiredError(relay.deadline));
@@ -73,7 +67,7 @@ export async function processBatchedRelay(job: Job, deps: ProcessBatchedRelayDep
   const assignment = await deps.collector.add(relay.request.token, entry);
   switch (assignment.type) {
     case "single":
-      return processRelay(job, deps);
+      return processRelay(job, deps, start);
     case "refused":
       return endRelay(entry, deps, "failed", assignment.error);
     case "sent":
@@ -83,8 +77,8 @@ export async function processBatchedRelay(job: Job, deps: ProcessBatchedRelayDep
 
 /** Rebuilds a ticket from the recorded transactions at the relay's latest nonce (the raw bytes hold the call). */
 async function resumeTicket(
-  latest: typeof relayerTransactions.$inferSelect,
-  recorded: (typeof relayerTransactions.$inferSelect)[],
+  latest: RecordedTransaction,
+  recorded: RecordedTransaction[],
   relayId: string,
   deps: ProcessBatchedRelayDependencies,
 ): Promise<BatchTicket> {
