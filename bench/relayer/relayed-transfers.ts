@@ -31,21 +31,30 @@ import { sql } from "drizzle-orm";
 import { getAddress, type Hash } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
-import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
+import { z } from "zod";
 
-import { createRelayerFixture } from "../../test/relayer/fixture.ts";
+import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
+import { relayerEnv } from "../../lib/config/relayer.ts";
+import { createRelayGateway } from "../../relayer/index.ts";
+
+import { createRelayerFixture, REDIS_URL } from "../../test/relayer/fixture.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { percentile, printConditions } from "../lib/conditions.ts";
 
+// The settings a user gets (`relayerEnv` parsed from an empty environment: concurrency, batch
+// size, confirmations, watch interval, lease, fee cap), unless a BENCH_ variable sets one.
+const defaults = relayerEnv.toSettings(z.object(relayerEnv.shape).parse({}));
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONCURRENCY = Number(process.env.BENCH_RELAYER_CONCURRENCY ?? 16);
-const BATCH_SIZE = Number(process.env.BENCH_RELAYER_BATCH_SIZE ?? 1);
+const CONCURRENCY = Number(process.env.BENCH_RELAYER_CONCURRENCY ?? defaults.concurrency);
+const BATCH_SIZE = Number(process.env.BENCH_RELAYER_BATCH_SIZE ?? defaults.batchSize);
 const WARM_UP = 20;
+const PRODUCERS = Number(process.env.BENCH_RELAYER_PRODUCERS ?? 32);
 
 const f = await createRelayerFixture("bench");
-const workers = await f.startWorkers({ concurrency: CONCURRENCY, batchSize: BATCH_SIZE });
+const workers = await f.startWorkers({ ...defaults, concurrency: CONCURRENCY, batchSize: BATCH_SIZE });
+// The producer the API uses: the job queued, then the relay recorded.
+const gateway = createRelayGateway({ redisUrl: REDIS_URL, prefix: f.prefix, database: f.database });
 // Hardhat's account #10: funded with ETH, used by neither the relayer (#0–#3) nor the token's roles (#0–#9).
 const direct = f.chain.wallet(privateKeyToAccount(HARDHAT_PRIVATE_KEYS[10]));
 const runId = randomBytes(4).toString("hex");
@@ -56,26 +65,35 @@ const signMany = (count: number): Promise<Signed[]> =>
 
 /** Queues every authorisation as a relay; resolves when all are final. @returns elapsed ms and latencies */
 async function relayAll(label: string, transfers: Signed[]) {
-  const ids: string[] = [];
+  const ids: string[] = new Array(transfers.length);
   const started = performance.now();
-  for (const [i, request] of transfers.entries()) {
-    const { relayId } = await enqueueRelay(workers.queue, {
-      idempotencyKey: `bench.${runId}.${label}.${i}`,
-      request,
-      requestedBy: "bench",
-    });
-    ids.push(relayId);
-  }
+  // PRODUCERS requests in flight at once, as an API serving many users queues them: one producer
+  // awaiting each enqueue in turn would cap the relayer at the producer's speed.
+  let next = 0;
+  const produce = async () => {
+    for (let i = next++; i < transfers.length; i = next++) {
+      ids[i] = (
+        await gateway.enqueueRelay({
+          idempotencyKey: `bench.${runId}.${label}.${i}`,
+          request: transfers[i]!,
+          requestedBy: "bench",
+        })
+      ).relayId;
+    }
+  };
+  await Promise.all(Array.from({ length: PRODUCERS }, produce));
   const idList = sql.join(
     ids.map((id) => sql`${id}`),
     sql`, `,
   );
+  // Polled every 50 ms (at most that much added to a run of seconds): the poll shares the
+  // relayer's embedded database, and polling it every 20 ms cost the relayer measurably.
   for (;;) {
     const [row] = await f.database.query<{ done: string | number }>(
-      sql`SELECT count(*) AS done FROM relays WHERE relay_id IN (${idList}) AND status IN ('confirmed', 'failed', 'expired', 'cancelled')`,
+      sql`SELECT count(*) AS done FROM relays WHERE relay_id IN (${idList}) AND status IN ('confirmed', 'failed', 'expired', 'cancelled', 'dead')`,
     );
     if (Number(row?.done) === ids.length) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const ms = performance.now() - started;
   const statuses = await f.database.query<{ status: string; count: string | number }>(
@@ -159,6 +177,21 @@ try {
   const expected = bobBefore + BigInt(2 * (WARM_UP + ROUNDS * TRANSFERS));
   const bobAfter = (await f.token.balanceOf(f.bob.address)) as bigint;
   if (bobAfter !== expected) throw new Error(`bob holds ${bobAfter}, expected ${expected}`);
+  // Every key's mined transactions hold contiguous nonces, each once, up to its count on chain
+  // (the fixture's set-up may have used a key before the relayer did).
+  const perKey = await f.database.query<{ relayer: string; nonces: number[] | string }>(
+    sql`SELECT relayer, array_agg(nonce ORDER BY nonce) AS nonces FROM relayer_transactions WHERE status = 'mined' GROUP BY relayer`,
+  );
+  for (const { relayer, nonces } of perKey) {
+    const list = (typeof nonces === "string" ? nonces.slice(1, -1).split(",") : nonces).map(Number);
+    const onChain = await f.chain.publicClient.getTransactionCount({
+      address: getAddress(relayer),
+      blockTag: "latest",
+    });
+    const first = list[0] ?? 0;
+    if (list.some((nonce, index) => nonce !== first + index) || first + list.length !== onChain)
+      throw new Error(`relayer ${relayer}: mined nonces are not ${first}..${onChain - 1} once each`);
+  }
 
   const [d, r] = [median(directRates), median(relayedRates)];
   latencies.sort((a, b) => a - b);
@@ -171,6 +204,7 @@ try {
   );
   printConditions("end");
 } finally {
+  await gateway.close();
   await workers.close();
   await f.close();
 }
