@@ -46,7 +46,10 @@ export const rateLimitPlugin = fp(
 
     /** Counts the request; returns the counts after it (undefined when Redis did not answer). */
     const count = async (request: FastifyRequest, window: number) => {
-      const transaction = app.redis.multi();
+      // A pipeline, not MULTI/EXEC: one round trip either way, and nothing here needs the commands
+      // isolated from other clients' (every counter's INCR is followed by its own PEXPIRE; a count
+      // read between them is the same count) — two commands fewer per request (issue 17).
+      const transaction = app.redis.pipeline();
       const ipKey = `${prefix}:ip:${request.ip}:${window}`;
       const failKey = `${prefix}:authfail:${request.ip}:${window}`;
       transaction.incr(ipKey).pexpire(ipKey, WINDOW_MS * 2);
