@@ -36,11 +36,9 @@
 import os from "node:os";
 
 import { sql } from "drizzle-orm";
-import { createWalletClient, http, padHex, type Abi, type Address, type Hash, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Address, PublicClient } from "viem";
 import { z } from "zod";
 
-import { stablerailChain } from "../../lib/chain/chain.ts";
 import { indexerEnv } from "../../lib/config/indexer.ts";
 import type { Database } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
@@ -51,14 +49,12 @@ import { createLedgerWriter } from "../../indexer/ledger/writer.ts";
 import { createRpc } from "../../indexer/rpc/rpc.ts";
 import { startIndexer } from "../../indexer/runtime/start-indexer.ts";
 import { createRealtimeSync } from "../../indexer/sync/realtime.ts";
-import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { createTestDatabase, type TestEngine } from "../../test/helpers/database.ts";
-import { compileTestToken, deployTestToken } from "../../test/indexer/fixtures/test-token.ts";
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
 import { printConditions } from "../lib/conditions.ts";
+import { buildTransferChain } from "./transfer-workload.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
-const PER_TX = 250;
 const PER_BLOCK = Number(process.env.BENCH_EVENTS_PER_BLOCK ?? 1_000);
 const ENGINES = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(",") as TestEngine[];
 const logger = createLogger({ name: "bench", level: "warn", format: "json" });
@@ -78,52 +74,13 @@ async function main() {
   printConditions("start");
   const node = await startHardhatNode();
   try {
-    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[0]);
-    const wallet = createWalletClient({ account, chain: stablerailChain(31337, node.url), transport: http(node.url) });
-    const { abi } = compileTestToken();
-    const token = await deployTestToken(node.client, wallet);
-    await node.client.waitForTransactionReceipt({
-      hash: await wallet.writeContract({
-        address: token.address,
-        abi: abi as Abi,
-        functionName: "mint",
-        args: [account.address, 10n ** 30n],
-      }),
+    const { token, head, events, generationMs } = await buildTransferChain(node, {
+      events: EVENTS,
+      perBlock: PER_BLOCK,
     });
-    const recipients = Array.from(
-      { length: 1000 },
-      (_, i) => padHex(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address,
-    );
-    const generationStart = Date.now();
-    let last: Hash | undefined;
-    let transfers = 0;
-    let nonce = await node.client.getTransactionCount({ address: account.address });
-    await node.client.request({ method: "evm_setAutomine" as never, params: [false] as never });
-    while (transfers < EVENTS) {
-      for (let inBlock = 0; inBlock < PER_BLOCK && transfers < EVENTS;) {
-        const count = Math.min(PER_TX, EVENTS - transfers, PER_BLOCK - inBlock);
-        const to = Array.from({ length: count }, (_, i) => recipients[(transfers + i) % recipients.length]!);
-        last = await wallet.writeContract({
-          address: token.address,
-          abi: abi as Abi,
-          functionName: "transferMany",
-          args: [to, to.map((_, i) => BigInt(i + 1))],
-          gas: 9_000_000n,
-          nonce: nonce++,
-        });
-        transfers += count;
-        inBlock += count;
-      }
-      await node.client.request({ method: "evm_mine" as never });
-    }
-    await node.client.request({ method: "evm_setAutomine" as never, params: [true] as never });
-    const receipt = await node.client.waitForTransactionReceipt({ hash: last! });
-    if (receipt.status !== "success") throw new Error("a transferMany transaction reverted");
-    const head = await node.client.getBlockNumber();
-    const events = transfers + 1; // and the mint
     line(
       "workload",
-      `${events.toLocaleString("en-US")} Transfer events in ${head - token.blockNumber + 1n} blocks (generated in ${((Date.now() - generationStart) / 1000).toFixed(1)} s)`,
+      `${events.toLocaleString("en-US")} Transfer events in ${head - token.blockNumber + 1n} blocks (generated in ${(generationMs / 1000).toFixed(1)} s)`,
     );
 
     await fetchRanged(node.client, token.address, token.blockNumber, head);
