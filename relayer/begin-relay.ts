@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 
 import type { Database } from "../lib/db/database.ts";
-import { relayTransitions, relayerTransactions, relays } from "./db/schema.ts";
+import { relayerTransactions, relays } from "./db/schema.ts";
+import { recordQueuedRelaySql } from "./record-transition.ts";
 import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
@@ -37,18 +38,8 @@ type Row = {
  * signing); reading both at once costs one round trip per job instead of three.
  */
 export async function beginRelay(database: Database, job: RelayJob, queuedAt: Date): Promise<RelayStart> {
-  const at = queuedAt.toISOString();
   const rows = await database.query<Row>(sql`
-    WITH inserted AS (
-      INSERT INTO ${relays} (relay_id, kind, status, requested_by, request, deadline, created_at, updated_at)
-      VALUES (${job.relayId}, ${job.request.kind}, 'queued', ${job.requestedBy}, ${JSON.stringify(job.request)}::jsonb,
-              ${job.deadline === undefined ? null : new Date(job.deadline).toISOString()}::timestamptz,
-              ${at}::timestamptz, ${at}::timestamptz)
-      ON CONFLICT DO NOTHING
-      RETURNING relay_id, created_at
-    ), queued AS (
-      INSERT INTO ${relayTransitions} (relay_id, status, at) SELECT relay_id, 'queued', created_at FROM inserted
-    )
+    WITH ${recordQueuedRelaySql(job, queuedAt)}
     SELECT (SELECT r.status FROM ${relays} r WHERE r.relay_id = ${job.relayId}) AS relay_status, t.*
     FROM (SELECT 1) AS one
     LEFT JOIN ${relayerTransactions} t ON t.relay_ids @> ${JSON.stringify([job.relayId])}::jsonb

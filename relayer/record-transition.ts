@@ -5,25 +5,29 @@ import { relayTransitions, relayerTransactions, relays } from "./db/schema.ts";
 import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
-/** Inserts the relay row (status `queued`, at the job's enqueue time) if a worker sees it first. */
+/**
+ * The common table expressions that record a relay as `queued` (at the job's enqueue time, with its
+ * `queued` transition) unless it is recorded already: `inserted` holds the relay when this statement
+ * recorded it. One fragment for the producer's record and the worker's {@link beginRelay}, so both
+ * write the same row and transition.
+ */
+export function recordQueuedRelaySql(job: RelayJob, queuedAt: Date): SQL {
+  const at = queuedAt.toISOString();
+  return sql`inserted AS (
+      INSERT INTO ${relays} (relay_id, kind, status, requested_by, request, deadline, created_at, updated_at)
+      VALUES (${job.relayId}, ${job.request.kind}, 'queued', ${job.requestedBy}, ${JSON.stringify(job.request)}::jsonb,
+              ${job.deadline === undefined ? null : new Date(job.deadline).toISOString()}::timestamptz,
+              ${at}::timestamptz, ${at}::timestamptz)
+      ON CONFLICT DO NOTHING
+      RETURNING relay_id, created_at
+    ), queued AS (
+      INSERT INTO ${relayTransitions} (relay_id, status, at) SELECT relay_id, 'queued', created_at FROM inserted
+    )`;
+}
+
+/** Inserts the relay row (status `queued`, at the job's enqueue time) if no one did: one statement. */
 export async function ensureRelayRecorded(database: Database, job: RelayJob, queuedAt: Date): Promise<void> {
-  const inserted = await database.db
-    .insert(relays)
-    .values({
-      relayId: job.relayId,
-      kind: job.request.kind,
-      status: "queued",
-      requestedBy: job.requestedBy,
-      request: job.request,
-      deadline: job.deadline === undefined ? null : new Date(job.deadline),
-      createdAt: queuedAt,
-      updatedAt: queuedAt,
-    })
-    .onConflictDoNothing()
-    .returning({ relayId: relays.relayId });
-  if (inserted.length > 0) {
-    await database.db.insert(relayTransitions).values({ relayId: job.relayId, status: "queued", at: queuedAt });
-  }
+  await database.query(sql`WITH ${recordQueuedRelaySql(job, queuedAt)} SELECT count(*) FROM inserted`);
 }
 
 export type TransitionUpdate = {
