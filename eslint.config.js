@@ -67,6 +67,10 @@ export default tseslint.config(
       "lib/chain/abis/",
       "**/migrations/",
       "ui/dist/",
+      // Written by `ponder start` (bench/indexer/vs-ponder.ts), git-ignored.
+      "bench/ponder/ponder-env.d.ts",
+      "bench/ponder/.ponder/",
+      "bench/ponder/generated/",
     ],
   },
   js.configs.recommended,
