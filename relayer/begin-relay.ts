@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 
 import type { Database } from "../lib/db/database.ts";
 import { relayerTransactions, relays } from "./db/schema.ts";
-import { recordQueuedRelaySql } from "./record-transition.ts";
+import { createGroupCommit } from "./group-commit.ts";
+import { recordQueuedRelaysSql } from "./record-transition.ts";
 import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
@@ -17,6 +18,7 @@ export type RelayStart = {
 };
 
 type Row = {
+  relay_id: string;
   relay_status: RelayStatus | null;
   id: string | null;
   relayer: string;
@@ -30,36 +32,59 @@ type Row = {
   created_at: string | Date;
 };
 
+/** A job a worker takes, with the time it was queued. */
+export type RelayTake = { job: RelayJob; queuedAt: Date };
+
+/** Takes one relay job: what {@link beginRelays} says for it (shared with the jobs taken with it). */
+export type RelayStarter = (take: RelayTake) => Promise<RelayStart>;
+
 /**
- * Takes a relay job in one statement: records the relay (status `queued`, at the job's enqueue
+ * Takes relay jobs in one statement: records each relay (status `queued`, at its job's enqueue
  * time, with its `queued` transition) if no producer or earlier attempt did, and reads what was
- * recorded for it — its status and every transaction that carries it. A worker decides from
+ * recorded for each — its status and every transaction that carries it. A worker decides from
  * this whether to send (nothing recorded) or to follow what is out (a retry, a crash after
- * signing); reading both at once costs one round trip per job instead of three.
+ * signing).
+ * @returns one {@link RelayStart} per take, in order
  */
-export async function beginRelay(database: Database, job: RelayJob, queuedAt: Date): Promise<RelayStart> {
+export async function beginRelays(database: Database, takes: readonly RelayTake[]): Promise<RelayStart[]> {
+  const ids = [...new Set(takes.map((take) => take.job.relayId))];
   const rows = await database.query<Row>(sql`
-    WITH ${recordQueuedRelaySql(job, queuedAt)}
-    SELECT (SELECT r.status FROM ${relays} r WHERE r.relay_id = ${job.relayId}) AS relay_status, t.*
-    FROM (SELECT 1) AS one
-    LEFT JOIN ${relayerTransactions} t ON t.relay_ids @> ${JSON.stringify([job.relayId])}::jsonb
-    ORDER BY t.id DESC`);
-  // The statement's reads see the tables as they were before its inserts: no status means the
-  // relay was recorded just now.
-  const status = rows[0]?.relay_status ?? "queued";
-  const transactions = rows
-    .filter((row) => row.id !== null)
-    .map((row): RecordedTransaction => ({
-      id: BigInt(row.id!),
-      relayer: row.relayer,
-      nonce: Number(row.nonce),
-      hash: row.hash,
-      raw: row.raw,
-      relayIds: typeof row.relay_ids === "string" ? JSON.parse(row.relay_ids) : row.relay_ids,
-      maxFeePerGas: String(row.max_fee_per_gas),
-      maxPriorityFeePerGas: String(row.max_priority_fee_per_gas),
-      status: row.status,
-      createdAt: new Date(row.created_at),
-    }));
-  return { status, transactions };
+    WITH ${recordQueuedRelaysSql(takes)}
+    SELECT ids.relay_id, r.status AS relay_status, t.*
+    FROM json_array_elements_text(${JSON.stringify(ids)}::json) AS ids(relay_id)
+    LEFT JOIN ${relays} r ON r.relay_id = ids.relay_id
+    LEFT JOIN ${relayerTransactions} t ON t.relay_ids @> jsonb_build_array(ids.relay_id)
+    ORDER BY ids.relay_id, t.id DESC`);
+  const starts = new Map<string, RelayStart>();
+  for (const row of rows) {
+    let start = starts.get(row.relay_id);
+    if (!start) {
+      // The statement's reads see the tables as they were before its inserts: no status means the
+      // relay was recorded just now.
+      start = { status: row.relay_status ?? "queued", transactions: [] };
+      starts.set(row.relay_id, start);
+    }
+    if (row.id !== null) start.transactions.push(recordedTransaction(row));
+  }
+  return takes.map((take) => starts.get(take.job.relayId)!);
+}
+
+/** One worker process's relay starter: the jobs taken while a take is in flight share the next statement (group-commit.ts). */
+export function createRelayStarter(database: Database): RelayStarter {
+  return createGroupCommit((takes: RelayTake[]) => beginRelays(database, takes));
+}
+
+function recordedTransaction(row: Row): RecordedTransaction {
+  return {
+    id: BigInt(row.id!),
+    relayer: row.relayer,
+    nonce: Number(row.nonce),
+    hash: row.hash,
+    raw: row.raw,
+    relayIds: typeof row.relay_ids === "string" ? JSON.parse(row.relay_ids) : row.relay_ids,
+    maxFeePerGas: String(row.max_fee_per_gas),
+    maxPriorityFeePerGas: String(row.max_priority_fee_per_gas),
+    status: row.status,
+    createdAt: new Date(row.created_at),
+  };
 }

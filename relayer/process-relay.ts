@@ -13,7 +13,7 @@ import { followTransaction, stillMined, waitForConfirmations } from "./follow-tr
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 import type { RelayerMetrics } from "./metrics.ts";
 import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
-import { beginRelay, type RelayStart } from "./begin-relay.ts";
+import type { RelayStart, RelayStarter } from "./begin-relay.ts";
 import { recordTransition, recordTransitions } from "./record-transition.ts";
 import type { TransitionWriter } from "./transition-writer.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
@@ -29,6 +29,8 @@ export type ProcessRelayDependencies = {
   /** Finds a leased key by address (to resume a relay sent before a crash). */
   keyByAddress: (address: string) => RelayerKey | undefined;
   metrics: RelayerMetrics;
+  /** Takes a job: records the relay if unseen, reads what was recorded (group commit, one per process). */
+  begin: RelayStarter;
   /** Group commit of the signed → submitted and mined → confirmed moves (one per process). */
   transitions: TransitionWriter;
   settings: {
@@ -49,14 +51,14 @@ export type ProcessRelayDependencies = {
 export async function processRelay(
   job: Job,
   deps: ProcessRelayDependencies,
-  /** What {@link beginRelay} found, when the caller already took the job (the batching path). */
+  /** What the starter ({@link RelayStarter}) found, when the caller already took the job (the batching path). */
   taken?: RelayStart,
 ): Promise<{ status: RelayStatus; transactionHash?: Hex }> {
   const parsed = relayJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`RELAY_JOB_INVALID: ${parsed.error.message}`);
   const relay = parsed.data;
   const { database, publicClient, metrics } = deps;
-  const start = taken ?? (await beginRelay(database, relay, new Date(job.timestamp)));
+  const start = taken ?? (await deps.begin({ job: relay, queuedAt: new Date(job.timestamp) }));
   const progress = (status: RelayStatus, transactionHash?: Hex) =>
     job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
 

@@ -6,18 +6,25 @@ import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
 /**
- * The common table expressions that record a relay as `queued` (at the job's enqueue time, with its
- * `queued` transition) unless it is recorded already: `inserted` holds the relay when this statement
- * recorded it. One fragment for the producer's record and the worker's {@link beginRelay}, so both
- * write the same row and transition.
+ * The common table expressions that record relays as `queued` (each at its job's enqueue time, with
+ * its `queued` transition) unless recorded already: `inserted` holds the relays this statement
+ * recorded. One fragment for the producer's record and the workers' {@link beginRelays}, so both
+ * write the same rows and transitions.
  */
-export function recordQueuedRelaySql(job: RelayJob, queuedAt: Date): SQL {
-  const at = queuedAt.toISOString();
+export function recordQueuedRelaysSql(entries: readonly { job: RelayJob; queuedAt: Date }[]): SQL {
+  const values = entries.map(({ job, queuedAt }) => ({
+    relay_id: job.relayId,
+    kind: job.request.kind,
+    requested_by: job.requestedBy,
+    request: job.request,
+    deadline: job.deadline === undefined ? null : new Date(job.deadline).toISOString(),
+    at: queuedAt.toISOString(),
+  }));
   return sql`inserted AS (
       INSERT INTO ${relays} (relay_id, kind, status, requested_by, request, deadline, created_at, updated_at)
-      VALUES (${job.relayId}, ${job.request.kind}, 'queued', ${job.requestedBy}, ${JSON.stringify(job.request)}::jsonb,
-              ${job.deadline === undefined ? null : new Date(job.deadline).toISOString()}::timestamptz,
-              ${at}::timestamptz, ${at}::timestamptz)
+      SELECT DISTINCT ON (relay_id) relay_id, kind, 'queued', requested_by, request, deadline, at, at
+      FROM json_to_recordset(${JSON.stringify(values)}::json)
+        AS v(relay_id text, kind text, requested_by text, request jsonb, deadline timestamptz, at timestamptz)
       ON CONFLICT DO NOTHING
       RETURNING relay_id, created_at
     ), queued AS (
@@ -27,7 +34,7 @@ export function recordQueuedRelaySql(job: RelayJob, queuedAt: Date): SQL {
 
 /** Inserts the relay row (status `queued`, at the job's enqueue time) if no one did: one statement. */
 export async function ensureRelayRecorded(database: Database, job: RelayJob, queuedAt: Date): Promise<void> {
-  await database.query(sql`WITH ${recordQueuedRelaySql(job, queuedAt)} SELECT count(*) FROM inserted`);
+  await database.query(sql`WITH ${recordQueuedRelaysSql([{ job, queuedAt }])} SELECT count(*) FROM inserted`);
 }
 
 export type TransitionUpdate = {

@@ -22,6 +22,7 @@ import { isRetryable, processRelay } from "./process-relay.ts";
 import { createRelayQueue, OPERATOR_QUEUE, TRANSFER_QUEUE, type RelayQueue } from "./queue.ts";
 import { RelayerKey } from "./nonce-manager.ts";
 import { createTransitionWriter } from "./transition-writer.ts";
+import { createRelayStarter } from "./begin-relay.ts";
 
 export type StartRelayerWorkersParameters = {
   database: Database;
@@ -103,6 +104,7 @@ export async function startRelayerWorkers(p: StartRelayerWorkersParameters): Pro
     metrics,
     settings: p.settings,
     keyByAddress: (address: string) => allKeys().find((key) => getAddress(key.address) === getAddress(address)),
+    begin: createRelayStarter(p.database),
     transitions: createTransitionWriter(p.database),
   };
 

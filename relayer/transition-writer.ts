@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 
 import type { Database } from "../lib/db/database.ts";
 import { relayTransitions, relayerTransactions, relays } from "./db/schema.ts";
+import { createGroupCommit } from "./group-commit.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
 /**
@@ -27,59 +28,20 @@ export type TransitionWriter = {
   record: (move: PathTransition) => Promise<boolean>;
 };
 
-type Pending = { move: PathTransition; resolve: (moved: boolean) => void; reject: (error: unknown) => void };
-
 /**
- * Group commit for the transitions every relay makes. While one write is in flight, the moves
- * that arrive wait and go together in the next one: one statement per kind of move (the same
- * statuses) for every relay that made it, instead of one per relay. Under load the groups grow
- * by themselves; a lone move is written at once. Each caller's promise settles with its group's
- * commit (a failed write rejects every move of its group; each relay's job then retries as it
- * would after its own failed write). Nothing is acknowledged before it is committed.
+ * Group commit (group-commit.ts) for the transitions every relay makes: the moves that arrive while
+ * a write is in flight go together in the next one — one statement per kind of move (the same
+ * statuses) for every relay that made it, instead of one per relay.
  */
 export function createTransitionWriter(database: Database): TransitionWriter {
-  let pending: Pending[] = [];
-  let writing = false;
-
-  const flush = async () => {
-    writing = true;
-    while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
-      const groups = new Map<string, Pending[]>();
-      for (const entry of batch) {
-        const key = `${entry.move.statuses.join(">")}|${entry.move.carrierStatus}`;
-        groups.set(key, [...(groups.get(key) ?? []), entry]);
-      }
-      await Promise.all(
-        [...groups.values()].map(async (group) => {
-          try {
-            const moved = await writeGroup(
-              database,
-              group.map((entry) => entry.move),
-            );
-            for (const entry of group) entry.resolve(moved.has(entry.move.relayId));
-          } catch (error) {
-            for (const entry of group) entry.reject(error);
-          }
-        }),
-      );
-    }
-    writing = false;
-  };
-
-  return {
-    record: (move) =>
-      new Promise<boolean>((resolve, reject) => {
-        pending.push({ move, resolve, reject });
-        // The first move of an idle writer waits one turn of the event loop, so the moves made in
-        // the same turn (receipts read together) share its write.
-        if (!writing) {
-          writing = true;
-          setImmediate(() => void flush());
-        }
-      }),
-  };
+  const record = createGroupCommit<PathTransition, boolean>(
+    async (moves) => {
+      const moved = await writeGroup(database, moves);
+      return moves.map((move) => moved.has(move.relayId));
+    },
+    (move) => `${move.statuses.join(">")}|${move.carrierStatus}`,
+  );
+  return { record };
 }
 
 /** One statement for moves of the same statuses: the relays, their transitions and their carriers. */

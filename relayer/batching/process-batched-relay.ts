@@ -13,8 +13,8 @@ import {
 import { stillMined } from "../follow-transaction.ts";
 import { relayJobSchema } from "../jobs/relay-job.ts";
 import { checkAllowlist } from "../send-policies.ts";
+import type { RecordedTransaction } from "../begin-relay.ts";
 import { processRelay, recordReorged, type ProcessRelayDependencies } from "../process-relay.ts";
-import { beginRelay, type RecordedTransaction } from "../begin-relay.ts";
 import { recordTransition } from "../record-transition.ts";
 import type { RelayStatus } from "../relay-status.ts";
 import type { BatchCollector } from "./collect-batches.ts";
@@ -48,7 +48,7 @@ export async function processBatchedRelay(job: Job, deps: ProcessBatchedRelayDep
   if (!parsed.success || parsed.data.request.kind !== "token.transferWithAuthorization") return processRelay(job, deps);
   const entry: BatchEntry = { job, relay: { ...parsed.data, request: parsed.data.request } };
   const { relay } = entry;
-  const start = await beginRelay(deps.database, relay, new Date(job.timestamp));
+  const start = await deps.begin({ job: relay, queuedAt: new Date(job.timestamp) });
   const recorded = start.transactions;
   const latest = recorded[0];
   if (latest && (latest.relayIds as string[]).length > 1) {
