@@ -54,6 +54,13 @@ const benchmarks: Benchmark[] = [
     env: { small: { BENCH_EVENTS: String(events) }, full: { BENCH_EVENTS: String(events) } },
   })),
   {
+    // Installs bench/ponder's own dependencies (ponder 0.16) on its first run, about 13 s.
+    name: "indexer vs Ponder",
+    file: "bench/indexer/vs-ponder.ts",
+    runner: "tsx",
+    env: { small: { BENCH_EVENTS: "20000" }, full: { BENCH_EVENTS: "100000", BENCH_ROUNDS: "3" } },
+  },
+  {
     name: "relayer",
     file: "bench/relayer/relayed-transfers.ts",
     runner: "hardhat",

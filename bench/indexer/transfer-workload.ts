@@ -1,6 +1,6 @@
 /**
  * The indexer benchmarks' workload, shared by bench/indexer/index-transfers.ts and
- * bench/ponder/vs-ponder.ts: the test token deployed on a running `hardhat node`, 10^30 minted to
+ * bench/indexer/vs-ponder.ts: the test token deployed on a running `hardhat node`, 10^30 minted to
  * account #0, then `events` real ERC-20 Transfer logs at `perBlock` per block (`transferMany`, 250
  * logs per transaction, automine off and `evm_mine` per block) to 1,000 recycled recipients.
  */

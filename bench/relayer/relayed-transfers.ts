@@ -7,8 +7,8 @@
  * Real parts, as the relayer tests set them up (test/relayer/fixture.ts): Hardhat's in-process
  * EVM (automine) with the Stablerail contracts, the relayer migrations in an in-memory PGlite
  * database, the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
- * workers of relayer/start-relayer-workers.ts with the test settings (3 relayer keys,
- * concurrency 16 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batch size 1 — BENCH_RELAYER_BATCH_SIZE,
+ * workers of relayer/start-relayer-workers.ts with the defaults a user gets (3 relayer keys,
+ * concurrency 32 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batch size 1 — BENCH_RELAYER_BATCH_SIZE,
  * which sends up to that many transfers as one Settlement.settleAuthorizations once the relayer batches).
  *
  * Both sides carry the same transfers: EIP-3009 `transferWithAuthorization` of 1 unit from alice
