@@ -45,6 +45,9 @@ const only = process.argv
 /** Indexer workloads (events at 1,000 per block): each one run, so the chart has throughput against size. */
 const INDEXER_SIZES: Record<Size, number[]> = { small: [5_000, 20_000], full: [20_000, 100_000] };
 
+/** Relayer loads (producers enqueueing at once): each one run, so the chart has throughput against load. */
+const RELAYER_PRODUCERS: Record<Size, number[]> = { small: [1, 8, 32], full: [1, 8, 32, 128] };
+
 const benchmarks: Benchmark[] = [
   { name: "gas", file: "bench/gas/gas-table.ts", runner: "hardhat", env: { small: {}, full: {} } },
   ...INDEXER_SIZES[size].map((events): Benchmark => ({
@@ -60,12 +63,15 @@ const benchmarks: Benchmark[] = [
     runner: "tsx",
     env: { small: { BENCH_EVENTS: "20000" }, full: { BENCH_EVENTS: "100000", BENCH_ROUNDS: "3" } },
   },
-  {
-    name: "relayer",
+  ...RELAYER_PRODUCERS[size].map((producers): Benchmark => ({
+    name: `relayer (${producers} producer${producers === 1 ? "" : "s"})`,
     file: "bench/relayer/relayed-transfers.ts",
     runner: "hardhat",
-    env: { small: { BENCH_TRANSFERS: "150", BENCH_ROUNDS: "1" }, full: {} },
-  },
+    env: {
+      small: { BENCH_TRANSFERS: "150", BENCH_ROUNDS: "1", BENCH_RELAYER_PRODUCERS: String(producers) },
+      full: { BENCH_RELAYER_PRODUCERS: String(producers) },
+    },
+  })),
   {
     name: "api submit",
     file: "bench/api/api-latency.ts",
@@ -184,8 +190,33 @@ function runBenchmark(bench: Benchmark): Promise<Run> {
   });
 }
 
+/** A line chart of throughput against load, one line per series (vega-lite rendered headless to SVG). */
+function throughputChart(p: {
+  title: string;
+  values: { x: number; y: number; series: string }[];
+  xTitle: string;
+  yTitle: string;
+}): Promise<string | undefined> {
+  if (p.values.length === 0) return Promise.resolve(undefined);
+  const spec: TopLevelSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: `${p.title} (loadavg ${os.loadavg()[0]!.toFixed(1)} at the end)`,
+    width: 560,
+    height: 300,
+    data: { values: p.values },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: p.xTitle, scale: { type: "log" } },
+      y: { field: "y", type: "quantitative", title: p.yTitle, scale: { type: "log" } },
+      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 2 } },
+    },
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  return view.toSVG();
+}
+
 /** Indexer throughput (events/s) against the workload, one line per phase and its baselines. */
-async function indexerChart(runs: Run[]): Promise<string | undefined> {
+function indexerChart(runs: Run[]): Promise<string | undefined> {
   const labels: Record<string, string> = {
     "baseline-ranged": "bare getLogs (baseline, cold start)",
     "baseline-per-block": "bare getBlock + getLogs (baseline, realtime)",
@@ -198,32 +229,41 @@ async function indexerChart(runs: Run[]): Promise<string | undefined> {
     .flatMap((run) => run.figures)
     .filter((figure) => figure.bench === "indexer" && typeof figure.ms === "number" && labels[figure.name as string])
     .map((figure) => ({
-      events: figure.events as number,
-      eventsPerSecond: Math.round((figure.events as number) / ((figure.ms as number) / 1000)),
-      series: labels[figure.name as string],
+      x: figure.events as number,
+      y: Math.round((figure.events as number) / ((figure.ms as number) / 1000)),
+      series: labels[figure.name as string]!,
     }));
-  if (values.length === 0) return undefined;
-  const spec: TopLevelSpec = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: `Indexer throughput against workload (1,000 events per block; loadavg ${os.loadavg()[0]!.toFixed(1)} at the end)`,
-    width: 560,
-    height: 300,
-    data: { values },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "events", type: "quantitative", title: "events indexed (workload)", scale: { type: "log" } },
-      y: { field: "eventsPerSecond", type: "quantitative", title: "events per second", scale: { type: "log" } },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 2 } },
+  return throughputChart({
+    title: "Indexer throughput against workload (1,000 events per block)",
+    values,
+    xTitle: "events indexed (workload)",
+    yTitle: "events per second",
+  });
+}
+
+/** Relayer throughput (transfers/s) against its load, beside direct sends from one key (the baseline). */
+function relayerChart(runs: Run[]): Promise<string | undefined> {
+  const figures = runs.flatMap((run) => run.figures).filter((figure) => figure.bench === "relayer");
+  const values = figures.flatMap((figure) => [
+    { x: figure.producers as number, y: figure.relayedPerSecond as number, series: "relayed (defaults, 3 keys)" },
+    {
+      x: figure.producers as number,
+      y: figure.directPerSecond as number,
+      series: "direct viem sends, one key (baseline)",
     },
-  };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
-  return view.toSVG();
+  ]);
+  return throughputChart({
+    title: "Relayer throughput against load (EIP-3009 transfers)",
+    values,
+    xTitle: "producers enqueueing at once",
+    yTitle: "transfers per second",
+  });
 }
 
 const fixed = (loads: number[]) => loads.map((load) => load.toFixed(2)).join(" / ");
 
 /** The report: conditions, a summary table, the indexer figures as ratios, then each benchmark's output. */
-function report(runs: Run[], chart: boolean): string {
+function report(runs: Run[], chart: boolean, relayerChartWritten: boolean): string {
   const lines: string[] = [
     "# Benchmark report",
     "",
@@ -263,6 +303,7 @@ function report(runs: Run[], chart: boolean): string {
     );
     if (chart) lines.push("![Indexer throughput against workload](indexer-throughput.svg)", "");
   }
+  if (relayerChartWritten) lines.push("![Relayer throughput against load](relayer-throughput.svg)", "");
   for (const run of runs) {
     lines.push(`## ${run.name}`, "");
     if (run.status === "skipped") {
@@ -284,8 +325,10 @@ async function main() {
   const write = async () => {
     const svg = await indexerChart(runs);
     if (svg) await writeFile("bench/indexer-throughput.svg", svg);
+    const relayerSvg = await relayerChart(runs);
+    if (relayerSvg) await writeFile("bench/relayer-throughput.svg", relayerSvg);
     // Formatted as the repository's lint expects of every Markdown file.
-    const markdown = await prettier.format(report(runs, svg !== undefined), {
+    const markdown = await prettier.format(report(runs, svg !== undefined, relayerSvg !== undefined), {
       ...(await prettier.resolveConfig("bench/REPORT.md")),
       parser: "markdown",
     });

@@ -198,6 +198,10 @@ try {
   line("direct with viem, one key (median)", `${d.toFixed(1)} transfers/s`);
   line(`relayed, 3 keys, concurrency ${CONCURRENCY}, batch ${BATCH_SIZE} (median)`, `${r.toFixed(1)} transfers/s`);
   line("relayed / direct", `${(r / d).toFixed(2)}×`);
+  // For bench/run-all.ts: the relayer's throughput against its load (concurrent producers), in the report's chart.
+  process.stdout.write(
+    `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,
+  );
   line(
     "relay latency, queued → confirmed",
     `p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms`,
