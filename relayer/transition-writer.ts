@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 
+import { arrayLiteral } from "../lib/db/array-literal.ts";
 import type { Database } from "../lib/db/database.ts";
 import { relayTransitions, relayerTransactions, relays } from "./db/schema.ts";
 import { createGroupCommit } from "./group-commit.ts";
@@ -19,8 +20,15 @@ export type PathTransition = {
   nonce?: number | undefined;
   blockNumber?: bigint | undefined;
   blockHash?: string | undefined;
-  /** The carrying transaction's record: `sent` (only from `signed`) or `mined`. */
-  carrierStatus: "sent" | "mined";
+  /** The relay's item index in a batch transaction. */
+  batchIndex?: number | undefined;
+  /** Recorded with the first step's transition (a batch item's index and the batch's size, say). */
+  detail?: Record<string, unknown> | undefined;
+  /**
+   * The carrying transaction's record: `sent` (only from `signed`) or `mined`; `undefined` leaves it
+   * (a batch's follower marks its transaction once for every relay it carries).
+   */
+  carrierStatus: "sent" | "mined" | undefined;
 };
 
 export type TransitionWriter = {
@@ -44,39 +52,53 @@ export function createTransitionWriter(database: Database): TransitionWriter {
   return { record };
 }
 
-/** One statement for moves of the same statuses: the relays, their transitions and their carriers. */
 async function writeGroup(database: Database, moves: PathTransition[]): Promise<Set<string>> {
+  const rows = await database.query<{ relay_id: string }>(transitionGroupSql(moves));
+  return new Set(rows.map((row) => row.relay_id));
+}
+
+/**
+ * One statement for moves of the same statuses: the relays, their transitions and their carriers.
+ * The moves travel as arrays (`unnest`), whose row count the planner knows: it then updates the
+ * relays and their carriers by index lookups, where a JSON row set (guessed at 100 rows) had it
+ * scan both tables whole — a cost growing with every relay ever recorded. Exported for the test
+ * that holds the plan to index lookups.
+ */
+export function transitionGroupSql(moves: readonly PathTransition[]): SQL {
   const { statuses, carrierStatus } = moves[0]!;
   const steps = statuses.map((status, position) => sql`(${sql.raw(String(position))}, ${status})`);
-  const rows = await database.query<{ relay_id: string }>(sql`
+  return sql`
     WITH v AS (
-      SELECT * FROM json_to_recordset(${JSON.stringify(
-        moves.map((move) => ({
-          relay_id: move.relayId,
-          transaction_hash: move.transactionHash,
-          relayer: move.relayer ?? null,
-          nonce: move.nonce ?? null,
-          block_number: move.blockNumber?.toString() ?? null,
-          block_hash: move.blockHash ?? null,
-        })),
-      )}::json)
-        AS v(relay_id text, transaction_hash text, relayer text, nonce bigint, block_number numeric, block_hash text)
+      SELECT * FROM unnest(
+        ${arrayLiteral(moves.map((move) => move.relayId))}::text[],
+        ${arrayLiteral(moves.map((move) => move.transactionHash))}::text[],
+        ${arrayLiteral(moves.map((move) => move.relayer))}::text[],
+        ${arrayLiteral(moves.map((move) => move.nonce))}::bigint[],
+        ${arrayLiteral(moves.map((move) => move.blockNumber))}::numeric[],
+        ${arrayLiteral(moves.map((move) => move.blockHash))}::text[],
+        ${arrayLiteral(moves.map((move) => move.batchIndex))}::integer[],
+        ${arrayLiteral(moves.map((move) => (move.detail === undefined ? null : JSON.stringify(move.detail))))}::jsonb[]
+      ) AS v(relay_id, transaction_hash, relayer, nonce, block_number, block_hash, batch_index, detail)
     ), moved AS (
       UPDATE ${relays} r SET
         status = ${statuses.at(-1)!}, updated_at = clock_timestamp(), transaction_hash = v.transaction_hash,
         relayer = COALESCE(v.relayer, r.relayer), nonce = COALESCE(v.nonce, r.nonce),
-        block_number = COALESCE(v.block_number, r.block_number), block_hash = COALESCE(v.block_hash, r.block_hash)
+        block_number = COALESCE(v.block_number, r.block_number), block_hash = COALESCE(v.block_hash, r.block_hash),
+        batch_index = COALESCE(v.batch_index, r.batch_index)
       FROM v WHERE r.relay_id = v.relay_id
-      RETURNING r.relay_id, v.transaction_hash
-    ), carrier AS (
+      RETURNING r.relay_id, v.transaction_hash, v.detail
+    ),${
+      carrierStatus === undefined
+        ? sql``
+        : sql` carrier AS (
       UPDATE ${relayerTransactions} t SET status = ${carrierStatus}
       FROM v WHERE t.hash = v.transaction_hash${carrierStatus === "sent" ? sql` AND t.status = 'signed'` : sql``}
-    ), inserted AS (
-      INSERT INTO ${relayTransitions} (relay_id, status, transaction_hash)
-      SELECT moved.relay_id, step.status, moved.transaction_hash
+    ),`
+    } inserted AS (
+      INSERT INTO ${relayTransitions} (relay_id, status, transaction_hash, detail)
+      SELECT moved.relay_id, step.status, moved.transaction_hash, CASE WHEN step.position = 0 THEN moved.detail END
       FROM moved CROSS JOIN (VALUES ${sql.join(steps, sql`, `)}) AS step(position, status)
       ORDER BY moved.relay_id, step.position
     )
-    SELECT relay_id FROM moved`);
-  return new Set(rows.map((row) => row.relay_id));
+    SELECT relay_id FROM moved`;
 }

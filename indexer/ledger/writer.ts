@@ -17,6 +17,7 @@ import { and, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Hash } from "viem";
 
 import type { Database, Db } from "../../lib/db/database.ts";
+import { arrayElement } from "../../lib/db/array-literal.ts";
 import { journalize, type PostingRulesContext } from "../../lib/ledger/posting-rules.ts";
 import { applyEscrowEvent, rowToPaymentState } from "../../lib/ledger/payment-state.ts";
 import { toJsonSafe } from "../../lib/ledger/json.ts";
@@ -481,17 +482,9 @@ function columnsOf(shape: InsertShape): string[][] {
   return shape.columns.map(() => []);
 }
 
-/** Appends one row, each cell as an element of a PostgreSQL array literal (quoted; NULL unquoted). */
+/** Appends one row, each cell as an element of a PostgreSQL array literal. */
 function pushRow(columns: string[][], cells: readonly Cell[]): void {
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i];
-    if (cell === null || cell === undefined) columns[i]!.push("NULL");
-    // Always quoted (a text "NULL" or one with a comma stays itself); only " and \ need escaping,
-    // and most cells (hex, account names) have neither, so they skip the replace.
-    else if (typeof cell === "string")
-      columns[i]!.push(cell.includes('"') || cell.includes("\\") ? `"${cell.replace(/["\\]/g, "\\$&")}"` : `"${cell}"`);
-    else columns[i]!.push(String(cell));
-  }
+  for (let i = 0; i < cells.length; i++) columns[i]!.push(arrayElement(cells[i]));
 }
 
 /**

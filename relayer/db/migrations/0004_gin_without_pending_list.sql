@@ -1,0 +1,2 @@
+DROP INDEX "relayer_transactions_relay_ids_idx";--> statement-breakpoint
+CREATE INDEX "relayer_transactions_relay_ids_idx" ON "relayer_transactions" USING gin ("relay_ids" jsonb_path_ops) WITH (fastupdate=false);
