@@ -7,9 +7,11 @@ import { retryRelay, type ChainReads } from "./dead-letters.ts";
 import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay, getRelays } from "./get-relay.ts";
 import { listOpenRelayIds } from "./list-open-relays.ts";
-import { ensureRelayRecorded } from "./record-transition.ts";
+import { createGroupCommit } from "./group-commit.ts";
+import { recordQueuedRelays } from "./record-transition.ts";
 import { sumUnminedRelays } from "./sum-unmined-relays.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
+import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayRequestInput } from "./jobs/relay-request.ts";
 import type { Relay, RelayStatus } from "./relay-status.ts";
 
@@ -78,6 +80,12 @@ export function createRelayGateway({
   database,
 }: CreateRelayGatewayParameters): RelayGateway & { queue: RelayQueue; close: () => Promise<void> } {
   const queue = createRelayQueue({ redis: redisUrl, prefix });
+  // Group commit (group-commit.ts): the records of relays queued while one is being written share
+  // the next statement — an API serving many users queues many at once.
+  const recordQueued = createGroupCommit(async (entries: { job: RelayJob; queuedAt: Date }[]) => {
+    await recordQueuedRelays(database, entries);
+    return entries.map(() => undefined);
+  });
   return {
     queue,
     close: () => queue.close(),
@@ -85,7 +93,7 @@ export function createRelayGateway({
       const queued = await enqueueRelay(queue, request);
       // Recorded after the job exists (a record without a job would strand); should this write fail, the
       // worker records it when it takes the job.
-      await ensureRelayRecorded(database, queued.job, new Date()).catch(() => undefined);
+      await recordQueued({ job: queued.job, queuedAt: new Date() }).catch(() => undefined);
       return { relayId: queued.relayId };
     },
     cancelRelay: (relayId, by) => cancelRelay(queue, database, relayId, by),

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { parseTransaction, type Hex } from "viem";
+import { parseTransaction, type Hex, type TransactionReceipt } from "viem";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { decodeRevertData } from "../decode-revert.ts";
@@ -134,12 +134,22 @@ async function settleBatchedRelay(
     throw error;
   }
   const { receipt, confirmed } = followed;
-  await recordTransition(deps.database, [relay.relayId], "mined", {
+  const where = {
+    relayId: relay.relayId,
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
     blockHash: receipt.blockHash,
     batchIndex: ticket.index,
-  });
+    // The follower marked the batch's transaction mined, once for all the relays it carries.
+    carrierStatus: undefined,
+  };
+  if (deps.settings.confirmations === 0 && receipt.status === "success" && settledIn(receipt, ticket, entry)) {
+    // Confirmed as it mined, as a single relay is at 0 confirmations (process-relay.ts): one
+    // group-committed move for every item of the batch.
+    await deps.transitions.record({ ...where, statuses: ["mined", "confirmed"] });
+    return confirmedRelay(entry, receipt.transactionHash, deps);
+  }
+  await deps.transitions.record({ ...where, statuses: ["mined"] });
   // Nothing is concluded from a block a reorg could still undo.
   await confirmed;
   if (!(await stillMined(deps.publicClient, receipt))) {
@@ -168,15 +178,25 @@ async function settleBatchedRelay(
       return releaseOrFail(entry, ticket, receipt.transactionHash, "the item failed without revert data", deps);
     return endRelay(entry, deps, "failed", new RelayRevertedError(decodeRevertData(outcome.reason)));
   }
-  await recordTransition(deps.database, [relay.relayId], "confirmed", {
-    transactionHash: receipt.transactionHash,
-    blockNumber: receipt.blockNumber,
-    blockHash: receipt.blockHash,
-  });
-  deps.metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
-  deps.metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - entry.job.timestamp) / 1000);
-  await progress(entry.job, "confirmed", receipt.transactionHash);
-  return { status: "confirmed", transactionHash: receipt.transactionHash };
+  await deps.transitions.record({ ...where, statuses: ["confirmed"], batchIndex: undefined });
+  return confirmedRelay(entry, receipt.transactionHash, deps);
+}
+
+/** Whether the batch's receipt says this relay's item settled (false when its logs cannot be read: the slow path decides). */
+function settledIn(receipt: TransactionReceipt, ticket: BatchTicket, entry: BatchEntry): boolean {
+  try {
+    return readBatchOutcome(receipt.logs, ticket.call.to, ticket.index, entry.relay.request).type === "settled";
+  } catch {
+    return false;
+  }
+}
+
+async function confirmedRelay(entry: BatchEntry, transactionHash: Hex, deps: ProcessBatchedRelayDependencies) {
+  const { kind } = entry.relay.request;
+  deps.metrics.outcomes.inc({ kind, outcome: "confirmed" });
+  deps.metrics.latency.observe({ kind }, (Date.now() - entry.job.timestamp) / 1000);
+  await progress(entry.job, "confirmed", transactionHash);
+  return { status: "confirmed" as const, transactionHash };
 }
 
 /**

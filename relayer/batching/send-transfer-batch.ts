@@ -8,7 +8,6 @@ import type { RelayJob } from "../jobs/relay-job.ts";
 import type { RelayRequest } from "../jobs/relay-request.ts";
 import { checkGasPriceCap } from "../send-policies.ts";
 import type { ProcessRelayDependencies } from "../process-relay.ts";
-import { recordTransitions } from "../record-transition.ts";
 import type { RelayerKey, SentTransaction } from "../nonce-manager.ts";
 import type { SettlementGasReader } from "./read-settlement-gas.ts";
 
@@ -97,7 +96,7 @@ export async function sendTransferBatch(
 ): Promise<BatchAssignment[]> {
   const first = entries[0];
   if (!first || entries.length === 1) return entries.map(() => ({ type: "single" }));
-  const { publicClient, database } = deps;
+  const { publicClient } = deps;
   const fees = await estimateFees(publicClient);
   try {
     checkGasPriceCap(fees, deps.settings.maxFeePerGasCap);
@@ -133,31 +132,25 @@ export async function sendTransferBatch(
     await itemGasRequired(),
   );
   const relayIds = entries.map((entry) => entry.relay.relayId);
-  const sent = await key.send(call, gas, fees, relayIds);
+  // Its record is marked `sent` with the relays' own move below, in the same statement.
+  const sent = await key.send(call, gas, fees, relayIds, { markSent: false });
   deps.logger.info(
     { relayer: key.address, nonce: sent.nonce, hash: sent.hash, token, size: relayIds.length },
     "sent a settlement batch",
   );
-  // Each relay's own position in the batch; the rest of the move is the same for all of them.
+  // Each relay's own position in the batch; the moves are group-committed into one statement.
   await Promise.all(
     relayIds.map((relayId, index) =>
-      recordTransitions(
-        database,
-        [relayId],
-        [
-          [
-            "signed",
-            {
-              relayer: key.address,
-              nonce: sent.nonce,
-              transactionHash: sent.hash,
-              batchIndex: index,
-              detail: { batchIndex: index, batchSize: relayIds.length },
-            },
-          ],
-          ["submitted", { transactionHash: sent.hash }],
-        ],
-      ),
+      deps.transitions.record({
+        relayId,
+        statuses: ["signed", "submitted"],
+        transactionHash: sent.hash,
+        relayer: key.address,
+        nonce: sent.nonce,
+        batchIndex: index,
+        detail: { batchIndex: index, batchSize: relayIds.length },
+        carrierStatus: "sent",
+      }),
     ),
   );
   return relayIds.map((_, index) => ({
