@@ -63,15 +63,21 @@ const benchmarks: Benchmark[] = [
     runner: "tsx",
     env: { small: { BENCH_EVENTS: "20000" }, full: { BENCH_EVENTS: "100000", BENCH_ROUNDS: "3" } },
   },
-  ...RELAYER_PRODUCERS[size].map((producers): Benchmark => ({
-    name: `relayer (${producers} producer${producers === 1 ? "" : "s"})`,
-    file: "bench/relayer/relayed-transfers.ts",
-    runner: "hardhat",
-    env: {
-      small: { BENCH_TRANSFERS: "150", BENCH_ROUNDS: "1", BENCH_RELAYER_PRODUCERS: String(producers) },
-      full: { BENCH_RELAYER_PRODUCERS: String(producers) },
-    },
-  })),
+  // The defaults (batching on), then every transfer sent alone (RELAYER_BATCH_SIZE=1), at each load.
+  ...[undefined, "1"].flatMap((batch) =>
+    RELAYER_PRODUCERS[size].map((producers): Benchmark => {
+      const settings = {
+        BENCH_RELAYER_PRODUCERS: String(producers),
+        ...(batch ? { BENCH_RELAYER_BATCH_SIZE: batch } : {}),
+      };
+      return {
+        name: `relayer (${producers} producer${producers === 1 ? "" : "s"}${batch ? `, batch ${batch}` : ", defaults"})`,
+        file: "bench/relayer/relayed-transfers.ts",
+        runner: "hardhat",
+        env: { small: { BENCH_TRANSFERS: "150", BENCH_ROUNDS: "1", ...settings }, full: settings },
+      };
+    }),
+  ),
   {
     name: "api submit",
     file: "bench/api/api-latency.ts",
@@ -244,13 +250,26 @@ function indexerChart(runs: Run[]): Promise<string | undefined> {
 /** Relayer throughput (transfers/s) against its load, beside direct sends from one key (the baseline). */
 function relayerChart(runs: Run[]): Promise<string | undefined> {
   const figures = runs.flatMap((run) => run.figures).filter((figure) => figure.bench === "relayer");
+  const defaults = runs.find((run) => run.name.includes("defaults"))?.figures.find((f) => f.bench === "relayer")?.batch;
   const values = figures.flatMap((figure) => [
-    { x: figure.producers as number, y: figure.relayedPerSecond as number, series: "relayed (defaults, 3 keys)" },
     {
       x: figure.producers as number,
-      y: figure.directPerSecond as number,
-      series: "direct viem sends, one key (baseline)",
+      y: figure.relayedPerSecond as number,
+      series:
+        figure.batch === defaults
+          ? `relayed, defaults (3 keys, batch ${figure.batch})`
+          : `relayed, batch ${figure.batch}`,
     },
+    // The baseline beside the defaults' runs (the unbatched runs measure it again, to the same effect).
+    ...(figure.batch === defaults
+      ? [
+          {
+            x: figure.producers as number,
+            y: figure.directPerSecond as number,
+            series: "direct viem sends, one key (baseline)",
+          },
+        ]
+      : []),
   ]);
   return throughputChart({
     title: "Relayer throughput against load (EIP-3009 transfers)",

@@ -8,8 +8,8 @@
  * EVM (automine) with the Stablerail contracts, the relayer migrations in an in-memory PGlite
  * database, the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
  * workers of relayer/start-relayer-workers.ts with the defaults a user gets (3 relayer keys,
- * concurrency 32 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batch size 1 — BENCH_RELAYER_BATCH_SIZE,
- * which sends up to that many transfers as one Settlement.settleAuthorizations once the relayer batches).
+ * concurrency 32 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batches of up to 16 transfers sent
+ * as one Settlement.settleAuthorizations — BENCH_RELAYER_BATCH_SIZE; 1 sends each transfer alone).
  *
  * Both sides carry the same transfers: EIP-3009 `transferWithAuthorization` of 1 unit from alice
  * to bob, signed by alice before the clock starts.
@@ -40,6 +40,7 @@ import { createRelayGateway } from "../../relayer/index.ts";
 import { createRelayerFixture, REDIS_URL } from "../../test/relayer/fixture.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { percentile, printConditions } from "../lib/conditions.ts";
+import { profilePhase } from "../lib/profile-phase.ts";
 
 // The settings a user gets (`relayerEnv` parsed from an empty environment: concurrency, batch
 // size, confirmations, watch interval, lease, fee cap), unless a BENCH_ variable sets one.
@@ -164,7 +165,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const [forDirect, forRelay] = [await signMany(TRANSFERS), await signMany(TRANSFERS)];
     const sent = await sendAll(forDirect);
-    const relayed = await relayAll(`round-${round}`, forRelay);
+    const relayed = await profilePhase(`relayer-round-${round}`, () => relayAll(`round-${round}`, forRelay));
     directRates.push(perSecond(TRANSFERS, sent.ms));
     relayedRates.push(perSecond(TRANSFERS, relayed.ms));
     latencies.push(...relayed.latencies);

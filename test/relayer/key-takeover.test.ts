@@ -100,13 +100,13 @@ describe("Relayer keys of a crashed worker process", function () {
       privateKeyToAccount(OPERATOR_KEY).address,
     ]);
 
-    // One key, two processes, one nonce sequence: no gap, no reuse.
+    // One key, two processes, one nonce sequence: no gap, no reuse. The crashed process ran on the
+    // defaults, which batch transfers, so 15 relays may take fewer than 15 transactions.
     const rows = await database.db.select().from(relayerTransactions).where(eq(relayerTransactions.relayer, RELAYER));
     const nonces = [...new Set(rows.map((row) => row.nonce))].sort((a, b) => a - b);
-    expect(nonces).to.deep.equal(Array.from({ length: 15 }, (_, i) => startNonce + i));
-    expect(await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "latest" })).to.equal(
-      startNonce + 15,
-    );
+    const mined = await f.chain.publicClient.getTransactionCount({ address: RELAYER, blockTag: "latest" });
+    expect(mined - startNonce).to.be.within(2, 15);
+    expect(nonces).to.deep.equal(Array.from({ length: mined - startNonce }, (_, i) => startNonce + i));
     const sum = (n: number) => (BigInt(n) * BigInt(n + 1)) / 2n;
     expect(await f.token.balanceOf(f.bob.address)).to.equal(bobBefore + sum(5) + sum(10));
   });
