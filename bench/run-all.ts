@@ -250,18 +250,14 @@ function indexerChart(runs: Run[]): Promise<string | undefined> {
 /** Relayer throughput (transfers/s) against its load, beside direct sends from one key (the baseline). */
 function relayerChart(runs: Run[]): Promise<string | undefined> {
   const figures = runs.flatMap((run) => run.figures).filter((figure) => figure.bench === "relayer");
-  const defaults = runs.find((run) => run.name.includes("defaults"))?.figures.find((f) => f.bench === "relayer")?.batch;
   const values = figures.flatMap((figure) => [
     {
       x: figure.producers as number,
       y: figure.relayedPerSecond as number,
-      series:
-        figure.batch === defaults
-          ? `relayed, defaults (3 keys, batch ${figure.batch})`
-          : `relayed, batch ${figure.batch}`,
+      series: figure.defaults ? `relayed, defaults (3 keys, batch ${figure.batch})` : `relayed, batch ${figure.batch}`,
     },
     // The baseline beside the defaults' runs (the unbatched runs measure it again, to the same effect).
-    ...(figure.batch === defaults
+    ...(figure.defaults
       ? [
           {
             x: figure.producers as number,

@@ -4,8 +4,7 @@ import { arrayLiteral } from "../lib/db/array-literal.ts";
 import type { Database } from "../lib/db/database.ts";
 import { relayerTransactions, relays } from "./db/schema.ts";
 import { createGroupCommit } from "./group-commit.ts";
-import { recordQueuedRelaysSql } from "./record-transition.ts";
-import type { RelayJob } from "./jobs/relay-job.ts";
+import { recordQueuedRelaysSql, type QueuedRelay } from "./record-transition.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
 export type RecordedTransaction = typeof relayerTransactions.$inferSelect;
@@ -34,7 +33,7 @@ type Row = {
 };
 
 /** A job a worker takes, with the time it was queued. */
-export type RelayTake = { job: RelayJob; queuedAt: Date };
+export type RelayTake = QueuedRelay;
 
 /** Takes one relay job: what {@link beginRelays} says for it (shared with the jobs taken with it). */
 export type RelayStarter = (take: RelayTake) => Promise<RelayStart>;

@@ -6,14 +6,17 @@ import { relayTransitions, relayerTransactions, relays } from "./db/schema.ts";
 import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayStatus } from "./relay-status.ts";
 
+/** A relay job to record as `queued`, at the time it was queued. */
+export type QueuedRelay = { job: RelayJob; queuedAt: Date };
+
 /**
  * The common table expressions that record relays as `queued` (each at its job's enqueue time, with
  * its `queued` transition) unless recorded already: `inserted` holds the relays this statement
  * recorded. One fragment for the producer's record and the workers' {@link beginRelays}, so both
  * write the same rows and transitions.
  */
-export function recordQueuedRelaysSql(entries: readonly { job: RelayJob; queuedAt: Date }[]): SQL {
-  const column = (cell: (entry: (typeof entries)[number]) => string | null) => arrayLiteral(entries.map(cell));
+export function recordQueuedRelaysSql(entries: readonly QueuedRelay[]): SQL {
+  const column = (cell: (entry: QueuedRelay) => string | null) => arrayLiteral(entries.map(cell));
   // Arrays, not a JSON row set: cheaper to parse, and their row count is known to the planner.
   return sql`inserted AS (
       INSERT INTO ${relays} (relay_id, kind, status, requested_by, request, deadline, created_at, updated_at)
@@ -39,10 +42,7 @@ export async function ensureRelayRecorded(database: Database, job: RelayJob, que
 }
 
 /** {@link ensureRelayRecorded} for many relays in one statement (the producer's group commit). */
-export async function recordQueuedRelays(
-  database: Database,
-  entries: readonly { job: RelayJob; queuedAt: Date }[],
-): Promise<void> {
+export async function recordQueuedRelays(database: Database, entries: readonly QueuedRelay[]): Promise<void> {
   if (entries.length === 0) return;
   await database.query(sql`WITH ${recordQueuedRelaysSql(entries)} SELECT count(*) FROM inserted`);
 }

@@ -8,10 +8,9 @@ import { enqueueRelay } from "./enqueue-relay.ts";
 import { getRelay, getRelays } from "./get-relay.ts";
 import { listOpenRelayIds } from "./list-open-relays.ts";
 import { createGroupCommit } from "./group-commit.ts";
-import { recordQueuedRelays } from "./record-transition.ts";
+import { recordQueuedRelays, type QueuedRelay } from "./record-transition.ts";
 import { sumUnminedRelays } from "./sum-unmined-relays.ts";
 import { createRelayQueue, type RelayQueue } from "./queue.ts";
-import type { RelayJob } from "./jobs/relay-job.ts";
 import type { RelayRequestInput } from "./jobs/relay-request.ts";
 import type { Relay, RelayStatus } from "./relay-status.ts";
 
@@ -82,7 +81,7 @@ export function createRelayGateway({
   const queue = createRelayQueue({ redis: redisUrl, prefix });
   // Group commit (group-commit.ts): the records of relays queued while one is being written share
   // the next statement — an API serving many users queues many at once.
-  const recordQueued = createGroupCommit(async (entries: { job: RelayJob; queuedAt: Date }[]) => {
+  const recordQueued = createGroupCommit(async (entries: QueuedRelay[]) => {
     await recordQueuedRelays(database, entries);
     return entries.map(() => undefined);
   });

@@ -206,7 +206,7 @@ try {
   line("relayed / direct", `${(r / d).toFixed(2)}×`);
   // For bench/run-all.ts: the relayer's throughput against its load (concurrent producers), in the report's chart.
   process.stdout.write(
-    `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,
+    `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, defaults: BATCH_SIZE === defaults.batchSize && CONCURRENCY === defaults.concurrency, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,
   );
   line(
     "relay latency, queued → confirmed",

@@ -134,7 +134,7 @@ async function settleBatchedRelay(
     throw error;
   }
   const { receipt, confirmed } = followed;
-  const where = {
+  const move = {
     relayId: relay.relayId,
     transactionHash: receipt.transactionHash,
     blockNumber: receipt.blockNumber,
@@ -146,10 +146,10 @@ async function settleBatchedRelay(
   if (deps.settings.confirmations === 0 && receipt.status === "success" && settledIn(receipt, ticket, entry)) {
     // Confirmed as it mined, as a single relay is at 0 confirmations (process-relay.ts): one
     // group-committed move for every item of the batch.
-    await deps.transitions.record({ ...where, statuses: ["mined", "confirmed"] });
+    await deps.transitions.record({ ...move, statuses: ["mined", "confirmed"] });
     return confirmedRelay(entry, receipt.transactionHash, deps);
   }
-  await deps.transitions.record({ ...where, statuses: ["mined"] });
+  await deps.transitions.record({ ...move, statuses: ["mined"] });
   // Nothing is concluded from a block a reorg could still undo.
   await confirmed;
   if (!(await stillMined(deps.publicClient, receipt))) {
@@ -178,7 +178,7 @@ async function settleBatchedRelay(
       return releaseOrFail(entry, ticket, receipt.transactionHash, "the item failed without revert data", deps);
     return endRelay(entry, deps, "failed", new RelayRevertedError(decodeRevertData(outcome.reason)));
   }
-  await deps.transitions.record({ ...where, statuses: ["confirmed"], batchIndex: undefined });
+  await deps.transitions.record({ ...move, statuses: ["confirmed"] });
   return confirmedRelay(entry, receipt.transactionHash, deps);
 }
 
