@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
+import { withPreparedStatements } from "./pglite-prepared.ts";
 
 /**
  * One database handle for both engines Stablerail runs on: PostgreSQL (node-postgres pool)
@@ -136,7 +137,7 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
 async function openPglite(dataDir: string | undefined, schema: string): Promise<Database> {
   const inMemory = dataDir === undefined || dataDir === "memory://";
   if (!inMemory) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(inMemory ? undefined : dataDir);
+  const client = withPreparedStatements(await PGlite.create(inMemory ? undefined : dataDir));
   await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public;`);
   const db = drizzlePglite({ client }) as unknown as Db;
   return {

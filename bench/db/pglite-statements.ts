@@ -1,0 +1,106 @@
+/**
+ * PGlite statement cost (printed, not asserted): the embedded default's query path
+ * (lib/db/pglite-prepared.ts: each text prepared once, one Bind + Execute + Sync call per run)
+ * against PGlite's own `query` (six calls into the WebAssembly, parsed and planned every time),
+ * on the same instance, in alternating rounds, through drizzle as the services call it.
+ *
+ * Statements, on tables shaped like the services' (a ledger of BENCH_PGLITE_POSTINGS postings):
+ * a primary-key read (the API's wallet lookup), a page of 50 postings joined to their entries
+ * (the history read), a small INSERT (a relay's transition row), and an UPDATE … FROM unnest of
+ * 16 rows (the relayer's group-committed transitions). Prints µs per statement, wall and CPU, and
+ * the ratio of the default to PGlite's own path.
+ *
+ * Run: `tsx bench/db/pglite-statements.ts` (BENCH_PGLITE_STATEMENTS = 2,000 per statement and
+ * path, BENCH_PGLITE_POSTINGS = 20,000).
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { sql, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/pglite";
+
+import { arrayLiteral } from "../../lib/db/array-literal.ts";
+import { withPreparedStatements } from "../../lib/db/pglite-prepared.ts";
+import { printConditions, times } from "../lib/conditions.ts";
+
+const STATEMENTS = Number(process.env.BENCH_PGLITE_STATEMENTS ?? 2_000);
+const POSTINGS = Number(process.env.BENCH_PGLITE_POSTINGS ?? 20_000);
+const ROUNDS = 4;
+
+const pglite = await PGlite.create();
+await pglite.exec(`
+  CREATE TABLE wallets (id uuid PRIMARY KEY, user_id uuid NOT NULL, kind text NOT NULL, address text NOT NULL,
+    encrypted_key text, seq bigserial, created_at timestamptz NOT NULL DEFAULT now());
+  INSERT INTO wallets (id, user_id, kind, address, encrypted_key)
+    SELECT gen_random_uuid(), gen_random_uuid(), 'custodial', '0x' || md5(g::text), repeat('k', 200) FROM generate_series(1, 1000) g;
+  CREATE TABLE journal_entries (chain_id int NOT NULL, block_number int8 NOT NULL, log_index int NOT NULL,
+    transaction_hash text NOT NULL, reference text, PRIMARY KEY (chain_id, block_number, log_index));
+  CREATE TABLE postings (chain_id int NOT NULL, block_number int8 NOT NULL, log_index int NOT NULL, leg int NOT NULL,
+    account text NOT NULL, counterparty text NOT NULL, token text NOT NULL, amount numeric(78,0) NOT NULL,
+    balance_after numeric(78,0) NOT NULL, kind text NOT NULL, block_timestamp int8 NOT NULL,
+    PRIMARY KEY (chain_id, block_number, log_index, leg));
+  CREATE INDEX postings_account ON postings (chain_id, account, block_number, log_index, leg);
+  INSERT INTO journal_entries SELECT 1, g / 4, g % 4, '0x' || md5('tx' || g) || md5('t' || g), NULL FROM generate_series(1, ${POSTINGS / 2}) g;
+  INSERT INTO postings SELECT 1, g / 4, g % 4, leg, 'holder:0x' || (g % 100), 'holder:0x' || ((g + 1) % 100), '0xtoken',
+    (g * 10)::numeric, (g * 100)::numeric, 'transfer', 1700000000 + g FROM generate_series(1, ${POSTINGS / 2}) g, (VALUES (0), (1)) AS l(leg);
+  CREATE TABLE relay_events (id bigserial PRIMARY KEY, relay_id text NOT NULL, status text NOT NULL, detail jsonb, at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE relays (relay_id text PRIMARY KEY, status text NOT NULL, block_number int8, updated_at timestamptz NOT NULL DEFAULT now());
+  INSERT INTO relays (relay_id, status) SELECT 'r' || g, 'queued' FROM generate_series(1, 1000) g;`);
+await pglite.exec("VACUUM ANALYZE");
+const walletIds = (await pglite.query<{ id: string }>("SELECT id FROM wallets")).rows.map((row) => row.id);
+
+const paths = { "PGlite's own query": drizzle({ client: pglite }), "prepared (the default)": drizzle({ client: withPreparedStatements(pglite) }) };
+type Statement = { name: string; build: (i: number) => SQL };
+const statements: Statement[] = [
+  { name: "wallet by primary key", build: (i) => sql`SELECT id, user_id, kind, address, encrypted_key, seq, created_at FROM wallets WHERE id = ${walletIds[i % walletIds.length]}` },
+  {
+    name: "history page: 50 postings + entries",
+    build: (i) => sql`SELECT p.block_number, p.block_timestamp, p.log_index, p.leg, p.token, p.kind, p.counterparty, p.amount,
+        p.balance_after, j.transaction_hash, j.reference
+      FROM postings p JOIN journal_entries j ON j.chain_id = p.chain_id AND j.block_number = p.block_number AND j.log_index = p.log_index
+      WHERE p.chain_id = 1 AND p.account = ${`holder:0x${i % 100}`}
+      ORDER BY p.block_number DESC, p.log_index DESC, p.leg DESC LIMIT 51`,
+  },
+  { name: "insert one event row", build: (i) => sql`INSERT INTO relay_events (relay_id, status, detail) VALUES (${`r${i % 1000}`}, ${"submitted"}, ${JSON.stringify({ i })}::jsonb)` },
+  {
+    name: "update 16 rows from unnest",
+    build: (i) => {
+      const ids = Array.from({ length: 16 }, (_, k) => `r${(i * 16 + k) % 1000}`);
+      return sql`UPDATE relays r SET status = v.status, block_number = v.block, updated_at = now()
+        FROM unnest(${arrayLiteral(ids)}::text[], ${arrayLiteral(ids.map(() => "mined"))}::text[], ${arrayLiteral(ids.map(() => BigInt(i)))}::int8[])
+          AS v(relay_id, status, block) WHERE r.relay_id = v.relay_id`;
+    },
+  },
+];
+
+async function measure(db: (typeof paths)[keyof typeof paths], statement: Statement, count: number) {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await db.execute(statement.build(i));
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+}
+
+printConditions("start");
+const totals = new Map<string, { wallMs: number; cpuMs: number; count: number }>();
+for (const statement of statements)
+  for (const db of Object.values(paths)) await measure(db, statement, 200); // warm-up: JIT, plans, buffers
+for (let round = 0; round < ROUNDS; round++)
+  for (const statement of statements)
+    for (const [path, db] of round % 2 === 0 ? Object.entries(paths) : Object.entries(paths).reverse()) {
+      const key = `${statement.name}|${path}`;
+      const figure = await measure(db, statement, Math.ceil(STATEMENTS / ROUNDS));
+      const total = totals.get(key) ?? { wallMs: 0, cpuMs: 0, count: 0 };
+      totals.set(key, { wallMs: total.wallMs + figure.wallMs, cpuMs: total.cpuMs + figure.cpuMs, count: total.count + Math.ceil(STATEMENTS / ROUNDS) });
+    }
+
+console.log(`\nPGlite, ${STATEMENTS} statements per row and path, through drizzle, ${POSTINGS.toLocaleString("en-US")} postings`);
+console.log("| statement | PGlite's own query, µs wall / CPU | prepared (default), µs wall / CPU | default ÷ own, wall | CPU |");
+console.log("| --- | ---: | ---: | ---: | ---: |");
+for (const statement of statements) {
+  const [own, prepared] = Object.keys(paths).map((path) => totals.get(`${statement.name}|${path}`)!);
+  const us = (ms: number, count: number) => ((ms * 1000) / count).toFixed(0);
+  console.log(
+    `| ${statement.name} | ${us(own!.wallMs, own!.count)} / ${us(own!.cpuMs, own!.count)} | ${us(prepared!.wallMs, prepared!.count)} / ${us(prepared!.cpuMs, prepared!.count)} | ${times(prepared!.wallMs, own!.wallMs)} | ${times(prepared!.cpuMs, own!.cpuMs)} |`,
+  );
+}
+printConditions("end");
+await pglite.close();
