@@ -50,6 +50,12 @@ const RELAYER_PRODUCERS: Record<Size, number[]> = { small: [1, 8, 32], full: [1,
 
 const benchmarks: Benchmark[] = [
   { name: "gas", file: "bench/gas/gas-table.ts", runner: "hardhat", env: { small: {}, full: {} } },
+  {
+    name: "pglite statements",
+    file: "bench/db/pglite-statements.ts",
+    runner: "tsx",
+    env: { small: { BENCH_PGLITE_STATEMENTS: "1000" }, full: {} },
+  },
   ...INDEXER_SIZES[size].map((events): Benchmark => ({
     name: `indexer (${events.toLocaleString("en-US")} events)`,
     file: "bench/indexer/index-transfers.ts",
@@ -89,7 +95,8 @@ const benchmarks: Benchmark[] = [
     file: "bench/api/ledger-reads.ts",
     runner: "hardhat",
     env: {
-      small: { BENCH_LEDGER_ROWS: "50000", BENCH_DURATION_SECONDS: "2", BENCH_READS: "200", BENCH_ENGINES: "postgres" },
+      // Both engines: PGlite is the default a user gets.
+      small: { BENCH_LEDGER_ROWS: "50000", BENCH_DURATION_SECONDS: "2", BENCH_READS: "200" },
       full: {},
     },
   },

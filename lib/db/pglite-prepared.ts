@@ -77,7 +77,6 @@ type Prepared = {
 
 type Message = { name: string } & Record<string, unknown>;
 
-
 /** Names are unique in the process, so two wrappers of one instance never take each other's. */
 let sequence = 0;
 
@@ -129,11 +128,9 @@ class PreparedStatements {
       { syncToFs: false },
     )) as unknown as Message[];
     const parameters = messages.find((message) => message.name === "parameterDescription") as
-      | { dataTypeIDs: number[] }
-      | undefined;
+      { dataTypeIDs: number[] } | undefined;
     const row = messages.find((message) => message.name === "rowDescription") as
-      | { fields: { name: string; dataTypeID: number }[] }
-      | undefined;
+      { fields: { name: string; dataTypeID: number }[] } | undefined;
     const prepared: Prepared = {
       name,
       parameterTypes: parameters?.dataTypeIDs ?? [],
@@ -153,9 +150,12 @@ class PreparedStatements {
   /** Closing a statement that no longer exists is not an error in PostgreSQL. */
   private async close(prepared: Prepared): Promise<void> {
     const { serialize } = protocol;
-    await this.pglite.execProtocolStream(concat([serialize.close({ type: "S", name: prepared.name }), serialize.sync()]), {
-      syncToFs: false,
-    });
+    await this.pglite.execProtocolStream(
+      concat([serialize.close({ type: "S", name: prepared.name }), serialize.sync()]),
+      {
+        syncToFs: false,
+      },
+    );
   }
 
   private async execute<T>(
@@ -227,8 +227,7 @@ function isStale(error: unknown): boolean {
 
 /** PGlite attaches the statement to its errors; so does this path. */
 function withQuery(error: unknown, text: string, params: unknown[], options: QueryOptions | undefined): unknown {
-  if (error instanceof Error && "code" in error)
-    Object.assign(error, { query: text, params, queryOptions: options });
+  if (error instanceof Error && "code" in error) Object.assign(error, { query: text, params, queryOptions: options });
   return error;
 }
 

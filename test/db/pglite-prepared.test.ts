@@ -146,7 +146,8 @@ describe("PGlite with prepared statements", () => {
 
   it("holds at most maxStatements statements, closing the least recently used", async () => {
     const small = withPreparedStatements(pglite, { maxStatements: 3 });
-    for (let i = 0; i < 10; i++) expect((await small.query<{ n: number }>(`SELECT ${i}::int AS n`)).rows[0]!.n).to.equal(i);
+    for (let i = 0; i < 10; i++)
+      expect((await small.query<{ n: number }>(`SELECT ${i}::int AS n`)).rows[0]!.n).to.equal(i);
     const held = await pglite.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'stablerail_%'",
     );
