@@ -400,9 +400,15 @@ async function printPlans(engine: string, ledger: Ledger): Promise<void> {
     ],
     [
       "balances?block=",
-      sql`SELECT DISTINCT ON (token) token, balance_after AS balance, block_number FROM postings
-          WHERE chain_id = ${CHAIN_ID} AND account = ${account} AND block_number <= ${middle}
-          ORDER BY token, block_number DESC, log_index DESC, leg DESC`,
+      // As lib/ledger/queries/get-balances.ts reads it: one probe per token the account held.
+      sql`SELECT b.token, p.balance_after AS balance, p.block_number
+          FROM account_balances b CROSS JOIN LATERAL (
+            SELECT balance_after, block_number FROM postings p
+            WHERE p.chain_id = b.chain_id AND p.account = b.account AND p.token = b.token
+              AND p.block_number <= ${middle}
+            ORDER BY p.block_number DESC, p.log_index DESC, p.leg DESC LIMIT 1) p
+          WHERE b.chain_id = ${CHAIN_ID} AND b.account = ${account}
+          ORDER BY b.token`,
     ],
     ["history", history(sql``)],
     ["history?counterparty=", history(sql`AND p.counterparty = ${`issuance:${getAddress(ledger.api.token)}`}`)],
