@@ -9,6 +9,7 @@ import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
 import { withPreparedStatements } from "./pglite-prepared.ts";
+import { nameStatementsOnConnect } from "./postgres-named.ts";
 
 /**
  * One database handle for both engines Stablerail runs on: PostgreSQL (node-postgres pool)
@@ -95,6 +96,8 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
   // listener while it is out: its server terminating it is an unhandled 'error' event that ends
   // the process. The query in flight still rejects and the pool discards the broken client.
   pool.on("connect", (client) => client.on("error", () => undefined));
+  // Each parameterised statement parsed and planned once per connection, not on every call.
+  nameStatementsOnConnect(pool);
   const db = drizzlePostgres({ client: pool }) as unknown as Db;
   return {
     engine: "postgres",
