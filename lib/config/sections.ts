@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 
 import { defineEnvSection } from "./env-section.ts";
-import { logLevelField, nonNegativeIntField, positiveIntField, urlField } from "./fields.ts";
+import { booleanField, logLevelField, nonNegativeIntField, positiveIntField, urlField } from "./fields.ts";
 
 /**
  * Environment sections shared by every process. Component-specific sections live beside the
@@ -60,12 +60,18 @@ export const databaseEnv = defineEnvSection(
       .default("stablerail")
       .describe("PostgreSQL schema holding Stablerail's tables"),
     DATABASE_POOL_SIZE: positiveIntField.default(10).describe("Connections per process to a PostgreSQL server"),
+    DATABASE_NAMED_STATEMENTS: booleanField
+      .default(true)
+      .describe(
+        "PostgreSQL server: parse each parameterised statement once per connection and run it by name; false behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21)",
+      ),
   },
   (env) => ({
     url: env.DATABASE_URL,
     pgliteDir: resolve(env.PGLITE_DIR),
     schema: env.DATABASE_SCHEMA,
     poolSize: env.DATABASE_POOL_SIZE,
+    namedStatements: env.DATABASE_NAMED_STATEMENTS,
   }),
 );
 

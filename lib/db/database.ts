@@ -48,6 +48,8 @@ export type OpenDatabaseParameters = {
   /** Schema holding every table (created when missing). */
   schema: string;
   poolSize?: number;
+  /** PostgreSQL server only: name each parameterised statement per connection (default true). */
+  namedStatements?: boolean;
 };
 
 /**
@@ -62,12 +64,18 @@ export async function openDatabase({
   pgliteDir,
   schema,
   poolSize = 10,
+  namedStatements = true,
 }: OpenDatabaseParameters): Promise<Database> {
   assertIdentifier(schema);
-  return url ? openPostgres(url, schema, poolSize) : openPglite(pgliteDir, schema);
+  return url ? openPostgres(url, schema, poolSize, namedStatements) : openPglite(pgliteDir, schema);
 }
 
-async function openPostgres(url: string, schema: string, poolSize: number): Promise<Database> {
+async function openPostgres(
+  url: string,
+  schema: string,
+  poolSize: number,
+  namedStatements: boolean,
+): Promise<Database> {
   try {
     const bootstrap = new pg.Client({ connectionString: url });
     await bootstrap.connect();
@@ -97,7 +105,7 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
   // the process. The query in flight still rejects and the pool discards the broken client.
   pool.on("connect", (client) => client.on("error", () => undefined));
   // Each parameterised statement parsed and planned once per connection, not on every call.
-  nameStatementsOnConnect(pool);
+  if (namedStatements) nameStatementsOnConnect(pool);
   const db = drizzlePostgres({ client: pool }) as unknown as Db;
   return {
     engine: "postgres",

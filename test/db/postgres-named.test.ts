@@ -13,6 +13,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 
+import { openDatabase } from "../../lib/db/database.ts";
 import { nameStatementsOnConnect } from "../../lib/db/postgres-named.ts";
 import { createTestDatabase, TEST_POSTGRES_URL } from "../helpers/database.ts";
 
@@ -164,6 +165,22 @@ describe("PostgreSQL with named statements", () => {
       ]);
     } finally {
       await database.drop();
+    }
+  });
+
+  it("names nothing when DATABASE_NAMED_STATEMENTS is false (a pooler that cannot keep them)", async () => {
+    const unnamedSchema = `test_unnamed_${randomBytes(4).toString("hex")}`;
+    const database = await openDatabase({ url: TEST_POSTGRES_URL, schema: unnamedSchema, namedStatements: false });
+    try {
+      const statements = await database.withSession(async (session) => {
+        for (let n = 0; n < 3; n++) await session.execute(sql`SELECT ${n}::int + 1 AS next`);
+        const listed = await session.execute(sql`SELECT statement FROM pg_prepared_statements WHERE name <> ${""}`);
+        return (listed as unknown as { rows: { statement: string }[] }).rows;
+      });
+      expect(statements).to.deep.equal([]);
+    } finally {
+      await database.query(sql.raw(`DROP SCHEMA ${unnamedSchema} CASCADE`));
+      await database.close();
     }
   });
 
