@@ -37,6 +37,7 @@ import { sql } from "drizzle-orm";
 import { getAddress, type Address } from "viem";
 
 import { createApiFixture, type ApiFixture } from "../../test/api/helpers/api-fixture.ts";
+import { balancesAtBlockStatement } from "../../lib/ledger/queries/get-balances.ts";
 import { percentile, printConditions, times } from "../lib/conditions.ts";
 import { profilePhase } from "../lib/profile-phase.ts";
 
@@ -398,18 +399,7 @@ async function printPlans(engine: string, ledger: Ledger): Promise<void> {
       "balances",
       sql`SELECT token, balance, block_number FROM account_balances WHERE chain_id = ${CHAIN_ID} AND account = ${account} ORDER BY token`,
     ],
-    [
-      "balances?block=",
-      // As lib/ledger/queries/get-balances.ts reads it: one probe per token the account held.
-      sql`SELECT b.token, p.balance_after AS balance, p.block_number
-          FROM account_balances b CROSS JOIN LATERAL (
-            SELECT balance_after, block_number FROM postings p
-            WHERE p.chain_id = b.chain_id AND p.account = b.account AND p.token = b.token
-              AND p.block_number <= ${middle}
-            ORDER BY p.block_number DESC, p.log_index DESC, p.leg DESC LIMIT 1) p
-          WHERE b.chain_id = ${CHAIN_ID} AND b.account = ${account}
-          ORDER BY b.token`,
-    ],
+    ["balances?block=", balancesAtBlockStatement(CHAIN_ID, account, middle)],
     ["history", history(sql``)],
     ["history?counterparty=", history(sql`AND p.counterparty = ${`issuance:${getAddress(ledger.api.token)}`}`)],
     ["history?fromTime=", history(sql`AND p.block_timestamp >= ${FIRST_TIMESTAMP}`)],
