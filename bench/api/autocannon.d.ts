@@ -8,6 +8,7 @@ declare module "autocannon" {
       "2xx": number;
       non2xx: number;
       errors: number;
+      connections: number;
     };
     type Client = {
       on: (event: "response", listener: () => void) => void;
