@@ -14,6 +14,7 @@ import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
+import { preparedOnce } from "../../lib/db/prepared.ts";
 import { UnavailableError } from "../../lib/errors/base.ts";
 import { moneyMovements } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
@@ -34,6 +35,22 @@ const contractFundedKinds: ReadonlySet<string> = new Set([
   "payout",
 ]);
 
+/** The door's unfinished movements from a sender: on every money movement, so built once. */
+const unfinishedFrom = preparedOnce((db) =>
+  db
+    .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
+    .from(moneyMovements)
+    .where(
+      and(
+        eq(moneyMovements.from, sql.placeholder("from")),
+        ne(moneyMovements.id, sql.placeholder("exceptId")),
+        eq(moneyMovements.userId, sql.placeholder("userId")),
+        inArray(moneyMovements.status, reservingStatuses),
+      ),
+    )
+    .prepare(""),
+);
+
 /**
  * The funds reserved from `from` by the user's other accepted movements.
  * @param p.kind - the movement being decided's kind: a signer's funds (a transfer, a payment, a
@@ -50,17 +67,7 @@ export async function reservedFunds(
   // Both in flight at once: the door's unfinished movements, and what the user's relays not yet
   // mined take from `from` (the relayer sums them; a mined relay is in the chain balance already).
   const [unfinished, unmined] = await Promise.all([
-    db
-      .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
-      .from(moneyMovements)
-      .where(
-        and(
-          eq(moneyMovements.from, p.from),
-          ne(moneyMovements.id, p.exceptId),
-          eq(moneyMovements.userId, p.userId),
-          inArray(moneyMovements.status, reservingStatuses),
-        ),
-      ),
+    unfinishedFrom(db).execute({ from: p.from, exceptId: p.exceptId, userId: p.userId }),
     services.relay.sumUnminedRelays({ requestedBy: p.userId, sender: p.from, exceptRelayId: p.exceptRelayId }),
   ]);
   return BigInt(unfinished[0]?.total ?? 0) + unmined;

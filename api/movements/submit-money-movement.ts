@@ -21,11 +21,12 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
+import { preparedOnce } from "../../lib/db/prepared.ts";
 import { StablerailError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { apiUsers, moneyMovements } from "../db/schema.ts";
@@ -118,6 +119,30 @@ export type SubmitMoneyMovementDependencies = {
 
 export type MoneyMovement = typeof moneyMovements.$inferSelect;
 
+// The door's statements of constant shape, run on every movement: built once (lib/db/prepared.ts).
+const movementOfRelay = preparedOnce((db) =>
+  db
+    .select()
+    .from(moneyMovements)
+    .where(eq(moneyMovements.relayId, sql.placeholder("relayId")))
+    .prepare(""),
+);
+const userStanding = preparedOnce((db) =>
+  db
+    .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
+    .from(apiUsers)
+    .where(eq(apiUsers.id, sql.placeholder("userId")))
+    .prepare(""),
+);
+const markQueued = preparedOnce((db) =>
+  db
+    .update(moneyMovements)
+    .set({ status: "queued" })
+    .where(eq(moneyMovements.id, sql.placeholder("movementId")))
+    .returning()
+    .prepare(""),
+);
+
 /**
  * Submits a money movement. Nothing is signed, recorded or queued unless every check passes; a
  * denied movement is recorded (status `denied`, its reasons) and nothing else; a held one is
@@ -139,7 +164,7 @@ export async function submitMoneyMovement(
   // Read under the lock only (a retry waits for the lock like a first request): one read, and the
   // same request sent concurrently finds what the other recorded.
   const recorded = await withSenderLock(deps.redis, deps.redisPrefix, proposal.from, async () => {
-    const [current] = await db.select().from(moneyMovements).where(eq(moneyMovements.relayId, relayId));
+    const [current] = await movementOfRelay(db).execute({ relayId });
     if (current && current.status !== "pending" && current.status !== "rejected") return { row: current, done: true };
     // One head for the movement's chain reads, read after the reservations (decideAndRecord): a relay
     // mined in between is then both reserved and in the balance read — counted twice, never missed.
@@ -170,11 +195,7 @@ export async function submitMoneyMovement(
     await db.update(moneyMovements).set({ status: "rejected" }).where(eq(moneyMovements.id, movement.id));
     throw error;
   }
-  const [row] = await db
-    .update(moneyMovements)
-    .set({ status: "queued" })
-    .where(eq(moneyMovements.id, movement.id))
-    .returning();
+  const [row] = await markQueued(db).execute({ movementId: movement.id });
   return row!;
 }
 
@@ -196,10 +217,7 @@ async function decideAndRecord(
   const db = deps.database.db;
   const movementId = existing?.id ?? randomUUID();
   // Read here, once, so no caller can forget it: an operator's freeze stops every money movement.
-  const [user] = await db
-    .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
-    .from(apiUsers)
-    .where(eq(apiUsers.id, proposal.userId));
+  const [user] = await userStanding(db).execute({ userId: proposal.userId });
   const reserved = await reservedFunds(deps, {
     userId: proposal.userId,
     from: proposal.from,

@@ -9,12 +9,13 @@
  * the rate limiter runs next (so failed authentications and every other request are counted), then
  * the access plugin answers 401/403 (plugins/access.ts).
  */
-import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
 import { alias } from "drizzle-orm/pg-core";
 
+import { preparedOnce } from "../../lib/db/prepared.ts";
 import type { Role } from "../auth/credentials.ts";
 import { hashCredential } from "../auth/credentials.ts";
 import type { Principal } from "../auth/principal.ts";
@@ -38,6 +39,43 @@ declare module "fastify" {
 
 const parentKeys = alias(apiKeys, "parent_keys");
 
+// Every authenticated request runs one of these: built once (lib/db/prepared.ts).
+const principalOfApiKey = preparedOnce((db) =>
+  db
+    .select({ id: apiKeys.id, userId: apiKeys.userId, role: apiUsers.role, frozen: apiUsers.frozen })
+    .from(apiKeys)
+    .innerJoin(apiUsers, eq(apiUsers.id, apiKeys.userId))
+    .where(and(eq(apiKeys.keyHash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
+    .prepare(""),
+);
+
+const principalOfSession = preparedOnce((db) =>
+  db
+    .select({
+      id: apiSessions.id,
+      userId: apiSessions.userId,
+      parentKeyId: apiSessions.parentKeyId,
+      role: apiUsers.role,
+      frozen: apiUsers.frozen,
+    })
+    .from(apiSessions)
+    .innerJoin(apiUsers, eq(apiUsers.id, apiSessions.userId))
+    .leftJoin(parentKeys, eq(parentKeys.id, apiSessions.parentKeyId))
+    .where(
+      and(
+        eq(apiSessions.tokenHash, sql.placeholder("hash")),
+        gt(apiSessions.expiresAt, sql.placeholder("now")),
+        isNull(apiSessions.revokedAt),
+        // A key's session lives while its key does; a SIWE session has no parent key.
+        or(
+          isNull(apiSessions.parentKeyId),
+          and(eq(parentKeys.userId, apiSessions.userId), isNull(parentKeys.revokedAt)),
+        ),
+      ),
+    )
+    .prepare(""),
+);
+
 /**
  * The principal a credential authenticates, or undefined.
  * @param database - the API's database
@@ -47,39 +85,13 @@ export async function resolvePrincipal(app: FastifyInstance, credential: string)
   const hash = hashCredential(credential);
   const db = app.database.db;
   if (credential.startsWith("sr_key_")) {
-    const [row] = await db
-      .select({ id: apiKeys.id, userId: apiKeys.userId, role: apiUsers.role, frozen: apiUsers.frozen })
-      .from(apiKeys)
-      .innerJoin(apiUsers, eq(apiUsers.id, apiKeys.userId))
-      .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)));
+    const [row] = await principalOfApiKey(db).execute({ hash });
     return row
       ? { userId: row.userId, role: row.role as Role, credentialId: row.id, via: "api_key", frozen: row.frozen }
       : undefined;
   }
   if (credential.startsWith("sr_sess_")) {
-    const [row] = await db
-      .select({
-        id: apiSessions.id,
-        userId: apiSessions.userId,
-        parentKeyId: apiSessions.parentKeyId,
-        role: apiUsers.role,
-        frozen: apiUsers.frozen,
-      })
-      .from(apiSessions)
-      .innerJoin(apiUsers, eq(apiUsers.id, apiSessions.userId))
-      .leftJoin(parentKeys, eq(parentKeys.id, apiSessions.parentKeyId))
-      .where(
-        and(
-          eq(apiSessions.tokenHash, hash),
-          gt(apiSessions.expiresAt, new Date()),
-          isNull(apiSessions.revokedAt),
-          // A key's session lives while its key does; a SIWE session has no parent key.
-          or(
-            isNull(apiSessions.parentKeyId),
-            and(eq(parentKeys.userId, apiSessions.userId), isNull(parentKeys.revokedAt)),
-          ),
-        ),
-      );
+    const [row] = await principalOfSession(db).execute({ hash, now: new Date().toISOString() });
     return row
       ? {
           userId: row.userId,

@@ -1,12 +1,22 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 
 import type { Database } from "../../lib/db/database.ts";
+import { preparedOnce } from "../../lib/db/prepared.ts";
 import { NotFoundError } from "../../lib/errors/base.ts";
 import { assertOwner } from "../auth/access.ts";
 import type { Principal } from "../auth/principal.ts";
 import { wallets } from "../db/schema.ts";
 import { WalletNotFoundError } from "./errors.ts";
 import type { WalletRow } from "./wallet-signer.ts";
+
+// Every wallet route reads this: built once (lib/db/prepared.ts).
+const walletById = preparedOnce((db) =>
+  db
+    .select()
+    .from(wallets)
+    .where(eq(wallets.id, sql.placeholder("walletId")))
+    .prepare(""),
+);
 
 /**
  * Loads a wallet `principal` may see (its owner, or staff reading) — or, with `write`, move money
@@ -18,7 +28,7 @@ export async function loadOwnedWallet(
   walletId: string,
   { write = false } = {},
 ): Promise<WalletRow> {
-  const [wallet] = await database.db.select().from(wallets).where(eq(wallets.id, walletId));
+  const [wallet] = await walletById(database.db).execute({ walletId });
   if (!wallet) throw new WalletNotFoundError();
   try {
     assertOwner(principal, wallet.userId, { write });

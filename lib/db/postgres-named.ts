@@ -87,7 +87,8 @@ export function nameStatements(client: pg.ClientBase, maxStatements: number): vo
 function nameable(config: unknown): config is QueryConfig {
   if (typeof config !== "object" || config === null) return false;
   const candidate = config as QueryConfig;
-  return typeof candidate.text === "string" && candidate.name === undefined && typeof candidate.submit !== "function";
+  // An empty name is no name (node-postgres sends it unnamed): lib/db/prepared.ts prepares with one.
+  return typeof candidate.text === "string" && !candidate.name && typeof candidate.submit !== "function";
 }
 
 function isChangedResultType(error: unknown): boolean {
