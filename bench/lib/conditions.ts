@@ -25,7 +25,9 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
-/** "3.2×" — a measured value against its same-run baseline. */
+/** "3.2×" — a measured value against its same-run baseline; "—" when the baseline is 0 (no ratio). */
 export function times(value: number, baseline: number, digits = 2): string {
+  // autocannon rounds latencies to whole milliseconds: a fast baseline's p50 can be 0.
+  if (baseline === 0) return "—";
   return `${(value / baseline).toFixed(digits)}×`;
 }
