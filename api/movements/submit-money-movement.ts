@@ -134,6 +134,57 @@ const userStanding = preparedOnce((db) =>
     .where(eq(apiUsers.id, sql.placeholder("userId")))
     .prepare(""),
 );
+/**
+ * The record of a new movement that passed (status `pending`, its signed request). Nullable columns
+ * whose drizzle encoder cannot take a null (a timestamp, JSON) go through raw placeholders, encoded by
+ * {@link insertedMovement}: drizzle encodes a placeholder's value without its null check.
+ */
+const insertMovement = preparedOnce((db) =>
+  db
+    .insert(moneyMovements)
+    .values({
+      id: sql.placeholder("id"),
+      userId: sql.placeholder("userId"),
+      walletId: sql.placeholder("walletId"),
+      kind: sql.placeholder("kind"),
+      from: sql.placeholder("from"),
+      to: sql.placeholder("to"),
+      token: sql.placeholder("token"),
+      amount: sql.placeholder("amount"),
+      relayId: sql.placeholder("relayId"),
+      nonce: sql.placeholder("nonce"),
+      details: sql.placeholder("details"),
+      relayRequest: sql.placeholder("relayRequest"),
+      relayDeadline: sql`${sql.placeholder("relayDeadline")}`,
+      status: sql.placeholder("status"),
+      risk: sql.placeholder("risk"),
+      travelRule: sql`${sql.placeholder("travelRule")}`,
+    })
+    .returning()
+    .prepare(""),
+);
+
+/** {@link insertMovement}'s placeholders: the raw ones encoded here, as drizzle would (ISO time, JSON text). */
+function insertedMovement(
+  identity: ReturnType<typeof movementIdentity>,
+  values: {
+    nonce: string;
+    details: Record<string, unknown>;
+    relayRequest: unknown;
+    relayDeadline: Date | null;
+    status: string;
+    risk: unknown;
+    travelRule: unknown;
+  },
+) {
+  return {
+    ...identity,
+    ...values,
+    relayDeadline: values.relayDeadline?.toISOString() ?? null,
+    travelRule: values.travelRule === null ? null : JSON.stringify(values.travelRule),
+  };
+}
+
 const markQueued = preparedOnce((db) =>
   db
     .update(moneyMovements)
@@ -337,10 +388,7 @@ async function decideAndRecord(
       ? existing
         ? (await db.update(moneyMovements).set(values).where(eq(moneyMovements.id, movementId)).returning())[0]!
         : (
-            await db
-              .insert(moneyMovements)
-              .values({ ...movementIdentity(proposal, movementId, relayId), ...values })
-              .returning()
+            await insertMovement(db).execute(insertedMovement(movementIdentity(proposal, movementId, relayId), values))
           )[0]!
       : await db.transaction(async (tx) => {
           const [written] = existing

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { sql } from "drizzle-orm";
 import { parseAbi, zeroAddress, type Address, type Hex } from "viem";
 
 import type { MoneyMovementPolicy } from "../../api/movements/movement-policies.ts";
@@ -49,6 +50,35 @@ describe("The money door", () => {
   });
   after(async () => {
     await api.close();
+  });
+
+  describe("the record of a movement (its statement built once, lib/db/prepared.ts)", () => {
+    it("stores each column as sent: no travel rule is SQL NULL, the deadline and request as signed", async () => {
+      const sent = await send({ to: recipient, amount: "3" });
+      expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
+      const [row] = await api.database.query<{
+        travel_rule_null: boolean;
+        request_type: string;
+        deadline_seconds: string;
+        valid_before: string;
+        amount: string;
+        wallet_id: string;
+        details_type: string;
+      }>(sql`SELECT travel_rule IS NULL AS travel_rule_null, jsonb_typeof(relay_request) AS request_type,
+        extract(epoch FROM relay_deadline)::bigint::text AS deadline_seconds,
+        relay_request ->> 'validBefore' AS valid_before, amount::text AS amount, wallet_id::text AS wallet_id,
+        jsonb_typeof(details) AS details_type
+        FROM money_movements WHERE id = ${sent.body.id}`);
+      expect(row).to.deep.include({
+        travel_rule_null: true,
+        request_type: "object",
+        amount: "3",
+        wallet_id: wallet.id,
+        details_type: "object",
+      });
+      expect(row!.deadline_seconds).to.match(/^\d+$/);
+      expect(row!.deadline_seconds).to.equal(row!.valid_before);
+    });
   });
 
   describe("a retry after the relay queue failed (issue 11, defect 5)", () => {
