@@ -1,6 +1,7 @@
-import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 
 import type { Database } from "../lib/db/database.ts";
+import { preparedOnce } from "../lib/db/prepared.ts";
 import { relays } from "./db/schema.ts";
 import { finalRelayStatuses, relayStatuses } from "./relay-status.ts";
 
@@ -31,7 +32,18 @@ export async function sumUnminedRelays(
   database: Database,
   { requestedBy, sender, exceptRelayId }: { requestedBy: string; sender: string; exceptRelayId?: string | undefined },
 ): Promise<bigint> {
-  const who = sender.toLowerCase();
+  const [row] = await unminedSum(database.db).execute({
+    requestedBy,
+    who: sender.toLowerCase(),
+    // IS DISTINCT FROM NULL holds for every relay: no relay left out.
+    exceptRelayId: exceptRelayId ?? null,
+  });
+  return BigInt(row?.total ?? 0);
+}
+
+// Run on every money movement's decision: built once (lib/db/prepared.ts), one shape for both cases.
+const unminedSum = preparedOnce((db) => {
+  const who = sql.placeholder("who");
   const taken = sql`CASE ${relays.kind}
     WHEN 'token.transferWithAuthorization' THEN
       CASE WHEN lower(${relays.request} ->> 'from') = ${who} THEN (${relays.request} ->> 'value')::numeric END
@@ -42,16 +54,16 @@ export async function sumUnminedRelays(
     WHEN 'escrow.refundWithAuthorization' THEN
       CASE WHEN lower(${relays.request} ->> 'refunder') = ${who} THEN (${relays.request} ->> 'amount')::numeric END
   END`;
-  const [row] = await database.db
+  return db
     .select({ total: sql<string | null>`sum(${taken})::text` })
     .from(relays)
     .where(
       and(
-        eq(relays.requestedBy, requestedBy),
+        eq(relays.requestedBy, sql.placeholder("requestedBy")),
         inArray(relays.status, inFlight),
         isNull(relays.blockNumber),
-        exceptRelayId === undefined ? undefined : ne(relays.relayId, exceptRelayId),
+        sql`${relays.relayId} IS DISTINCT FROM ${sql.placeholder("exceptRelayId")}`,
       ),
-    );
-  return BigInt(row?.total ?? 0);
-}
+    )
+    .prepare("");
+});
