@@ -84,6 +84,17 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
     const health = { url: `${url}/health` };
     const read = { url: `${url}/v1/wallets/${wallet.id}`, headers: auth };
     const transferBody = JSON.stringify({ to: "0x000000000000000000000000000000000000bEEF", amount: "1" });
+    /** One submit from `sender`, with a new Idempotency-Key. */
+    const transferRequest = (sender: { key: string; walletId: string }) => ({
+      method: "POST",
+      path: `/v1/wallets/${sender.walletId}/transfers`,
+      body: transferBody,
+      headers: {
+        authorization: `Bearer ${sender.key}`,
+        "content-type": "application/json",
+        "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
+      },
+    });
     /** Submissions where client i sends from senders[i mod n], each request with a new Idempotency-Key. */
     const submitFrom = (senders: { key: string; walletId: string }[]) => {
       let next = 0;
@@ -95,18 +106,7 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
           const sender = senders[next++ % senders.length]!;
           const renew = () =>
             // setRequests, not setRequest: autocannon goes back to its request list for the next request.
-            client.setRequests([
-              {
-                method: "POST",
-                path: `/v1/wallets/${sender.walletId}/transfers`,
-                body: transferBody,
-                headers: {
-                  authorization: `Bearer ${sender.key}`,
-                  "content-type": "application/json",
-                  "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
-                },
-              },
-            ]);
+            client.setRequests([transferRequest(sender)]);
           client.on("response", renew);
           renew();
         },
@@ -151,19 +151,7 @@ async function measureEngine(engine: "pglite" | "postgres"): Promise<void> {
     for (const share of [0.25, 0.5, 0.75]) {
       const rate = Math.max(1, Math.round(capacity * share));
       let turn = 0;
-      const next = (): OpenLoopRequest => {
-        const sender = senders[turn++ % senders.length]!;
-        return {
-          method: "POST",
-          path: `/v1/wallets/${sender.walletId}/transfers`,
-          body: transferBody,
-          headers: {
-            authorization: `Bearer ${sender.key}`,
-            "content-type": "application/json",
-            "idempotency-key": `bench-${randomBytes(12).toString("hex")}`,
-          },
-        };
-      };
+      const next = (): OpenLoopRequest => transferRequest(senders[turn++ % senders.length]!);
       const before = process.cpuUsage();
       const result = await checked(
         api,
