@@ -64,6 +64,5 @@ const unminedSum = preparedOnce((db) => {
         isNull(relays.blockNumber),
         sql`${relays.relayId} IS DISTINCT FROM ${sql.placeholder("exceptRelayId")}`,
       ),
-    )
-    .prepare("");
+    );
 });

@@ -47,8 +47,7 @@ const unfinishedFrom = preparedOnce((db) =>
         eq(moneyMovements.userId, sql.placeholder("userId")),
         inArray(moneyMovements.status, reservingStatuses),
       ),
-    )
-    .prepare(""),
+    ),
 );
 
 /**

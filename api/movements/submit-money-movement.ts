@@ -124,15 +124,13 @@ const movementOfRelay = preparedOnce((db) =>
   db
     .select()
     .from(moneyMovements)
-    .where(eq(moneyMovements.relayId, sql.placeholder("relayId")))
-    .prepare(""),
+    .where(eq(moneyMovements.relayId, sql.placeholder("relayId"))),
 );
 const userStanding = preparedOnce((db) =>
   db
     .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
     .from(apiUsers)
-    .where(eq(apiUsers.id, sql.placeholder("userId")))
-    .prepare(""),
+    .where(eq(apiUsers.id, sql.placeholder("userId"))),
 );
 /**
  * The record of a new movement that passed (status `pending`, its signed request). Nullable columns
@@ -160,8 +158,7 @@ const insertMovement = preparedOnce((db) =>
       risk: sql.placeholder("risk"),
       travelRule: sql`${sql.placeholder("travelRule")}`,
     })
-    .returning()
-    .prepare(""),
+    .returning(),
 );
 
 /** {@link insertMovement}'s placeholders: the raw ones encoded here, as drizzle would (ISO time, JSON text). */
@@ -190,8 +187,7 @@ const markQueued = preparedOnce((db) =>
     .update(moneyMovements)
     .set({ status: "queued" })
     .where(eq(moneyMovements.id, sql.placeholder("movementId")))
-    .returning()
-    .prepare(""),
+    .returning(),
 );
 
 /**

@@ -45,8 +45,7 @@ const principalOfApiKey = preparedOnce((db) =>
     .select({ id: apiKeys.id, userId: apiKeys.userId, role: apiUsers.role, frozen: apiUsers.frozen })
     .from(apiKeys)
     .innerJoin(apiUsers, eq(apiUsers.id, apiKeys.userId))
-    .where(and(eq(apiKeys.keyHash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
-    .prepare(""),
+    .where(and(eq(apiKeys.keyHash, sql.placeholder("hash")), isNull(apiKeys.revokedAt))),
 );
 
 const principalOfSession = preparedOnce((db) =>
@@ -72,8 +71,7 @@ const principalOfSession = preparedOnce((db) =>
           and(eq(parentKeys.userId, apiSessions.userId), isNull(parentKeys.revokedAt)),
         ),
       ),
-    )
-    .prepare(""),
+    ),
 );
 
 /**

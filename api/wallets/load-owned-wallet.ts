@@ -14,8 +14,7 @@ const walletById = preparedOnce((db) =>
   db
     .select()
     .from(wallets)
-    .where(eq(wallets.id, sql.placeholder("walletId")))
-    .prepare(""),
+    .where(eq(wallets.id, sql.placeholder("walletId"))),
 );
 
 /**

@@ -11,21 +11,22 @@ import type { Db } from "./database.ts";
  * Why: sampled on the API submit (bench/api/submit-profile.ts), drizzle's building and mapping was
  * the largest share of the CPU our own dependencies spend per request, about 1.3 ms of ~12.
  *
- * The statement is prepared with an empty name: drizzle builds it once, and whether the server also
- * parses and plans it once per connection stays the database's choice
- * (DATABASE_NAMED_STATEMENTS, lib/db/postgres-named.ts), not each call site's.
+ * `build` returns the query unprepared; it is prepared here with an empty name: drizzle builds it
+ * once, and whether the server also parses and plans it once per connection stays the database's
+ * choice (DATABASE_NAMED_STATEMENTS, lib/db/postgres-named.ts), not each call site's.
  * @example
- * const walletById = preparedOnce((db) =>
- *   db.select().from(wallets).where(eq(wallets.id, sql.placeholder("id"))).prepare(""),
- * );
+ * const walletById = preparedOnce((db) => db.select().from(wallets).where(eq(wallets.id, sql.placeholder("id"))));
  * const [wallet] = await walletById(database.db).execute({ id });
  */
-export function preparedOnce<Statement>(build: (db: Db) => Statement): (db: Db) => Statement {
+export function preparedOnce<Statement>(
+  build: (db: Db) => { prepare: (name: string) => Statement },
+): (db: Db) => Statement {
   // Per handle: a statement is bound to the session it was built on (a pool, PGlite, a transaction).
   const built = new WeakMap<Db, Statement>();
   return (db) => {
     let statement = built.get(db);
-    if (statement === undefined) built.set(db, (statement = build(db)));
+    // No name of our own: naming is the database's choice (see above).
+    if (statement === undefined) built.set(db, (statement = build(db).prepare("")));
     return statement;
   };
 }

@@ -54,16 +54,14 @@ describeEachEngine("Statements built once per handle", (engine) => {
       .select({ id: accounts.id, balance: accounts.balance, openedAt: accounts.openedAt })
       .from(accounts)
       .where(and(eq(accounts.owner, sql.placeholder("owner")), gt(accounts.openedAt, sql.placeholder("since"))))
-      .orderBy(accounts.id)
-      .prepare("");
+      .orderBy(accounts.id);
   });
   const closeAccount = preparedOnce((db) =>
     db
       .update(accounts)
       .set({ status: "closed" })
       .where(eq(accounts.id, sql.placeholder("id")))
-      .returning({ id: accounts.id, status: accounts.status })
-      .prepare(""),
+      .returning({ id: accounts.id, status: accounts.status }),
   );
 
   it("answers as the builder's own statement does, and builds on a handle's first call only", async () => {
