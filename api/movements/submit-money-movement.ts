@@ -26,7 +26,7 @@ import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
 import type { Database } from "../../lib/db/database.ts";
-import { preparedOnce } from "../../lib/db/prepared.ts";
+import { encodedOrNull, nullablePlaceholder, preparedOnce } from "../../lib/db/prepared.ts";
 import { StablerailError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
 import { apiUsers, moneyMovements } from "../db/schema.ts";
@@ -132,11 +132,7 @@ const userStanding = preparedOnce((db) =>
     .from(apiUsers)
     .where(eq(apiUsers.id, sql.placeholder("userId"))),
 );
-/**
- * The record of a new movement that passed (status `pending`, its signed request). Nullable columns
- * whose drizzle encoder cannot take a null (a timestamp, JSON) go through raw placeholders, encoded by
- * {@link insertedMovement}: drizzle encodes a placeholder's value without its null check.
- */
+/** The record of a new movement that passed (status `pending`, its signed request). */
 const insertMovement = preparedOnce((db) =>
   db
     .insert(moneyMovements)
@@ -153,15 +149,15 @@ const insertMovement = preparedOnce((db) =>
       nonce: sql.placeholder("nonce"),
       details: sql.placeholder("details"),
       relayRequest: sql.placeholder("relayRequest"),
-      relayDeadline: sql`${sql.placeholder("relayDeadline")}`,
+      relayDeadline: nullablePlaceholder("relayDeadline"),
       status: sql.placeholder("status"),
       risk: sql.placeholder("risk"),
-      travelRule: sql`${sql.placeholder("travelRule")}`,
+      travelRule: nullablePlaceholder("travelRule"),
     })
     .returning(),
 );
 
-/** {@link insertMovement}'s placeholders: the raw ones encoded here, as drizzle would (ISO time, JSON text). */
+/** {@link insertMovement}'s placeholders, its nullable ones encoded as drizzle's builder would. */
 function insertedMovement(
   identity: ReturnType<typeof movementIdentity>,
   values: {
@@ -177,8 +173,8 @@ function insertedMovement(
   return {
     ...identity,
     ...values,
-    relayDeadline: values.relayDeadline?.toISOString() ?? null,
-    travelRule: values.travelRule === null ? null : JSON.stringify(values.travelRule),
+    relayDeadline: encodedOrNull(moneyMovements.relayDeadline, values.relayDeadline),
+    travelRule: encodedOrNull(moneyMovements.travelRule, values.travelRule),
   };
 }
 

@@ -1,3 +1,5 @@
+import { sql, type SQL } from "drizzle-orm";
+
 import type { Db } from "./database.ts";
 
 /**
@@ -29,4 +31,19 @@ export function preparedOnce<Statement>(
     if (statement === undefined) built.set(db, (statement = build(db).prepare("")));
     return statement;
   };
+}
+
+/**
+ * A placeholder for a nullable column whose drizzle encoder cannot take a null (a timestamp, JSON):
+ * drizzle runs a placeholder's value through the column's encoder without the null check its
+ * builder has, so a null would fail (a timestamp) or be stored as JSON `null` instead of SQL NULL.
+ * This one passes its value raw; give it {@link encodedOrNull}'s result.
+ */
+export function nullablePlaceholder(name: string): SQL {
+  return sql`${sql.placeholder(name)}`;
+}
+
+/** `value` as the column's encoder gives it to the driver, or null: what drizzle's builder sends. */
+export function encodedOrNull(column: { mapToDriverValue: (value: unknown) => unknown }, value: unknown): unknown {
+  return value === null || value === undefined ? null : column.mapToDriverValue(value);
 }
