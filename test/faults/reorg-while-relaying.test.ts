@@ -74,7 +74,12 @@ for (const depth of [1, 6]) {
       expect(
         relays
           .filter((relay) => relay.status !== "confirmed")
-          .map((relay) => `${relay.relayId} ${relay.status} ${relay.errorCode}`),
+          // With its reason and path, so a rare failure says what happened (seen once in ~8 runs, issue 17 note).
+          .map(
+            (relay) =>
+              `${relay.relayId} ${relay.status} ${relay.errorCode}: ${relay.errorMessage} ` +
+              `via ${relay.transitions.map((t) => t.status).join(" > ")}`,
+          ),
         "a reorg costs no movement",
       ).to.deep.equal([]);
       const reorged = relays.filter((relay) => relay.transitions.some((t) => t.status === "reorged"));
