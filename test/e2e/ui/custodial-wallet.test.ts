@@ -184,6 +184,8 @@ describe("Wallet web app: a custodial holder (Chromium)", function () {
     const secret = await newcomer.locator("form code").first().innerText();
     await newcomer.getByLabel("The 6-digit code it shows", { exact: true }).fill(await generate({ secret }));
     await newcomer.getByRole("button", { name: "Turn on" }).click();
+    // allInnerTexts does not wait: read the codes once the answer has rendered them (CI read none once).
+    await newcomer.locator("ul.codes code").first().waitFor();
     const recoveryCodes = await newcomer.locator("ul.codes code").allInnerTexts();
     expect(recoveryCodes).to.have.length(10);
     await newcomer.getByRole("button", { name: "Sign out" }).click();
