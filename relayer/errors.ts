@@ -28,6 +28,22 @@ export class RelayRevertedError extends StablerailError {
   }
 }
 
+/**
+ * The relay's transaction ran out of gas on chain each time it was sent, the last time with
+ * `gasLimit`: nothing of the call executed. The relayer re-sends an out-of-gas relay with a higher
+ * limit (MAX_OUT_OF_GAS_RESENDS times, process-relay.ts); past that it gives up with this error.
+ */
+export class RelayOutOfGasError extends StablerailError {
+  override name = "RelayOutOfGasError";
+  constructor(gasLimit: bigint, sends: number) {
+    super(
+      "RELAY_OUT_OF_GAS",
+      `The relayed call ran out of gas on chain ${sends} time(s), the last at a limit of ${gasLimit}; nothing of it executed — submit it again`,
+      { retryable: false, details: { gasLimit: gasLimit.toString(), sends } },
+    );
+  }
+}
+
 /** The relay's deadline passed before it was sent; it is cancelled, not sent. */
 export class RelayExpiredError extends StablerailError {
   override name = "RelayExpiredError";

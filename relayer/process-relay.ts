@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Job } from "bullmq";
+import { eq } from "drizzle-orm";
 import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
@@ -6,8 +7,15 @@ import { isStablerailError } from "../lib/errors/base.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { buildRelayCall } from "./build-call.ts";
+import { relayerTransactions } from "./db/schema.ts";
 import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
-import { RelayExpiredError, RelayNonceTakenError, RelayReorgedError, RelayRevertedError } from "./errors.ts";
+import {
+  RelayExpiredError,
+  RelayNonceTakenError,
+  RelayOutOfGasError,
+  RelayReorgedError,
+  RelayRevertedError,
+} from "./errors.ts";
 import { estimateFees } from "./gas-fees.ts";
 import { followTransaction, stillMined, waitForConfirmations } from "./follow-transaction.ts";
 import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
@@ -18,6 +26,9 @@ import { recordTransition, recordTransitions } from "./record-transition.ts";
 import type { TransitionWriter } from "./transition-writer.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
 import type { RelayStatus } from "./relay-status.ts";
+
+/** How many times a relay whose transaction ran out of gas on chain is sent again (each time with 1.5× the limit). */
+export const MAX_OUT_OF_GAS_RESENDS = 2;
 
 export type ProcessRelayDependencies = {
   database: Database;
@@ -73,6 +84,56 @@ export async function processRelay(
   };
 
   const call = buildRelayCall(relay.request, deps.contracts);
+
+  /**
+   * Sends the call in a new transaction, at the next nonce of a picked key, after the checks a new
+   * send needs (deadline, allowlist, gas price cap) and a simulation from that key. `minimumGas`:
+   * the limit of an earlier transaction of this relay that ran out of gas.
+   */
+  const sendNew = async (minimumGas = 0n): Promise<{ key: RelayerKey; sent: SentTransaction }> => {
+    if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline)) {
+      return fail("expired", new RelayExpiredError(relay.deadline));
+    }
+    try {
+      checkAllowlist(relay.request, deps.contracts, deps.settings.allowlist);
+    } catch (error) {
+      return fail("failed", error as Error);
+    }
+    const key = deps.pickKey(relay);
+    const fees = await estimateFees(publicClient);
+    try {
+      checkGasPriceCap(fees, deps.settings.maxFeePerGasCap);
+    } catch (error) {
+      return fail("failed", error as Error);
+    }
+    let gas: bigint;
+    try {
+      // Simulates the call from the sending key: a revert is decoded here, before any nonce is used.
+      const estimate = await publicClient.estimateGas({
+        account: key.address,
+        to: call.to,
+        data: call.data,
+        value: call.value,
+      });
+      gas = maxOf((estimate * 12n) / 10n, minimumGas);
+    } catch (error) {
+      if (isRevert(error))
+        return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
+      throw error;
+    }
+    const sent = await key.send(call, gas, fees, [relay.relayId], { markSent: false });
+    await deps.transitions.record({
+      relayId: relay.relayId,
+      statuses: ["signed", "submitted"],
+      transactionHash: sent.hash,
+      relayer: key.address,
+      nonce: sent.nonce,
+      carrierStatus: "sent",
+    });
+    await progress("submitted", sent.hash);
+    return { key, sent };
+  };
+
   let key: RelayerKey;
   let sent: SentTransaction;
   let hashes: Hex[];
@@ -108,105 +169,107 @@ export async function processRelay(
       fees: { maxFeePerGas: BigInt(latest.maxFeePerGas), maxPriorityFeePerGas: BigInt(latest.maxPriorityFeePerGas) },
     };
     sent.gas = (await publicClient.getTransaction({ hash: sent.hash }).catch(() => undefined))?.gas ?? 1_000_000n;
+    // The versions at this key's nonce only: a relay sent again after running out of gas has
+    // earlier transactions, maybe of another key at the same nonce number.
     hashes = recorded
-      .filter((row) => row.nonce === latest.nonce)
+      .filter((row) => row.nonce === latest.nonce && row.relayer === latest.relayer)
       .map((row) => row.hash as Hex)
       .reverse();
   } else {
-    if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline)) {
-      return fail("expired", new RelayExpiredError(relay.deadline));
-    }
-    try {
-      checkAllowlist(relay.request, deps.contracts, deps.settings.allowlist);
-    } catch (error) {
-      return fail("failed", error as Error);
-    }
-    key = deps.pickKey(relay);
-    const fees = await estimateFees(publicClient);
-    try {
-      checkGasPriceCap(fees, deps.settings.maxFeePerGasCap);
-    } catch (error) {
-      return fail("failed", error as Error);
-    }
-    let gas: bigint;
-    try {
-      // Simulates the call from the sending key: a revert is decoded here, before any nonce is used.
-      gas =
-        ((await publicClient.estimateGas({ account: key.address, to: call.to, data: call.data, value: call.value })) *
-          12n) /
-        10n;
-    } catch (error) {
-      if (isRevert(error))
-        return fail("failed", new RelayRevertedError(decodeRevertData(revertDataOf(error)), { cause: error }));
-      throw error;
-    }
-    sent = await key.send(call, gas, fees, [relay.relayId], { markSent: false });
-    await deps.transitions.record({
-      relayId: relay.relayId,
-      statuses: ["signed", "submitted"],
-      transactionHash: sent.hash,
-      relayer: key.address,
-      nonce: sent.nonce,
-      carrierStatus: "sent",
-    });
-    await progress("submitted", sent.hash);
+    ({ key, sent } = await sendNew());
     hashes = [sent.hash];
   }
+  // Transactions of this relay that ran out of gas before this attempt (each at its own nonce).
+  let resends = Math.max(0, new Set(recorded.map((row) => `${row.relayer}:${row.nonce}`)).size - 1);
 
-  let receipt: TransactionReceipt;
-  try {
-    receipt = await followTransaction({
-      publicClient,
-      database,
-      logger: deps.logger,
-      key,
-      call,
-      relayIds: [relay.relayId],
-      sent,
-      hashes,
-      replaceAfterMs: deps.settings.replaceAfterMs,
-      maxFeePerGasCap: deps.settings.maxFeePerGasCap,
-      // Marked below with the relay's own `mined` transition, in the same statement.
-      markMined: false,
-    });
-  } catch (error) {
-    if (error instanceof RelayNonceTakenError) return fail("failed", error);
-    throw error;
-  }
-  const where = {
-    transactionHash: receipt.transactionHash,
-    blockNumber: receipt.blockNumber,
-    blockHash: receipt.blockHash,
-  };
-  const carrierMined = { transaction: { hash: receipt.transactionHash, status: "mined" as const } };
-  if (receipt.status === "reverted") {
-    await recordTransitions(database, [relay.relayId], [["mined", where]], carrierMined);
-    const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
-    return fail("failed", new RelayRevertedError(reason));
-  }
-  if (deps.settings.confirmations === 0) {
-    // Confirmed as it mined: the receipt was just read from the chain's block. A reorg after this
-    // is the finality watch's to see, as for any confirmed relay.
-    await deps.transitions.record({
-      relayId: relay.relayId,
-      statuses: ["mined", "confirmed"],
-      ...where,
-      carrierStatus: "mined",
-    });
-  } else {
-    await recordTransitions(database, [relay.relayId], [["mined", where]], carrierMined);
-    await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
-    // Nothing is confirmed from a block that left the chain while the confirmations were counted.
-    if (!(await stillMined(publicClient, receipt))) {
-      await recordReorged(deps, [relay.relayId], receipt, key);
-      throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+  let confirmedBy: Hex;
+  for (;;) {
+    let receipt: TransactionReceipt;
+    try {
+      receipt = await followTransaction({
+        publicClient,
+        database,
+        logger: deps.logger,
+        key,
+        call,
+        relayIds: [relay.relayId],
+        sent,
+        hashes,
+        replaceAfterMs: deps.settings.replaceAfterMs,
+        maxFeePerGasCap: deps.settings.maxFeePerGasCap,
+        // Marked below with the relay's own `mined` transition, in the same statement.
+        markMined: false,
+      });
+    } catch (error) {
+      if (error instanceof RelayNonceTakenError) return fail("failed", error);
+      throw error;
     }
-    await recordTransition(database, [relay.relayId], "confirmed", where);
+    const where = {
+      transactionHash: receipt.transactionHash,
+      blockNumber: receipt.blockNumber,
+      blockHash: receipt.blockHash,
+    };
+    if (receipt.status === "success" && deps.settings.confirmations === 0) {
+      // Confirmed as it mined: the receipt was just read from the chain's block. A reorg after this
+      // is the finality watch's to see, as for any confirmed relay.
+      await deps.transitions.record({
+        relayId: relay.relayId,
+        statuses: ["mined", "confirmed"],
+        ...where,
+        carrierStatus: "mined",
+      });
+      confirmedBy = receipt.transactionHash;
+      break;
+    }
+    const carrierMined = { transaction: { hash: receipt.transactionHash, status: "mined" as const } };
+    await recordTransitions(database, [relay.relayId], [["mined", where]], carrierMined);
+    if (deps.settings.confirmations > 0) {
+      await waitForConfirmations(publicClient, receipt.blockNumber, deps.settings.confirmations);
+      // Nothing is concluded from a block that left the chain while the confirmations were
+      // counted: neither a success nor a revert (the same bytes may mine again in another state).
+      if (!(await stillMined(publicClient, receipt))) {
+        await recordReorged(deps, [relay.relayId], receipt, key);
+        throw new RelayReorgedError(relay.relayId, receipt.transactionHash, receipt.blockNumber);
+      }
+    }
+    if (receipt.status === "success") {
+      await recordTransition(database, [relay.relayId], "confirmed", where);
+      confirmedBy = receipt.transactionHash;
+      break;
+    }
+    const gasLimit = (await publicClient.getTransaction({ hash: receipt.transactionHash })).gas;
+    if (receipt.gasUsed < gasLimit) {
+      const reason = await replayRevert(publicClient, key.address, call, receipt.blockNumber);
+      return fail("failed", new RelayRevertedError(reason));
+    }
+    // Out of gas: the limit came from a simulation on another state than the one it mined on (a
+    // recipient whose balance was emptied meanwhile, a reorg that took the state back). Nothing of
+    // the call executed, on a block that stands: it is sent again, with a higher limit.
+    if (resends >= MAX_OUT_OF_GAS_RESENDS) return fail("failed", new RelayOutOfGasError(gasLimit, resends + 1));
+    resends += 1;
+    deps.logger.warn(
+      { relayId: relay.relayId, transactionHash: receipt.transactionHash, gasLimit: gasLimit.toString() },
+      "a relay's transaction ran out of gas; sending the call again with a higher limit",
+    );
+    // Its bytes are never broadcast again (a re-synchronisation after a reorg re-sends what is
+    // recorded at the open nonces): from here the call lives only in the new transaction, so a
+    // reorg that takes the out-of-gas block away cannot run it twice. Its nonce is then filled.
+    await database.db
+      .update(relayerTransactions)
+      .set({ status: "out-of-gas" })
+      .where(eq(relayerTransactions.hash, receipt.transactionHash));
+    await recordTransition(database, [relay.relayId], "replaced", {
+      transactionHash: receipt.transactionHash,
+      clearBlock: true,
+      detail: { outOfGas: { gasUsed: receipt.gasUsed.toString(), gasLimit: gasLimit.toString() } },
+    });
+    ({ key, sent } = await sendNew((gasLimit * 3n) / 2n));
+    hashes = [sent.hash];
   }
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
-  await progress("confirmed", receipt.transactionHash);
-  return { status: "confirmed", transactionHash: receipt.transactionHash };
+  await progress("confirmed", confirmedBy);
+  return { status: "confirmed", transactionHash: confirmedBy };
 }
 
 /**
@@ -241,7 +304,11 @@ export async function recordReorged(
   return moved;
 }
 
-/** Re-runs a mined-but-reverted call on the state before its block to read the revert data. */
+/**
+ * Re-runs a mined-but-reverted call on the state its block left, to read the revert data: what
+ * made it revert is there, whether it came before the block (a frozen account) or earlier in the
+ * same block (a third party that used the authorization first).
+ */
 async function replayRevert(
   publicClient: PublicClient,
   from: `0x${string}`,
@@ -249,14 +316,8 @@ async function replayRevert(
   blockNumber: bigint,
 ): Promise<string> {
   try {
-    await publicClient.call({
-      account: from,
-      to: call.to,
-      data: call.data,
-      value: call.value,
-      blockNumber: blockNumber - 1n,
-    });
-    return "reverted on chain (the call succeeds on the previous state: a transaction earlier in the block changed it)";
+    await publicClient.call({ account: from, to: call.to, data: call.data, value: call.value, blockNumber });
+    return "reverted on chain (the call succeeds on the state after its block: a transaction later in the block changed it back)";
   } catch (error) {
     return decodeRevertData(revertDataOf(error));
   }
@@ -265,4 +326,8 @@ async function replayRevert(
 /** Whether an error may be retried by BullMQ (ours say so; unknown ones — network — are). */
 export function isRetryable(error: unknown): boolean {
   return isStablerailError(error) ? error.retryable : !(error instanceof UnrecoverableError);
+}
+
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

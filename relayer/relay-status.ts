@@ -2,9 +2,10 @@
  * The life of a relay: queued → signed → submitted → mined → confirmed, or one of the end
  * states failed, expired, cancelled, dead. Two statuses mark a step of its transaction, after
  * which the relay goes on: `replaced` (superseded at the same nonce by a transaction with higher
- * fees; the relay continues with the replacement) and `reorged` (the block that mined it left the
- * chain; the relay is `submitted` again while the relayer re-sends the same signed bytes at the
- * same nonce, until it mines again or ends failed).
+ * fees, or — its transaction mined and ran out of gas, nothing of the call executed — by a new
+ * transaction with a higher gas limit; the relay continues with the replacement) and `reorged`
+ * (the block that mined it left the chain; the relay is `submitted` again while the relayer
+ * re-sends the same signed bytes at the same nonce, until it mines again or ends failed).
  *
  * `dead`: the relay ran out of attempts before any transaction was signed for it — nothing can
  * execute on chain; an operator may retry it (POST /v1/relays/:id/retry) or cancel it.

@@ -85,7 +85,11 @@ export const relayerTransactions = pgTable(
     relayIds: jsonb("relay_ids").notNull(),
     maxFeePerGas: numeric("max_fee_per_gas", { precision: 78, scale: 0 }).notNull(),
     maxPriorityFeePerGas: numeric("max_priority_fee_per_gas", { precision: 78, scale: 0 }).notNull(),
-    /** signed → sent → mined, or replaced (superseded at the same nonce). */
+    /**
+     * signed → sent → mined, or replaced (superseded at the same nonce), dropped (its nonce taken
+     * by another), out-of-gas (mined, ran out of gas; its relays went on in a new transaction, so
+     * it is never broadcast again).
+     */
     status: text("status").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true })
       .notNull()
