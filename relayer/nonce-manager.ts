@@ -398,11 +398,23 @@ export class RelayerKey {
     try {
       outcome = await this.sendRaw(raw);
     } catch (error) {
-      // The node answered and refused the bytes: they can never mine, so the nonce is given back
-      // (we are under the mutex; nothing later was signed). A transport failure is different: the
-      // node may hold the transaction, so the nonce stays taken and the bytes are re-sent later.
-      if (!isTransportFailure(error)) await forget();
-      throw error;
+      // A transport failure: the node may hold the transaction, so the nonce stays taken and the
+      // bytes are re-sent later.
+      if (isTransportFailure(error)) throw error;
+      // The node answered with an error. Refused bytes can never mine, so the nonce is given back
+      // (we are under the mutex; nothing later was signed) — unless the node took them anyway:
+      // Hardhat answers an error for a transaction that reverts or runs out of gas and mines it
+      // all the same. What the node holds is sent, and is followed like any other.
+      const held = await this.publicClient.getTransaction({ hash }).catch(() => undefined);
+      if (!held) {
+        await forget();
+        throw error;
+      }
+      this.logger.warn(
+        { relayer: this.address, nonce, hash, err: fullMessage(error).trim().split("\n")[0] },
+        "the node answered the broadcast with an error but holds the transaction; following it",
+      );
+      outcome = "sent";
     }
     if (outcome === "nonce-too-low") {
       // Ours, mined already (a retried request whose first answer was lost)? Or another's?

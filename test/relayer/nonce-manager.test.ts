@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
 import { eq } from "drizzle-orm";
-import { keccak256, type Hex } from "viem";
+import { encodeFunctionData, keccak256, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
+import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { relayerTransactions } from "../../relayer/db/schema.ts";
 import { enqueueRelay } from "../../relayer/enqueue-relay.ts";
 import { getRelay } from "../../relayer/get-relay.ts";
@@ -89,6 +90,30 @@ describe("RelayerKey nonce manager", function () {
       .from(relayerTransactions)
       .where(eq(relayerTransactions.hash, keccak256(raw)));
     expect(row?.status).to.equal("sent");
+    await key.release();
+  });
+
+  it("keeps the record of a transaction the node refused in its answer but took (Hardhat mines a reverting one)", async () => {
+    // Found by the reorg fault test: Hardhat answers eth_sendRawTransaction with an error for a
+    // transaction that runs out of gas, and mines it all the same. Taking the answer for a refusal
+    // gave its nonce back: the chain then held a transaction of the key the relayer had no record of.
+    const key = await openKey(8);
+    const nonce = await f.chain.publicClient.getTransactionCount({ address: key.address });
+    // A token transfer with too little gas for its execution (but above the intrinsic cost).
+    const call = {
+      to: f.contracts.stablecoin,
+      data: encodeFunctionData({ abi: stablecoinAbi, functionName: "transfer", args: [key.address, 0n] }),
+      value: 0n,
+    };
+    const sent = await key.send(call, 24_000n, fees, []);
+    const receipt = await f.chain.publicClient.getTransactionReceipt({ hash: sent.hash });
+    expect([receipt.status, sent.nonce]).to.deep.equal(["reverted", nonce]);
+    const rows = await f.database.db
+      .select()
+      .from(relayerTransactions)
+      .where(eq(relayerTransactions.relayer, key.address));
+    expect(rows.map((r) => [r.nonce, r.hash])).to.deep.equal([[nonce, sent.hash]]);
+    expect(key.pendingNonce).to.equal(nonce + 1);
     await key.release();
   });
 
