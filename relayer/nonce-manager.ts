@@ -405,8 +405,7 @@ export class RelayerKey {
       // (we are under the mutex; nothing later was signed) — unless the node took them anyway:
       // Hardhat answers an error for a transaction that reverts or runs out of gas and mines it
       // all the same. What the node holds is sent, and is followed like any other.
-      const held = await this.publicClient.getTransaction({ hash }).catch(() => undefined);
-      if (!held) {
+      if (!(await this.holds(hash))) {
         await forget();
         throw error;
       }
@@ -418,8 +417,7 @@ export class RelayerKey {
     }
     if (outcome === "nonce-too-low") {
       // Ours, mined already (a retried request whose first answer was lost)? Or another's?
-      const ours = await this.publicClient.getTransaction({ hash }).catch(() => undefined);
-      if (!ours) {
+      if (!(await this.holds(hash))) {
         await forget();
         if (fresh) {
           const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
@@ -440,6 +438,11 @@ export class RelayerKey {
         .set({ status: "sent" })
         .where(and(eq(relayerTransactions.hash, hash), eq(relayerTransactions.status, "signed")));
     return { nonce, hash, raw, fees, gas };
+  }
+
+  /** Whether the node holds the transaction (pending or mined); a failed read counts as not. */
+  private async holds(hash: Hex): Promise<boolean> {
+    return (await this.publicClient.getTransaction({ hash }).catch(() => undefined)) !== undefined;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,5 +1,4 @@
 import { UnrecoverableError, type Job } from "bullmq";
-import { eq } from "drizzle-orm";
 import type { Hex, PublicClient, TransactionReceipt } from "viem";
 
 import type { Database } from "../lib/db/database.ts";
@@ -7,7 +6,6 @@ import { isStablerailError } from "../lib/errors/base.ts";
 import type { Logger } from "../lib/logging/logger.ts";
 import type { ContractAddresses } from "../lib/chain/contracts.ts";
 import { buildRelayCall } from "./build-call.ts";
-import { relayerTransactions } from "./db/schema.ts";
 import { decodeRevertData, isRevert, revertDataOf } from "./decode-revert.ts";
 import {
   RelayExpiredError,
@@ -251,18 +249,24 @@ export async function processRelay(
       { relayId: relay.relayId, transactionHash: receipt.transactionHash, gasLimit: gasLimit.toString() },
       "a relay's transaction ran out of gas; sending the call again with a higher limit",
     );
-    // Its bytes are never broadcast again (a re-synchronisation after a reorg re-sends what is
-    // recorded at the open nonces): from here the call lives only in the new transaction, so a
-    // reorg that takes the out-of-gas block away cannot run it twice. Its nonce is then filled.
-    await database.db
-      .update(relayerTransactions)
-      .set({ status: "out-of-gas" })
-      .where(eq(relayerTransactions.hash, receipt.transactionHash));
-    await recordTransition(database, [relay.relayId], "replaced", {
-      transactionHash: receipt.transactionHash,
-      clearBlock: true,
-      detail: { outOfGas: { gasUsed: receipt.gasUsed.toString(), gasLimit: gasLimit.toString() } },
-    });
+    // Its record leaves `mined`, so its bytes are never broadcast again (a re-synchronisation after
+    // a reorg re-sends what is recorded at the open nonces): from here the call lives only in the
+    // new transaction, and a reorg that takes the out-of-gas block away cannot run it twice.
+    await recordTransitions(
+      database,
+      [relay.relayId],
+      [
+        [
+          "replaced",
+          {
+            transactionHash: receipt.transactionHash,
+            clearBlock: true,
+            detail: { outOfGas: { gasUsed: receipt.gasUsed.toString(), gasLimit: gasLimit.toString() } },
+          },
+        ],
+      ],
+      { transaction: { hash: receipt.transactionHash, status: "out-of-gas" } },
+    );
     ({ key, sent } = await sendNew((gasLimit * 3n) / 2n));
     hashes = [sent.hash];
   }

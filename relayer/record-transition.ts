@@ -87,9 +87,10 @@ export function recordTransition(
 export type RecordTransitionsOptions = {
   /**
    * Also moves the transaction that carries the relays, in the same statement: `sent` once its
-   * broadcast was answered (only from `signed`), `mined` once its receipt was read.
+   * broadcast was answered (only from `signed`), `mined` once its receipt was read, `out-of-gas`
+   * once it mined out of gas and its relays go on in a new transaction.
    */
-  transaction?: { hash: string; status: "sent" | "mined" } | undefined;
+  transaction?: { hash: string; status: "sent" | "mined" | "out-of-gas" } | undefined;
 };
 
 export async function recordTransitions(

@@ -74,7 +74,8 @@ for (const depth of [1, 6]) {
       expect(
         relays
           .filter((relay) => relay.status !== "confirmed")
-          // With its reason and path, so a rare failure says what happened (seen once in ~8 runs, issue 17 note).
+          // With its reason and path, so a failure says what happened (this is how the out-of-gas
+          // relays ended failed were found: test/relayer/out-of-gas.test.ts).
           .map(
             (relay) =>
               `${relay.relayId} ${relay.status} ${relay.errorCode}: ${relay.errorMessage} ` +

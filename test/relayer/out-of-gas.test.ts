@@ -10,7 +10,7 @@
  */
 import { expect } from "chai";
 import { sql } from "drizzle-orm";
-import { getAddress, type Hex } from "viem";
+import { getAddress, type Account, type Hex } from "viem";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
 import { relayerTransactions } from "../../relayer/db/schema.ts";
@@ -48,16 +48,22 @@ for (const confirmations of [0, 2]) {
       await f?.close();
     });
 
-    const write = async (from: number, functionName: "transfer", args: readonly unknown[]) => {
-      const account = f.chain.accounts[from]!;
-      return f.chain.wallet(account).writeContract({
+    /** Sends a token call from `account` itself, not through the relayer; `ahead`: first in its block. */
+    const callToken = (
+      account: Account,
+      functionName: "transfer" | "transferWithAuthorization",
+      args: readonly unknown[],
+      ahead = true,
+    ) => {
+      const wallet = f.chain.wallet(account);
+      return wallet.writeContract({
         address: f.contracts.stablecoin,
         abi: stablecoinAbi,
         functionName,
         args: args as never,
-        chain: f.chain.wallet(account).chain,
+        chain: wallet.chain,
         account,
-        ...FRONT_OF_BLOCK,
+        ...(ahead ? FRONT_OF_BLOCK : {}),
       });
     };
     const until = async <T>(read: () => Promise<T | undefined>, what: string, boundMs = 30_000): Promise<T> => {
@@ -79,14 +85,7 @@ for (const confirmations of [0, 2]) {
       const recipient = f.chain.accounts[13]!;
       const sink = f.chain.accounts[14]!.address;
       await f.chain.publicClient.waitForTransactionReceipt({
-        hash: await f.chain.wallet(f.chain.accounts[6]!).writeContract({
-          address: f.contracts.stablecoin,
-          abi: stablecoinAbi,
-          functionName: "transfer",
-          args: [recipient.address, 5n],
-          chain: f.chain.wallet(f.chain.accounts[6]!).chain,
-          account: f.chain.accounts[6]!,
-        }),
+        hash: await callToken(f.chain.accounts[6]!, "transfer", [recipient.address, 5n], false),
       });
       expect(getAddress(f.chain.accounts[6]!.address)).to.equal(getAddress(f.alice.address));
       const aliceBefore = await f.token.balanceOf(f.alice.address);
@@ -100,7 +99,7 @@ for (const confirmations of [0, 2]) {
         requestedBy: "u1",
       });
       const submitted = await until(relayIn(relayId, ["submitted"]), "the relay to be submitted");
-      const emptied = await write(13, "transfer", [sink, 5n]);
+      const emptied = await callToken(recipient, "transfer", [sink, 5n]);
       await f.chain.testClient.mine({ blocks: 1 });
       const first = await f.chain.publicClient.getTransactionReceipt({ hash: submitted.transactionHash as Hex });
       const emptiedIn = await f.chain.publicClient.getTransactionReceipt({ hash: emptied });
@@ -206,15 +205,15 @@ for (const confirmations of [0, 2]) {
       const submitted = await until(relayIn(relayId, ["submitted"]), "the relay to be submitted");
       // Mallory copies the signed authorization out of the mempool and sends it herself, first.
       const mallory = f.chain.accounts[15]!;
-      const frontRun = await f.chain.wallet(mallory).writeContract({
-        address: f.contracts.stablecoin,
-        abi: stablecoinAbi,
-        functionName: "transferWithAuthorization",
-        args: [request.from, request.to, 2_000n, 0n, BigInt(request.validBefore), request.nonce, request.signature],
-        chain: f.chain.wallet(mallory).chain,
-        account: mallory,
-        ...FRONT_OF_BLOCK,
-      });
+      const frontRun = await callToken(mallory, "transferWithAuthorization", [
+        request.from,
+        request.to,
+        2_000n,
+        0n,
+        BigInt(request.validBefore),
+        request.nonce,
+        request.signature,
+      ]);
       await f.chain.testClient.setAutomine(true);
       await f.chain.testClient.mine({ blocks: 1 + confirmations });
       await f.chain.provider.request({ method: "evm_setIntervalMining", params: [100] } as never);
