@@ -2,13 +2,33 @@ import type { PublicClient } from "viem";
 
 export type Fees = { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
 
+// Per client: the fee read the callers of the current event-loop turn wait for, until it is sent.
+const nextRead = new WeakMap<PublicClient, Promise<Fees>>();
+
 /**
  * EIP-1559 fees for the next block: twice the base fee plus the node's suggested tip, so a
  * transaction stays valid through several base-fee rises.
+ *
+ * Callers of one event-loop turn share one read (a block and the node's tip: two requests), sent
+ * in the `setImmediate` after them — never a read sent before the caller asked, so a fee change
+ * mined before the call is seen, as by a read of its own. Concurrent relays then pay for one fee
+ * read per turn instead of one each.
  */
-export async function estimateFees(publicClient: PublicClient): Promise<Fees> {
-  const { maxFeePerGas, maxPriorityFeePerGas } = await publicClient.estimateFeesPerGas({ type: "eip1559" } as never);
-  return { maxFeePerGas, maxPriorityFeePerGas };
+export function estimateFees(publicClient: PublicClient): Promise<Fees> {
+  let read = nextRead.get(publicClient);
+  if (!read) {
+    read = new Promise<Fees>((resolve, reject) => {
+      setImmediate(() => {
+        // Sent now: whoever asks from here on joins the next read.
+        nextRead.delete(publicClient);
+        publicClient
+          .estimateFeesPerGas({ type: "eip1559" } as never)
+          .then(({ maxFeePerGas, maxPriorityFeePerGas }) => resolve({ maxFeePerGas, maxPriorityFeePerGas }), reject);
+      });
+    });
+    nextRead.set(publicClient, read);
+  }
+  return read;
 }
 
 /**

@@ -68,8 +68,6 @@ export async function processRelay(
   const relay = parsed.data;
   const { database, publicClient, metrics } = deps;
   const start = taken ?? (await deps.begin({ job: relay, queuedAt: new Date(job.timestamp) }));
-  const progress = (status: RelayStatus, transactionHash?: Hex) =>
-    job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
 
   const fail = async (status: "failed" | "expired" | "cancelled", error: Error & { code?: string }) => {
     await recordTransition(database, [relay.relayId], status, {
@@ -77,7 +75,6 @@ export async function processRelay(
       errorMessage: error.message,
     });
     metrics.outcomes.inc({ kind: relay.request.kind, outcome: status });
-    await progress(status);
     throw new UnrecoverableError(`${error.code ?? "RELAY_FAILED"}: ${error.message}`);
   };
 
@@ -128,7 +125,6 @@ export async function processRelay(
       nonce: sent.nonce,
       carrierStatus: "sent",
     });
-    await progress("submitted", sent.hash);
     return { key, sent };
   };
 
@@ -272,7 +268,6 @@ export async function processRelay(
   }
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });
   metrics.latency.observe({ kind: relay.request.kind }, (Date.now() - job.timestamp) / 1000);
-  await progress("confirmed", confirmedBy);
   return { status: "confirmed", transactionHash: confirmedBy };
 }
 

@@ -101,21 +101,13 @@ export function createRelayGateway({
     getRelay: async (relayId) => {
       const relay = await getRelay(database, relayId);
       if (relay) return summaryOf(relay);
-      // Not recorded (enqueued by an older producer, or its record failed): the job tells.
+      // Not recorded (its producer's record failed): the job exists but no worker has taken it — a
+      // worker records every relay it takes before anything else — or it was refused unread (a job
+      // whose data is not a relay's). Its progress is not kept on the job: the relay's record is.
       const job = (await queue.transfers.getJob(relayId)) ?? (await queue.operator.getJob(relayId));
       if (!job) return undefined;
-      const state = await job.getState();
-      const progress = (typeof job.progress === "object" ? job.progress : {}) as {
-        status?: RelayStatus;
-        transactionHash?: Hex;
-      };
-      if (state === "failed")
-        return { relayId, state: "dead", transactionHash: progress.transactionHash, error: job.failedReason };
-      return {
-        relayId,
-        state: progress.status ? foldedState(progress.status) : "queued",
-        transactionHash: progress.transactionHash,
-      };
+      if ((await job.getState()) === "failed") return { relayId, state: "dead", error: job.failedReason };
+      return { relayId, state: "queued" };
     },
     getRelays: async (relayIds) => new Map((await getRelays(database, relayIds)).map((r) => [r.relayId, summaryOf(r)])),
     openRelayIds: (p) => listOpenRelayIds(database, p),

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { sql, type SQL } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
@@ -8,7 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
-import { withPreparedStatements } from "./pglite-prepared.ts";
+import { openPgliteThread } from "./pglite-thread.ts";
 import { nameStatementsOnConnect } from "./postgres-named.ts";
 
 /**
@@ -148,9 +148,9 @@ async function openPostgres(
 async function openPglite(dataDir: string | undefined, schema: string): Promise<Database> {
   const inMemory = dataDir === undefined || dataDir === "memory://";
   if (!inMemory) await mkdir(dataDir, { recursive: true });
-  const client = withPreparedStatements(await PGlite.create(inMemory ? undefined : dataDir));
+  const client = await openPgliteThread(inMemory ? undefined : dataDir);
   await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public;`);
-  const db = drizzlePglite({ client }) as unknown as Db;
+  const db = drizzlePglite({ client: client as PGlite }) as unknown as Db;
   return {
     engine: "pglite",
     schema,

@@ -83,10 +83,15 @@ let sequence = 0;
 class PreparedStatements {
   private readonly byText = new Map<string, Prepared>();
 
-  constructor(
-    private readonly pglite: PGlite,
-    private readonly maxStatements: number,
-  ) {}
+  private readonly pglite: PGlite;
+  private readonly maxStatements: number;
+
+  // Fields assigned here rather than as parameter properties: a worker thread may load this file
+  // through Node's type stripping, which takes only erasable syntax.
+  constructor(pglite: PGlite, maxStatements: number) {
+    this.pglite = pglite;
+    this.maxStatements = maxStatements;
+  }
 
   /** Runs `text` inside the caller's exclusive section (PGlite's query lock held). */
   async run<T>(

@@ -195,7 +195,6 @@ async function confirmedRelay(entry: BatchEntry, transactionHash: Hex, deps: Pro
   const { kind } = entry.relay.request;
   deps.metrics.outcomes.inc({ kind, outcome: "confirmed" });
   deps.metrics.latency.observe({ kind }, (Date.now() - entry.job.timestamp) / 1000);
-  await progress(entry.job, "confirmed", transactionHash);
   return { status: "confirmed" as const, transactionHash };
 }
 
@@ -258,10 +257,5 @@ async function endRelay(
     errorMessage: error.message,
   });
   deps.metrics.outcomes.inc({ kind: entry.relay.request.kind, outcome: status });
-  await progress(entry.job, status);
   throw new UnrecoverableError(`${code}: ${error.message}`);
-}
-
-function progress(job: Job, status: RelayStatus, transactionHash?: Hex): Promise<void> {
-  return job.updateProgress({ status, ...(transactionHash ? { transactionHash } : {}) }).catch(() => undefined);
 }

@@ -1,0 +1,83 @@
+/**
+ * The embedded database in its own thread (lib/db/pglite-thread.ts): the event loop keeps running
+ * while a statement executes, answers and errors are PGlite's, transactions keep PGlite's lock.
+ */
+import { expect } from "chai";
+
+import { openPgliteThread, type PgliteClient } from "../../lib/db/pglite-thread.ts";
+
+describe("PGlite in a worker thread", () => {
+  let client: PgliteClient;
+  beforeEach(async () => {
+    client = await openPgliteThread(undefined);
+    await client.exec("CREATE TABLE things (id int8 PRIMARY KEY, amount numeric(78,0), at timestamptz, doc jsonb)");
+  });
+  afterEach(() => client.close());
+
+  it("leaves the event loop free while a statement executes", async () => {
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 5);
+    const started = performance.now();
+    await client.query("SELECT count(*) FROM generate_series(1, 3000000)");
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    // In the caller's thread the loop would be blocked for the statement's whole run: no tick.
+    expect(elapsed).to.be.greaterThan(50);
+    expect(ticks).to.be.greaterThan(Math.floor(elapsed / 5 / 4));
+  });
+
+  it("answers with PGlite's values, keeps drizzle's text parsers, and keeps an error's code and the caller's stack", async () => {
+    await client.query("INSERT INTO things VALUES ($1, $2, $3, $4)", [
+      1n,
+      (10n ** 40n).toString(),
+      new Date("2026-12-03T21:00:00Z"),
+      JSON.stringify({ a: [1, "b"] }),
+    ]);
+    const { rows } = await client.query<{ amount: string; at: string; doc: unknown }>(
+      "SELECT amount, at, doc FROM things",
+      [],
+      { parsers: { 1184: (text: string) => text } },
+    );
+    expect(rows).to.deep.equal([
+      { amount: (10n ** 40n).toString(), at: "2026-12-03 21:00:00+00", doc: { a: [1, "b"] } },
+    ]);
+    const error = (await client.query("INSERT INTO things (id) VALUES (1)").catch((e: unknown) => e)) as Error & {
+      code?: string;
+    };
+    expect(error.code).to.equal("23505");
+    expect(error.stack).to.include("pglite-thread.test.ts");
+    expect((await client.query("SELECT count(*)::int AS n FROM things")).rows).to.deep.equal([{ n: 1 }]);
+  });
+
+  it("commits, rolls back on a throw, and holds other statements until a transaction ends", async () => {
+    await client.transaction(async (tx) => {
+      await tx.query("INSERT INTO things (id) VALUES (2)");
+    });
+    await client
+      .transaction(async (tx) => {
+        await tx.query("INSERT INTO things (id) VALUES (3)");
+        throw new Error("abandon");
+      })
+      .catch(() => undefined);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const open = client.transaction(async (tx) => {
+      await tx.query("INSERT INTO things (id) VALUES (4)");
+      await held;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const outside = client.query<{ ids: string }>("SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM things");
+    release();
+    await open;
+    expect((await outside).rows).to.deep.equal([{ ids: "2,4" }]);
+  });
+
+  it("refuses a parser it cannot carry, and any call once closed, with DATABASE_UNAVAILABLE", async () => {
+    expect(() => client.query("SELECT 1", [], { parsers: { 20: (text: string) => Number(text) } })).to.throw(
+      /not supported/,
+    );
+    await client.close();
+    const error = (await client.query("SELECT 1").catch((e: unknown) => e)) as Error & { code?: string };
+    expect(error.code).to.equal("DATABASE_UNAVAILABLE");
+  });
+});
