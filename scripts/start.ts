@@ -77,12 +77,7 @@ async function main(): Promise<void> {
     `${redis.url}${redis.managed ? ` (redis-server started with data in ${config.common.dataDir}/redis)` : ""}`,
   );
 
-  const database = await openDatabase({
-    url: config.database.url,
-    pgliteDir: config.database.pgliteDir,
-    schema: config.database.schema,
-    poolSize: config.database.poolSize,
-  });
+  const database = await openDatabase(config.database);
   shutdown.register({ name: "database", close: database.close });
   announce(
     "database",

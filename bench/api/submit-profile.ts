@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { Worker } from "node:worker_threads";
 
 import pg from "pg";
 import { Redis } from "ioredis";
@@ -137,8 +138,21 @@ async function countRoundTrips(
   api: Awaited<ReturnType<typeof createApiFixture>>,
   submit: () => Promise<void>,
 ): Promise<string> {
-  const seen = { sql: 0, redis: 0, chain: new Map<string, number>() };
+  const seen = { sql: 0, redis: 0, chain: new Map<string, number>(), pglite: new Map<string, number>() };
   const query = pg.Client.prototype.query;
+  // The embedded engine's statements cross to its thread (lib/db/pglite-thread.ts) as messages.
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+    const op = (message as { op?: string } | null)?.op;
+    if (op) seen.pglite.set(op, (seen.pglite.get(op) ?? 0) + 1);
+    if (process.env.BENCH_PROFILE_LIST && op === "query")
+      process.stdout.write(
+        `PGLITE ${String((message as { text: string }).text)
+          .replace(/\s+/g, " ")
+          .slice(0, 160)}\n`,
+      );
+    return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+  } as typeof post;
   const send = Redis.prototype.sendCommand;
   const provider = api.chain.publicClient as unknown as { request: (a: { method: string }) => Promise<unknown> };
   const request = provider.request;
@@ -186,6 +200,7 @@ async function countRoundTrips(
     for (let i = 0; i < 20; i += 1) await submit();
   } finally {
     pg.Client.prototype.query = query;
+    Worker.prototype.postMessage = post;
     Redis.prototype.sendCommand = send;
     provider.request = request;
   }
@@ -194,7 +209,8 @@ async function countRoundTrips(
     .sort((a, b) => b[1].ms - a[1].ms)
     .map(([text, { ms, n }]) => `\n  ${(ms / n).toFixed(2).padStart(6)} ms wall, ${n / 20} per request: ${text}`)
     .join("");
-  return `SQL ${seen.sql / 20}, Redis ${seen.redis / 20}, chain: ${chain}${statements}`;
+  const pglite = [...seen.pglite].map(([op, n]) => `${op} ${n / 20}`).join(", ");
+  return `SQL ${seen.sql / 20}${pglite ? ` (PGlite thread: ${pglite})` : ""}, Redis ${seen.redis / 20}, chain: ${chain}${statements}`;
 }
 
 /** CPU ticks (user + system, 10 ms each) of every thread of this process, by thread id. */

@@ -54,6 +54,11 @@ export const databaseEnv = defineEnvSection(
       .optional()
       .describe("PostgreSQL server URL; unset means the embedded PGlite database in PGLITE_DIR"),
     PGLITE_DIR: z.string().default(".stablerail/pglite").describe("Data folder of the embedded PGlite database"),
+    PGLITE_THREAD: booleanField
+      .default(true)
+      .describe(
+        "Embedded PGlite: run it in a worker thread, beside the event loop (more requests per second under concurrency); false runs it in the caller's thread (about 4 ms less per request for a lone client)",
+      ),
     DATABASE_SCHEMA: z
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier")
@@ -69,6 +74,7 @@ export const databaseEnv = defineEnvSection(
   (env) => ({
     url: env.DATABASE_URL,
     pgliteDir: resolve(env.PGLITE_DIR),
+    pgliteThread: env.PGLITE_THREAD,
     schema: env.DATABASE_SCHEMA,
     poolSize: env.DATABASE_POOL_SIZE,
     namedStatements: env.DATABASE_NAMED_STATEMENTS,

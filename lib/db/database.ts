@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 
-import type { PGlite } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import { sql, type SQL } from "drizzle-orm";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
@@ -8,7 +8,8 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
-import { openPgliteThread } from "./pglite-thread.ts";
+import { withPreparedStatements } from "./pglite-prepared.ts";
+import { openPgliteThread, type PgliteClient } from "./pglite-thread.ts";
 import { nameStatementsOnConnect } from "./postgres-named.ts";
 
 /**
@@ -50,6 +51,8 @@ export type OpenDatabaseParameters = {
   poolSize?: number;
   /** PostgreSQL server only: name each parameterised statement per connection (default true). */
   namedStatements?: boolean;
+  /** PGlite only: run it in a worker thread (default true; lib/db/pglite-thread.ts says why), or in the caller's. */
+  pgliteThread?: boolean;
 };
 
 /**
@@ -65,9 +68,10 @@ export async function openDatabase({
   schema,
   poolSize = 10,
   namedStatements = true,
+  pgliteThread = true,
 }: OpenDatabaseParameters): Promise<Database> {
   assertIdentifier(schema);
-  return url ? openPostgres(url, schema, poolSize, namedStatements) : openPglite(pgliteDir, schema);
+  return url ? openPostgres(url, schema, poolSize, namedStatements) : openPglite(pgliteDir, schema, pgliteThread);
 }
 
 async function openPostgres(
@@ -145,10 +149,14 @@ async function openPostgres(
   };
 }
 
-async function openPglite(dataDir: string | undefined, schema: string): Promise<Database> {
+async function openPglite(dataDir: string | undefined, schema: string, inThread: boolean): Promise<Database> {
   const inMemory = dataDir === undefined || dataDir === "memory://";
   if (!inMemory) await mkdir(dataDir, { recursive: true });
-  const client = await openPgliteThread(inMemory ? undefined : dataDir);
+  // In a worker thread, each statement costs a message each way (about 0.1–0.4 ms) and the event
+  // loop runs on while it executes; in the caller's thread it costs nothing more but blocks the loop.
+  const client: PgliteClient = inThread
+    ? await openPgliteThread(inMemory ? undefined : dataDir)
+    : withPreparedStatements(await PGlite.create(inMemory ? undefined : dataDir));
   await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public;`);
   const db = drizzlePglite({ client: client as PGlite }) as unknown as Db;
   return {

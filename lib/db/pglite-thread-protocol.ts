@@ -10,7 +10,8 @@ export type PgliteRequest = { id: number } & (
       transaction?: number;
     }
   | { op: "exec"; text: string; transaction?: number }
-  | { op: "begin" }
+  /** Answered by nothing: the transaction's next message (a statement or its end) waits for it in the worker. */
+  | { op: "begin"; transaction: number }
   | { op: "end"; transaction: number; commit: boolean }
   | { op: "close" }
 );

@@ -10,7 +10,8 @@ export type PgliteClient = Pick<PGlite, "query" | "exec" | "transaction" | "clos
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; stack: string | undefined };
+/** A call waiting for its answer. `origin`: where it was made; its stack is formatted only when the call fails. */
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; origin: Error };
 
 /**
  * An embedded PGlite database that runs in a worker thread of this process (pglite-worker.ts),
@@ -32,6 +33,7 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Pgl
   const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url), { workerData: { dataDir } });
   const pending = new Map<number, Pending>();
   let sequence = 0;
+  let transactionSequence = 0;
   let failure: Error | undefined;
 
   // The thread keeps the process alive only while a call waits on it, as an in-process database would.
@@ -49,7 +51,7 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Pgl
   worker.on("message", (reply: PgliteReply) => {
     const call = settle(reply.id);
     if (!call) return;
-    if (reply.error) call.reject(rebuildError(reply.error, call.stack));
+    if (reply.error) call.reject(rebuildError(reply.error, call.origin));
     else call.resolve(reply.result);
   });
   worker.on("error", (error) =>
@@ -64,7 +66,7 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Pgl
   const wait = <T>(id: number): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       if (pending.size === 0) worker.ref();
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject, stack: new Error().stack });
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject, origin: new Error() });
     });
   const request = <T>(message: DistributiveOmit<PgliteRequest, "id">): Promise<T> => {
     if (failure) return Promise.reject(failure);
@@ -87,7 +89,10 @@ export async function openPgliteThread(dataDir: string | undefined): Promise<Pgl
   const exec = (text: string, transaction?: number) => request<Results[]>({ op: "exec", text, transaction });
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
-    const id = await request<number>({ op: "begin" });
+    if (failure) throw failure;
+    // BEGIN goes unanswered: the first statement follows it at once and carries its error, if any.
+    const id = ++transactionSequence;
+    worker.postMessage({ op: "begin", transaction: id, id: 0 } satisfies PgliteRequest);
     let closed = false;
     const end = (commit: boolean) => {
       closed = true;
@@ -163,9 +168,10 @@ function transferableOptions(options: QueryOptions | undefined): { rowMode?: "ar
 }
 
 /** The worker's error as this thread throws it: PGlite's fields, this thread's stack (where the call was made). */
-function rebuildError({ message, name, properties }: SerializedError, stack: string | undefined): Error {
+function rebuildError({ message, name, properties }: SerializedError, origin: Error): Error {
   const error = Object.assign(new Error(message), properties);
   if (name) error.name = name;
+  const stack = origin.stack;
   if (stack) error.stack = `${error.name}: ${message}\n${stack.split("\n").slice(2).join("\n")}`;
   return error;
 }

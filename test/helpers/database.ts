@@ -14,6 +14,9 @@ export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? "postgres://po
 
 export const testEngines: TestEngine[] = ["pglite", "postgres"];
 
+/** PGlite in its worker thread (the default a user gets) unless PGLITE_THREAD=false: benchmarks compare both. */
+const pgliteThread = process.env.PGLITE_THREAD !== "false";
+
 /**
  * Opens an empty database on the given engine in a new uniquely named schema.
  * @returns the database and a `drop` function that closes it and removes the schema
@@ -29,6 +32,7 @@ export async function createTestDatabase(
     url: engine === "postgres" ? url : undefined,
     schema,
     poolSize: 5,
+    pgliteThread,
   });
   return {
     ...database,
