@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
+import { startPgliteMaintenance } from "./pglite-maintenance.ts";
 import { withPreparedStatements } from "./pglite-prepared.ts";
 import { openPgliteThread, type PgliteClient } from "./pglite-thread.ts";
 import { nameStatementsOnConnect } from "./postgres-named.ts";
@@ -53,6 +54,8 @@ export type OpenDatabaseParameters = {
   namedStatements?: boolean;
   /** PGlite only: run it in a worker thread (default true; lib/db/pglite-thread.ts says why), or in the caller's. */
   pgliteThread?: boolean;
+  /** PGlite only: how often its housekeeping vacuums and analyzes what needs it (default 2,000 ms; 0 never). */
+  pgliteVacuumIntervalMs?: number;
 };
 
 /**
@@ -69,9 +72,12 @@ export async function openDatabase({
   poolSize = 10,
   namedStatements = true,
   pgliteThread = true,
+  pgliteVacuumIntervalMs = 2000,
 }: OpenDatabaseParameters): Promise<Database> {
   assertIdentifier(schema);
-  return url ? openPostgres(url, schema, poolSize, namedStatements) : openPglite(pgliteDir, schema, pgliteThread);
+  return url
+    ? openPostgres(url, schema, poolSize, namedStatements)
+    : openPglite(pgliteDir, schema, pgliteThread, pgliteVacuumIntervalMs);
 }
 
 async function openPostgres(
@@ -149,7 +155,12 @@ async function openPostgres(
   };
 }
 
-async function openPglite(dataDir: string | undefined, schema: string, inThread: boolean): Promise<Database> {
+async function openPglite(
+  dataDir: string | undefined,
+  schema: string,
+  inThread: boolean,
+  vacuumIntervalMs: number,
+): Promise<Database> {
   const inMemory = dataDir === undefined || dataDir === "memory://";
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   // In a worker thread, each statement costs a message each way (about 0.1–0.4 ms) and the event
@@ -159,6 +170,7 @@ async function openPglite(dataDir: string | undefined, schema: string, inThread:
     : withPreparedStatements(await PGlite.create(inMemory ? undefined : dataDir));
   await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}", public;`);
   const db = drizzlePglite({ client: client as PGlite }) as unknown as Db;
+  const maintenance = startPgliteMaintenance(client, vacuumIntervalMs);
   return {
     engine: "pglite",
     schema,
@@ -166,7 +178,10 @@ async function openPglite(dataDir: string | undefined, schema: string, inThread:
     query: async <Row extends Record<string, unknown>>(statement: SQL) =>
       ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
     withSession: (fn) => fn(db, new AbortController().signal),
-    close: () => client.close(),
+    close: async () => {
+      await maintenance.stop();
+      await client.close();
+    },
   };
 }
 
