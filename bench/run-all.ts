@@ -56,6 +56,12 @@ const benchmarks: Benchmark[] = [
     runner: "tsx",
     env: { small: { BENCH_PGLITE_STATEMENTS: "1000" }, full: {} },
   },
+  {
+    name: "pglite thread",
+    file: "bench/db/pglite-thread.ts",
+    runner: "tsx",
+    env: { small: { BENCH_PGLITE_THREAD_OPERATIONS: "1000" }, full: {} },
+  },
   ...INDEXER_SIZES[size].map((events): Benchmark => ({
     name: `indexer (${events.toLocaleString("en-US")} events)`,
     file: "bench/indexer/index-transfers.ts",

@@ -19,7 +19,8 @@ import { drizzle } from "drizzle-orm/pglite";
 
 import { arrayLiteral } from "../../lib/db/array-literal.ts";
 import { withPreparedStatements } from "../../lib/db/pglite-prepared.ts";
-import { printConditions, times } from "../lib/conditions.ts";
+import { compareAlternating, type AlternatingOperation } from "../lib/alternating-paths.ts";
+import { printConditions } from "../lib/conditions.ts";
 
 const STATEMENTS = Number(process.env.BENCH_PGLITE_STATEMENTS ?? 2_000);
 const POSTINGS = Number(process.env.BENCH_PGLITE_POSTINGS ?? 20_000);
@@ -47,80 +48,46 @@ await pglite.exec(`
 await pglite.exec("VACUUM ANALYZE");
 const walletIds = (await pglite.query<{ id: string }>("SELECT id FROM wallets")).rows.map((row) => row.id);
 
-const paths = {
-  "PGlite's own query": drizzle({ client: pglite }),
-  "prepared (the default)": drizzle({ client: withPreparedStatements(pglite) }),
-};
-type Statement = { name: string; build: (i: number) => SQL };
-const statements: Statement[] = [
-  {
-    name: "wallet by primary key",
-    build: (i) =>
+const paths: [string, PgliteDrizzle][] = [
+  ["PGlite's own query", drizzle({ client: pglite })],
+  ["prepared (the default)", drizzle({ client: withPreparedStatements(pglite) })],
+];
+type PgliteDrizzle = ReturnType<typeof drizzle>;
+const statement = (name: string, build: (i: number) => SQL): AlternatingOperation<PgliteDrizzle> => ({
+  name,
+  run: (db, i) => db.execute(build(i)),
+});
+const statements = [
+  statement(
+    "wallet by primary key",
+    (i) =>
       sql`SELECT id, user_id, kind, address, encrypted_key, seq, created_at FROM wallets WHERE id = ${walletIds[i % walletIds.length]}`,
-  },
-  {
-    name: "history page: 50 postings + entries",
-    build: (
-      i,
-    ) => sql`SELECT p.block_number, p.block_timestamp, p.log_index, p.leg, p.token, p.kind, p.counterparty, p.amount,
+  ),
+  statement(
+    "history page: 50 postings + entries",
+    (i) => sql`SELECT p.block_number, p.block_timestamp, p.log_index, p.leg, p.token, p.kind, p.counterparty, p.amount,
         p.balance_after, j.transaction_hash, j.reference
       FROM postings p JOIN journal_entries j ON j.chain_id = p.chain_id AND j.block_number = p.block_number AND j.log_index = p.log_index
       WHERE p.chain_id = 1 AND p.account = ${`holder:0x${i % 100}`}
       ORDER BY p.block_number DESC, p.log_index DESC, p.leg DESC LIMIT 51`,
-  },
-  {
-    name: "insert one event row",
-    build: (i) =>
+  ),
+  statement(
+    "insert one event row",
+    (i) =>
       sql`INSERT INTO relay_events (relay_id, status, detail) VALUES (${`r${i % 1000}`}, ${"submitted"}, ${JSON.stringify({ i })}::jsonb)`,
-  },
-  {
-    name: "update 16 rows from unnest",
-    build: (i) => {
-      const ids = Array.from({ length: 16 }, (_, k) => `r${(i * 16 + k) % 1000}`);
-      return sql`UPDATE relays r SET status = v.status, block_number = v.block, updated_at = now()
+  ),
+  statement("update 16 rows from unnest", (i) => {
+    const ids = Array.from({ length: 16 }, (_, k) => `r${(i * 16 + k) % 1000}`);
+    return sql`UPDATE relays r SET status = v.status, block_number = v.block, updated_at = now()
         FROM unnest(${arrayLiteral(ids)}::text[], ${arrayLiteral(ids.map(() => "mined"))}::text[], ${arrayLiteral(ids.map(() => BigInt(i)))}::int8[])
           AS v(relay_id, status, block) WHERE r.relay_id = v.relay_id`;
-    },
-  },
+  }),
 ];
 
-async function measure(db: (typeof paths)[keyof typeof paths], statement: Statement, count: number) {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < count; i++) await db.execute(statement.build(i));
-  const used = process.cpuUsage(cpu);
-  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
-}
-
 printConditions("start");
-const totals = new Map<string, { wallMs: number; cpuMs: number; count: number }>();
-for (const statement of statements) for (const db of Object.values(paths)) await measure(db, statement, 200); // warm-up: JIT, plans, buffers
-for (let round = 0; round < ROUNDS; round++)
-  for (const statement of statements)
-    for (const [path, db] of round % 2 === 0 ? Object.entries(paths) : Object.entries(paths).reverse()) {
-      const key = `${statement.name}|${path}`;
-      const figure = await measure(db, statement, Math.ceil(STATEMENTS / ROUNDS));
-      const total = totals.get(key) ?? { wallMs: 0, cpuMs: 0, count: 0 };
-      totals.set(key, {
-        wallMs: total.wallMs + figure.wallMs,
-        cpuMs: total.cpuMs + figure.cpuMs,
-        count: total.count + Math.ceil(STATEMENTS / ROUNDS),
-      });
-    }
-
 console.log(
   `\nPGlite, ${STATEMENTS} statements per row and path, through drizzle, ${POSTINGS.toLocaleString("en-US")} postings`,
 );
-console.log(
-  "| statement | PGlite's own query, µs wall / CPU | prepared (default), µs wall / CPU | default ÷ own, wall | CPU |",
-);
-console.log("| --- | ---: | ---: | ---: | ---: |");
-for (const statement of statements) {
-  const [own, prepared] = Object.keys(paths).map((path) => totals.get(`${statement.name}|${path}`)!);
-  const us = (ms: number, count: number) => ((ms * 1000) / count).toFixed(0);
-  console.log(
-    `| ${statement.name} | ${us(own!.wallMs, own!.count)} / ${us(own!.cpuMs, own!.count)} | ${us(prepared!.wallMs, prepared!.count)} / ${us(prepared!.cpuMs, prepared!.count)} | ${times(prepared!.wallMs, own!.wallMs)} | ${times(prepared!.cpuMs, own!.cpuMs)} |`,
-  );
-}
+await compareAlternating({ paths, operations: statements, units: STATEMENTS, rounds: ROUNDS, label: "statement" });
 printConditions("end");
 await pglite.close();
