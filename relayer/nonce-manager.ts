@@ -124,31 +124,57 @@ export class RelayerKey {
     options: SendOptions = {},
   ): Promise<SentTransaction> {
     return this.exclusive(async () => {
-      // The lease is checked once, right before the broadcast (signRecordSend): a lost lease then
-      // forgets the record and sends nothing. Checking here as well cost a round trip per send.
-      // The chain may know more of this key's transactions than we do: the key used outside the
-      // relayer (a script with the deployer's key on a local chain). Those nonces are spent, so we
-      // move past them — never below our own count, which would reuse a nonce of ours. It may also
-      // know fewer: then it lost some of ours, which are sent again first (a gap would hold every
-      // later transaction back, or be refused as "nonce too high").
-      const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
-      if (pending > this.nextNonce) {
-        this.logger.warn(
-          { relayer: this.address, expected: this.nextNonce, onChain: pending },
-          "the key sent transactions outside the relayer; continuing after them",
-        );
-        this.nextNonce = pending;
-      } else if (pending < this.nextNonce) {
-        await this.assertLease();
-        await this.resync("missing");
-      }
-      for (let attempt = 0; ; attempt++) {
+      // The chain may know more of this key's transactions than we do (the key used outside the
+      // relayer: a script with the deployer's key on a local chain), or fewer (it lost some of ours).
+      // Its pending count is read while the transaction is signed and recorded, not before: the
+      // mutex is what serialises a key's sends, so every round trip held under it divides the key's
+      // throughput. Nothing is broadcast until the count agrees with ours (signRecordSend).
+      let nodeCount: Promise<number> | undefined = this.publicClient.getTransactionCount({
+        address: this.address,
+        blockTag: "pending",
+      });
+      for (let attempt = 0; ;) {
         const nonce = this.nextNonce;
-        const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, true, options.markSent ?? true);
+        const sent = await this.signRecordSend(
+          nonce,
+          call,
+          gas,
+          fees,
+          relayIds,
+          true,
+          options.markSent ?? true,
+          nodeCount,
+        );
+        nodeCount = undefined;
+        if (typeof sent === "number") {
+          // The record was forgotten and the nonce given back; catch up with the node, then send.
+          await this.catchUpWith(sent);
+          continue;
+        }
         if (sent !== "nonce-taken") return sent;
-        if (attempt >= 2) throw new RelayerKeyStuckError(this.address, nonce, "the node keeps refusing our next nonce");
+        if (++attempt > 2)
+          throw new RelayerKeyStuckError(this.address, nonce, "the node keeps refusing our next nonce");
       }
     });
+  }
+
+  /**
+   * Brings our next nonce in line with the node's pending count. Above ours: those nonces are spent
+   * outside the relayer, so we move past them — never below our own count, which would reuse a nonce
+   * of ours. Below ours: the node lost some of our transactions, which are sent again first (a gap
+   * would hold every later transaction back, or be refused as "nonce too high").
+   */
+  private async catchUpWith(pending: number): Promise<void> {
+    if (pending > this.nextNonce) {
+      this.logger.warn(
+        { relayer: this.address, expected: this.nextNonce, onChain: pending },
+        "the key sent transactions outside the relayer; continuing after them",
+      );
+      this.nextNonce = pending;
+    } else if (pending < this.nextNonce) {
+      await this.assertLease();
+      await this.resync("missing");
+    }
   }
 
   /**
@@ -343,10 +369,32 @@ export class RelayerKey {
    * Signs, records (before anything leaves the process), re-checks the lease (the fence: a
    * process that stalled past its lease must not broadcast at the new owner's nonces) and
    * broadcasts. `fresh`: `nonce` is the next one (consumed here); otherwise it is an older nonce
-   * being replaced or re-filled.
-   * @returns the sent transaction, or "nonce-taken" when the node says another transaction holds
-   *   `nonce` (a fresh send then moves past it)
+   * being replaced or re-filled. The record, the lease check and `nodeCount` (the node's pending
+   * count, for a fresh send) are awaited together, all before the broadcast: the order between
+   * them does not matter, only that each is done before anything leaves the process.
+   * @returns the sent transaction; "nonce-taken" when the node says another transaction holds
+   *   `nonce` (a fresh send then moves past it); or the node's pending count when it differs from
+   *   `nonce` (nothing was broadcast and the record is forgotten)
    */
+  private signRecordSend(
+    nonce: number,
+    call: RelayCall,
+    gas: bigint,
+    fees: Fees,
+    relayIds: string[],
+    fresh: boolean,
+    markSent?: boolean,
+  ): Promise<SentTransaction | "nonce-taken">;
+  private signRecordSend(
+    nonce: number,
+    call: RelayCall,
+    gas: bigint,
+    fees: Fees,
+    relayIds: string[],
+    fresh: boolean,
+    markSent: boolean,
+    nodeCount: Promise<number> | undefined,
+  ): Promise<SentTransaction | "nonce-taken" | number>;
   private async signRecordSend(
     nonce: number,
     call: RelayCall,
@@ -355,7 +403,8 @@ export class RelayerKey {
     relayIds: string[],
     fresh: boolean,
     markSent = true,
-  ): Promise<SentTransaction | "nonce-taken"> {
+    nodeCount?: Promise<number>,
+  ): Promise<SentTransaction | "nonce-taken" | number> {
     const raw = await this.account.signTransaction({
       chainId: this.publicClient.chain!.id,
       type: "eip1559",
@@ -368,8 +417,8 @@ export class RelayerKey {
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
     const hash = keccak256(raw);
-    try {
-      await this.database.db.insert(relayerTransactions).values({
+    const [record, lease, node] = await Promise.allSettled([
+      this.database.db.insert(relayerTransactions).values({
         relayer: this.address,
         nonce,
         hash,
@@ -378,21 +427,32 @@ export class RelayerKey {
         maxFeePerGas: fees.maxFeePerGas.toString(),
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
         status: "signed",
-      });
-    } catch (error) {
+      }),
+      this.lease.stillHeld(),
+      nodeCount ?? Promise.resolve(nonce),
+    ]);
+    if (record.status === "rejected") {
       // The insert may have committed with its answer lost: this nonce is never handed out again.
       // The next re-synchronisation re-sends the row if it exists, or fills the nonce.
       if (fresh) this.nextNonce = Math.max(this.nextNonce, nonce + 1);
-      throw error;
+      throw record.reason;
     }
     if (fresh) this.nextNonce = nonce + 1;
     const forget = async () => {
       await this.database.db.delete(relayerTransactions).where(eq(relayerTransactions.hash, hash));
       if (fresh && this.nextNonce === nonce + 1) this.nextNonce = nonce;
     };
-    if (!(await this.lease.stillHeld().catch(() => false))) {
+    if (lease.status === "rejected" || !lease.value) {
       await forget();
       throw new RelayerLeaseLostError(this.address);
+    }
+    if (node.status === "rejected") {
+      await forget();
+      throw node.reason;
+    }
+    if (node.value !== nonce) {
+      await forget();
+      return node.value;
     }
     let outcome: Awaited<ReturnType<RelayerKey["sendRaw"]>>;
     try {

@@ -20,6 +20,7 @@ import { relayJobSchema, type RelayJob } from "./jobs/relay-job.ts";
 import type { RelayerMetrics } from "./metrics.ts";
 import { checkAllowlist, checkGasPriceCap } from "./send-policies.ts";
 import type { RelayStart, RelayStarter } from "./begin-relay.ts";
+import { readReceipt } from "./read-receipt.ts";
 import { recordTransition, recordTransitions } from "./record-transition.ts";
 import type { TransitionWriter } from "./transition-writer.ts";
 import type { RelayerKey, SentTransaction } from "./nonce-manager.ts";
@@ -85,7 +86,9 @@ export async function processRelay(
    * send needs (deadline, allowlist, gas price cap) and a simulation from that key. `minimumGas`:
    * the limit of an earlier transaction of this relay that ran out of gas.
    */
-  const sendNew = async (minimumGas = 0n): Promise<{ key: RelayerKey; sent: SentTransaction }> => {
+  const sendNew = async (
+    minimumGas = 0n,
+  ): Promise<{ key: RelayerKey; sent: SentTransaction; confirmedAtOnce?: TransactionReceipt }> => {
     if (relay.deadline !== undefined && Date.now() >= Date.parse(relay.deadline)) {
       return fail("expired", new RelayExpiredError(relay.deadline));
     }
@@ -117,20 +120,32 @@ export async function processRelay(
       throw error;
     }
     const sent = await key.send(call, gas, fees, [relay.relayId], { markSent: false });
-    await deps.transitions.record({
-      relayId: relay.relayId,
-      statuses: ["signed", "submitted"],
-      transactionHash: sent.hash,
-      relayer: key.address,
-      nonce: sent.nonce,
-      carrierStatus: "sent",
-    });
+    const out = { relayId: relay.relayId, transactionHash: sent.hash, relayer: key.address, nonce: sent.nonce };
+    // A chain that mines as it receives (a local node's automine, a sequencer answering with the
+    // block) already holds the receipt: with no confirmations to wait for, the relay's whole path is
+    // then one write instead of two, and it is not followed. The receipt is read as the follower
+    // reads it (a failed read proves nothing: the relay is then followed as usual).
+    if (deps.settings.confirmations === 0) {
+      const receipt = await readReceipt(publicClient, sent.hash).catch(() => undefined);
+      if (receipt?.status === "success") {
+        await deps.transitions.record({
+          ...out,
+          statuses: ["signed", "submitted", "mined", "confirmed"],
+          blockNumber: receipt.blockNumber,
+          blockHash: receipt.blockHash,
+          carrierStatus: "mined",
+        });
+        return { key, sent, confirmedAtOnce: receipt };
+      }
+    }
+    await deps.transitions.record({ ...out, statuses: ["signed", "submitted"], carrierStatus: "sent" });
     return { key, sent };
   };
 
   let key: RelayerKey;
   let sent: SentTransaction;
   let hashes: Hex[];
+  let confirmedAtOnce: TransactionReceipt | undefined;
 
   const recorded = start.transactions;
   const latest = recorded[0];
@@ -170,7 +185,7 @@ export async function processRelay(
       .map((row) => row.hash as Hex)
       .reverse();
   } else {
-    ({ key, sent } = await sendNew());
+    ({ key, sent, confirmedAtOnce } = await sendNew());
     hashes = [sent.hash];
   }
   // Transactions of this relay that ran out of gas before this attempt (each at its own nonce).
@@ -178,6 +193,10 @@ export async function processRelay(
 
   let confirmedBy: Hex;
   for (;;) {
+    if (confirmedAtOnce) {
+      confirmedBy = confirmedAtOnce.transactionHash;
+      break;
+    }
     let receipt: TransactionReceipt;
     try {
       receipt = await followTransaction({
@@ -263,7 +282,7 @@ export async function processRelay(
       ],
       { transaction: { hash: receipt.transactionHash, status: "out-of-gas" } },
     );
-    ({ key, sent } = await sendNew((gasLimit * 3n) / 2n));
+    ({ key, sent, confirmedAtOnce } = await sendNew((gasLimit * 3n) / 2n));
     hashes = [sent.hash];
   }
   metrics.outcomes.inc({ kind: relay.request.kind, outcome: "confirmed" });

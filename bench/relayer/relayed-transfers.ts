@@ -26,6 +26,7 @@
  * Run: `hardhat run bench/relayer/relayed-transfers.ts` (BENCH_TRANSFERS per side per round, default 500).
  */
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 
 import { sql } from "drizzle-orm";
 import { getAddress, type Hash } from "viem";
@@ -156,6 +157,14 @@ async function sendAll(transfers: Signed[]) {
   return { ms };
 }
 
+/** Runs `work` and measures the CPU time of the whole process (all threads) it took, in ms. */
+async function cpuOf<T>(work: () => Promise<T>): Promise<{ result: T; cpu: number }> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const { user, system } = process.cpuUsage(before);
+  return { result, cpu: (user + system) / 1000 };
+}
+
 const perSecond = (count: number, ms: number) => count / (ms / 1000);
 /** The median; of an even count, the mean of the middle two (of two rounds, not the faster one). */
 const median = (values: number[]) => {
@@ -174,17 +183,26 @@ try {
   const directRates: number[] = [];
   const relayedRates: number[] = [];
   const latencies: number[] = [];
+  const cpu = { direct: [] as number[], relayed: [] as number[] };
+  const cores: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const [forDirect, forRelay] = [await signMany(TRANSFERS), await signMany(TRANSFERS)];
-    const sent = await sendAll(forDirect);
-    const relayed = await profilePhase(`relayer-round-${round}`, () => relayAll(`round-${round}`, forRelay));
+    const { result: sent, cpu: sentCpu } = await cpuOf(() => sendAll(forDirect));
+    const { result: relayed, cpu: relayedCpu } = await cpuOf(() =>
+      profilePhase(`relayer-round-${round}`, () => relayAll(`round-${round}`, forRelay)),
+    );
+    cpu.direct.push(sentCpu / TRANSFERS);
+    cpu.relayed.push(relayedCpu / TRANSFERS);
+    cores.push(relayedCpu / relayed.ms);
     directRates.push(perSecond(TRANSFERS, sent.ms));
     relayedRates.push(perSecond(TRANSFERS, relayed.ms));
     latencies.push(...relayed.latencies);
     line(
       `round ${round}: ${TRANSFERS} transfers per side`,
       `direct ${directRates.at(-1)!.toFixed(1)}/s (${(sent.ms / 1000).toFixed(2)} s), ` +
-        `relayed ${relayedRates.at(-1)!.toFixed(1)}/s (${(relayed.ms / 1000).toFixed(2)} s)`,
+        `relayed ${relayedRates.at(-1)!.toFixed(1)}/s (${(relayed.ms / 1000).toFixed(2)} s); ` +
+        `CPU per transfer ${cpu.direct.at(-1)!.toFixed(2)} / ${cpu.relayed.at(-1)!.toFixed(2)} ms ` +
+        `(relaying kept ${cores.at(-1)!.toFixed(2)} of ${availableParallelism()} cores busy)`,
     );
   }
   const expected = bobBefore + BigInt(2 * (WARM_UP + ROUNDS * TRANSFERS));
@@ -211,6 +229,12 @@ try {
   line("direct with viem, one key (median)", `${d.toFixed(1)} transfers/s`);
   line(`relayed, 3 keys, concurrency ${CONCURRENCY}, batch ${BATCH_SIZE} (median)`, `${r.toFixed(1)} transfers/s`);
   line("relayed / direct", `${(r / d).toFixed(2)}×`);
+  // The whole process's CPU (every thread: the chain, the relayer, PGlite's worker) per transfer.
+  // Relaying runs the chain and the relayer; sending directly runs the chain and viem.
+  line(
+    "CPU per transfer, direct / relayed (median)",
+    `${median(cpu.direct).toFixed(2)} / ${median(cpu.relayed).toFixed(2)} ms: ${(median(cpu.relayed) / median(cpu.direct)).toFixed(2)}×`,
+  );
   // For bench/run-all.ts: the relayer's throughput against its load (concurrent producers), in the report's chart.
   process.stdout.write(
     `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, defaults: BATCH_SIZE === defaults.batchSize && CONCURRENCY === defaults.concurrency, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,

@@ -152,6 +152,46 @@ describe("RelayerKey nonce manager", function () {
     expect(rows.map((r) => r.nonce).sort()).to.deep.equal([nonce, nonce + 1]);
     await key.release();
   });
+
+  it("re-sends what the node lost before a new send, which goes out at the next nonce once the node agrees", async () => {
+    // The node's pending count is read while a send is signed and recorded (nonce-manager.ts); a
+    // count below ours must still hold the broadcast back until the lost transaction is out again.
+    const key = await openKey(6);
+    try {
+      await f.chain.testClient.setAutomine(false);
+      const lost = await key.send(selfSend(key), 21_000n, fees, ["lost"]);
+      await f.chain.testClient.dropTransaction({ hash: lost.hash });
+      expect(await f.chain.publicClient.getTransactionCount({ address: key.address, blockTag: "pending" })).to.equal(
+        lost.nonce,
+      );
+      const next = await key.send({ to: key.address, data: "0x", value: 1n }, 21_000n, fees, ["next"]);
+      expect(next.nonce).to.equal(lost.nonce + 1);
+      // Both are in the node's pool now, the lost one re-sent from its recorded bytes.
+      expect(await f.chain.publicClient.getTransactionCount({ address: key.address, blockTag: "pending" })).to.equal(
+        lost.nonce + 2,
+      );
+      await f.chain.testClient.mine({ blocks: 1 });
+      const [lostReceipt, nextReceipt] = await Promise.all(
+        [lost.hash, next.hash].map((hash) => f.chain.publicClient.getTransactionReceipt({ hash })),
+      );
+      expect(lostReceipt?.status).to.equal("success");
+      expect(nextReceipt?.status).to.equal("success");
+      const rows = await f.database.db
+        .select()
+        .from(relayerTransactions)
+        .where(eq(relayerTransactions.relayer, key.address));
+      const recorded = rows.filter((row) => row.nonce >= lost.nonce).map((row) => [row.nonce, row.hash]);
+      expect(recorded.sort()).to.deep.equal(
+        [
+          [lost.nonce, lost.hash],
+          [next.nonce, next.hash],
+        ].sort(),
+      );
+    } finally {
+      await f.chain.testClient.setAutomine(true);
+      await key.release();
+    }
+  });
 });
 
 describe("Replacement of a stuck transaction", function () {
