@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import {
   HttpRequestError,
   TimeoutError,
@@ -11,6 +11,7 @@ import {
 
 import type { Database } from "../lib/db/database.ts";
 import type { Logger } from "../lib/logging/logger.ts";
+import { preparedOnce } from "../lib/db/prepared.ts";
 import type { Signer } from "../lib/signing/signer.ts";
 import type { RelayCall } from "./build-call.ts";
 import { relayerTransactions } from "./db/schema.ts";
@@ -46,6 +47,20 @@ export type ResyncReport = {
 };
 
 type TransactionRow = typeof relayerTransactions.$inferSelect;
+
+/** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
+const insertSigned = preparedOnce((db) =>
+  db.insert(relayerTransactions).values({
+    relayer: sql.placeholder("relayer"),
+    nonce: sql.placeholder("nonce"),
+    hash: sql.placeholder("hash"),
+    raw: sql.placeholder("raw"),
+    relayIds: sql.placeholder("relayIds"),
+    maxFeePerGas: sql.placeholder("maxFeePerGas"),
+    maxPriorityFeePerGas: sql.placeholder("maxPriorityFeePerGas"),
+    status: "signed",
+  }),
+);
 
 /**
  * One relayer key and its nonce manager, inside the process holding the key's lease.
@@ -418,7 +433,7 @@ export class RelayerKey {
     });
     const hash = keccak256(raw);
     const [record, lease, node] = await Promise.allSettled([
-      this.database.db.insert(relayerTransactions).values({
+      insertSigned(this.database.db).execute({
         relayer: this.address,
         nonce,
         hash,
@@ -426,7 +441,6 @@ export class RelayerKey {
         relayIds,
         maxFeePerGas: fees.maxFeePerGas.toString(),
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
-        status: "signed",
       }),
       this.lease.stillHeld(),
       nodeCount ?? Promise.resolve(nonce),
