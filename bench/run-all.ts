@@ -62,6 +62,12 @@ const benchmarks: Benchmark[] = [
     runner: "tsx",
     env: { small: { BENCH_PGLITE_THREAD_OPERATIONS: "1000" }, full: {} },
   },
+  {
+    name: "signing",
+    file: "bench/signing/signatures.ts",
+    runner: "tsx",
+    env: { small: { BENCH_SIGNING_OPERATIONS: "1000" }, full: {} },
+  },
   ...INDEXER_SIZES[size].map((events): Benchmark => ({
     name: `indexer (${events.toLocaleString("en-US")} events)`,
     file: "bench/indexer/index-transfers.ts",

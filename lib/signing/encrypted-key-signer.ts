@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 
 import type { Address } from "viem";
-import { generatePrivateKey, privateKeyToAccount, signTypedData } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.ts";
+import { signTransactionWithKey, signTypedDataWithKey } from "./secp256k1.ts";
 import type { Signer } from "./signer.ts";
 
 /** A custodial wallet's key as the API stores it: the wallet's id and address, and the key material. */
@@ -48,7 +49,6 @@ export function encryptedKeyCustody(keyEncryptionKey: Buffer): CustodialKeys {
     }
     return privateKey;
   };
-  const accountOf = (key: StoredCustodialKey) => privateKeyToAccount(privateKeyOf(key));
   return {
     generate(walletId = randomUUID()) {
       const privateKey = generatePrivateKey();
@@ -62,8 +62,9 @@ export function encryptedKeyCustody(keyEncryptionKey: Buffer): CustodialKeys {
       return {
         address: key.address,
         // async: a key that does not decrypt rejects the signature instead of throwing at the caller.
-        signTypedData: async (typedData) => signTypedData({ ...typedData, privateKey: privateKeyOf(key) }),
-        signTransaction: async (transaction, options) => accountOf(key).signTransaction(transaction, options),
+        signTypedData: async (typedData) => signTypedDataWithKey(privateKeyOf(key), typedData),
+        signTransaction: async (transaction, options) =>
+          signTransactionWithKey(privateKeyOf(key), transaction, options),
       };
     },
   };

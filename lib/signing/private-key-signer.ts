@@ -1,6 +1,7 @@
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
+import { signTransactionWithKey, signTypedDataWithKey } from "./secp256k1.ts";
 import type { Signer } from "./signer.ts";
 
 /**
@@ -12,7 +13,7 @@ export function privateKeySigner(privateKey: Hex): Signer {
   const account = privateKeyToAccount(privateKey);
   return {
     address: account.address,
-    signTypedData: (typedData) => account.signTypedData(typedData),
-    signTransaction: (transaction, options) => account.signTransaction(transaction, options),
+    signTypedData: (typedData) => signTypedDataWithKey(privateKey, typedData),
+    signTransaction: (transaction, options) => signTransactionWithKey(privateKey, transaction, options),
   };
 }
