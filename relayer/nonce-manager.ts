@@ -48,6 +48,9 @@ export type ResyncReport = {
 
 type TransactionRow = typeof relayerTransactions.$inferSelect;
 
+/** What one signed transaction carries: its nonce, call, gas limit, fees and the relays it serves. */
+type SignedSend = { nonce: number; call: RelayCall; gas: bigint; fees: Fees; relayIds: string[] };
+
 /** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
 const insertSigned = preparedOnce((db) =>
   db.insert(relayerTransactions).values({
@@ -151,11 +154,7 @@ export class RelayerKey {
       for (let attempt = 0; ;) {
         const nonce = this.nextNonce;
         const sent = await this.signRecordSend(
-          nonce,
-          call,
-          gas,
-          fees,
-          relayIds,
+          { nonce, call, gas, fees, relayIds },
           true,
           options.markSent ?? true,
           nodeCount,
@@ -206,7 +205,7 @@ export class RelayerKey {
   ): Promise<SentTransaction | undefined> {
     return this.exclusive(async () => {
       await this.assertLease();
-      const sent = await this.signRecordSend(nonce, call, gas, fees, relayIds, false);
+      const sent = await this.signRecordSend({ nonce, call, gas, fees, relayIds }, false);
       if (sent === "nonce-taken") return undefined;
       await this.database.db
         .update(relayerTransactions)
@@ -294,14 +293,9 @@ export class RelayerKey {
         await this.rebroadcastRow(row, report);
       } else if (nonce >= pending) {
         this.logger.warn({ relayer: this.address, nonce }, "filling a nonce gap with a 0-value self-send");
-        const sent = await this.signRecordSend(
-          nonce,
-          { to: this.address, data: "0x", value: 0n },
-          21_000n,
-          await estimateFees(this.publicClient),
-          [],
-          false,
-        );
+        const filler = { to: this.address, data: "0x" as const, value: 0n };
+        const fees = await estimateFees(this.publicClient);
+        const sent = await this.signRecordSend({ nonce, call: filler, gas: 21_000n, fees, relayIds: [] }, false);
         if (sent !== "nonce-taken") report.filled += 1;
       }
     }
@@ -329,7 +323,10 @@ export class RelayerKey {
         "the node refused recorded bytes; re-signing the same call at the same nonce with fresh fees",
       );
       const call = { to: transaction.to!, data: transaction.data ?? "0x", value: transaction.value ?? 0n };
-      const sent = await this.signRecordSend(row.nonce, call, transaction.gas!, fees, row.relayIds as string[], false);
+      const sent = await this.signRecordSend(
+        { nonce: row.nonce, call, gas: transaction.gas!, fees, relayIds: row.relayIds as string[] },
+        false,
+      );
       if (sent !== "nonce-taken") {
         await this.database.db
           .update(relayerTransactions)
@@ -392,30 +389,18 @@ export class RelayerKey {
    *   `nonce` (nothing was broadcast and the record is forgotten)
    */
   private signRecordSend(
-    nonce: number,
-    call: RelayCall,
-    gas: bigint,
-    fees: Fees,
-    relayIds: string[],
+    send: SignedSend,
     fresh: boolean,
     markSent?: boolean,
   ): Promise<SentTransaction | "nonce-taken">;
   private signRecordSend(
-    nonce: number,
-    call: RelayCall,
-    gas: bigint,
-    fees: Fees,
-    relayIds: string[],
-    fresh: boolean,
+    send: SignedSend,
+    fresh: true,
     markSent: boolean,
     nodeCount: Promise<number> | undefined,
   ): Promise<SentTransaction | "nonce-taken" | number>;
   private async signRecordSend(
-    nonce: number,
-    call: RelayCall,
-    gas: bigint,
-    fees: Fees,
-    relayIds: string[],
+    { nonce, call, gas, fees, relayIds }: SignedSend,
     fresh: boolean,
     markSent = true,
     nodeCount?: Promise<number>,
