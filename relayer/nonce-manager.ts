@@ -48,8 +48,8 @@ export type ResyncReport = {
 
 type TransactionRow = typeof relayerTransactions.$inferSelect;
 
-/** What one signed transaction carries: its nonce, call, gas limit, fees and the relays it serves. */
-type SignedSend = { nonce: number; call: RelayCall; gas: bigint; fees: Fees; relayIds: string[] };
+/** What one transaction to sign carries: its nonce, call, gas limit, fees and the relays it serves. */
+type TransactionToSign = { nonce: number; call: RelayCall; gas: bigint; fees: Fees; relayIds: string[] };
 
 /** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
 const insertSigned = preparedOnce((db) =>
@@ -389,18 +389,18 @@ export class RelayerKey {
    *   `nonce` (nothing was broadcast and the record is forgotten)
    */
   private signRecordSend(
-    send: SignedSend,
+    transaction: TransactionToSign,
     fresh: boolean,
     markSent?: boolean,
   ): Promise<SentTransaction | "nonce-taken">;
   private signRecordSend(
-    send: SignedSend,
+    transaction: TransactionToSign,
     fresh: true,
     markSent: boolean,
     nodeCount: Promise<number> | undefined,
   ): Promise<SentTransaction | "nonce-taken" | number>;
   private async signRecordSend(
-    { nonce, call, gas, fees, relayIds }: SignedSend,
+    { nonce, call, gas, fees, relayIds }: TransactionToSign,
     fresh: boolean,
     markSent = true,
     nodeCount?: Promise<number>,
