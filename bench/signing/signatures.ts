@@ -2,17 +2,26 @@
  * What a signature costs: viem's own signers (noble-curves, pure JavaScript: the baseline) against
  * ours (lib/signing/secp256k1.ts: libsecp256k1 as WebAssembly), on the two things the stack signs —
  * the relayer's EIP-1559 transactions and a custodial wallet's EIP-3009 authorization (EIP-712
- * typed data) — and on a bare 32-byte digest. Each operation alternates between the two in rounds
- * (bench/lib/alternating-paths.ts); every signature of ours is checked to be byte-for-byte viem's
- * before the clock starts.
+ * typed data) — and on a bare 32-byte digest; and what checking a self-custody wallet's signature
+ * costs: the authorization's EIP-712 digest alone (viem's hashTypedData against
+ * lib/signing/typed-data-digest.ts) and the recovery of its signer (viem's recoverTypedDataAddress
+ * against the digest and libsecp256k1's recovery). Each operation alternates between the two in
+ * rounds (bench/lib/alternating-paths.ts); every signature, digest and recovered address of ours is
+ * checked to be viem's before the clock starts.
  *
  * Run: `npm run bench:signing` (BENCH_SIGNING_OPERATIONS per operation and path, default 4,000).
  */
-import { keccak256, toHex, type Hex } from "viem";
+import { hashTypedData, keccak256, recoverTypedDataAddress, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 
-import { signDigest, signTransactionWithKey, signTypedDataWithKey } from "../../lib/signing/secp256k1.ts";
+import {
+  recoverSigner,
+  signDigest,
+  signTransactionWithKey,
+  signTypedDataWithKey,
+} from "../../lib/signing/secp256k1.ts";
 import { transferWithAuthorizationTypedData } from "../../lib/signing/transfer-with-authorization.ts";
+import { typedDataDigest } from "../../lib/signing/typed-data-digest.ts";
 import { compareAlternating } from "../lib/alternating-paths.ts";
 import { printConditions } from "../lib/conditions.ts";
 
@@ -47,12 +56,20 @@ const authorization = (i: number) =>
 const digest = (i: number): Hex => keccak256(toHex(i));
 
 type Path = "viem" | "ours";
+// The holder's signatures a server checks (made before the clock, as a wallet makes them).
+const signatures = await Promise.all(
+  Array.from({ length: OPERATIONS }, (_, i) => account.signTypedData(authorization(i))),
+);
 // The same bytes on both paths, or the comparison means nothing.
 for (let i = 0; i < 50; i++) {
   if ((await signTransactionWithKey(privateKey, transaction(i))) !== (await account.signTransaction(transaction(i))))
     throw new Error("our transaction signature differs from viem's");
   if ((await signTypedDataWithKey(privateKey, authorization(i))) !== (await account.signTypedData(authorization(i))))
     throw new Error("our typed-data signature differs from viem's");
+  if (typedDataDigest(authorization(i)) !== hashTypedData(authorization(i)))
+    throw new Error("our typed-data digest differs from viem's");
+  if (recoverSigner(typedDataDigest(authorization(i)), signatures[i]!) !== account.address.toLowerCase())
+    throw new Error("our recovery differs from viem's");
 }
 
 printConditions("start");
@@ -78,6 +95,18 @@ await compareAlternating<Path>({
       name: "EIP-3009 authorization (EIP-712)",
       run: (path, i) =>
         path === "viem" ? account.signTypedData(authorization(i)) : signTypedDataWithKey(privateKey, authorization(i)),
+    },
+    {
+      name: "EIP-3009 authorization digest (EIP-712 hash)",
+      run: (path, i) =>
+        Promise.resolve(path === "viem" ? hashTypedData(authorization(i)) : typedDataDigest(authorization(i))),
+    },
+    {
+      name: "EIP-3009 signer recovered (a self-custody check)",
+      run: (path, i) =>
+        path === "viem"
+          ? recoverTypedDataAddress({ ...authorization(i), signature: signatures[i]! })
+          : Promise.resolve(recoverSigner(typedDataDigest(authorization(i)), signatures[i]!)),
     },
   ],
 });

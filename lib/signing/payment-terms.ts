@@ -4,7 +4,9 @@
  * funds one payment — and the root of every refund's nonce. Pure functions, exactly as the contract
  * computes them (`getPaymentId`, `getRefundNonce`).
  */
-import { encodeAbiParameters, hashTypedData, keccak256, type Address, type Hex } from "viem";
+import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+
+import { typedDataDigest } from "./typed-data-digest.ts";
 
 export const paymentTermsTypes = {
   PaymentTerms: [
@@ -38,7 +40,7 @@ export type PaymentTermsMessage = {
 
 /** The escrow's payment id of `terms`: their EIP-712 hash under ("PaymentEscrow", "1", chain, escrow). */
 export function paymentIdOf(terms: PaymentTermsMessage, chainId: number, escrow: Address): Hex {
-  return hashTypedData({
+  return typedDataDigest({
     domain: { name: "PaymentEscrow", version: "1", chainId, verifyingContract: escrow },
     types: paymentTermsTypes,
     primaryType: "PaymentTerms",

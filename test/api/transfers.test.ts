@@ -299,6 +299,24 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     );
   });
 
+  it("refuses, with SIGNATURE_INVALID, the holder's own signature in forms the token refuses (high s, v as 0/1)", async () => {
+    // viem recovers carol from both, so they were accepted and queued, and the relay then failed
+    // on chain: the token's ECDSA.tryRecover takes only v 27/28 and a low s.
+    const order = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const signed = await signedTransfer("10");
+    const [r, s, v] = [
+      signed.signature.slice(2, 66),
+      BigInt(`0x${signed.signature.slice(66, 130)}`),
+      signed.signature.slice(130),
+    ];
+    const malleated = `0x${r}${(order - s).toString(16).padStart(64, "0")}${v === "1b" ? "1c" : "1b"}`;
+    const asParity = `0x${r}${s.toString(16).padStart(64, "0")}${v === "1b" ? "00" : "01"}`;
+    for (const signature of [malleated, asParity])
+      await expectNothingMoved(await send(selfCustody.id, { ...signed, signature }), 422, "SIGNATURE_INVALID");
+    // The signature as made is still good.
+    expect((await send(selfCustody.id, signed)).status).to.equal(202);
+  });
+
   it("refuses a signature over different values (tampered amount) with SIGNER_MISMATCH", async () => {
     const signed = await signedTransfer("10");
     await expectNothingMoved(await send(selfCustody.id, { ...signed, amount: "11" }), 422, "SIGNER_MISMATCH");

@@ -12,10 +12,17 @@ import {
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 
-import { signDigest, signTransactionWithKey, signTypedDataWithKey } from "../../../lib/signing/secp256k1.ts";
+import {
+  recoverSigner,
+  signDigest,
+  signTransactionWithKey,
+  signTypedDataWithKey,
+} from "../../../lib/signing/secp256k1.ts";
 
 // Half the group order: a low-s signature has s at most this.
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const word = (value: bigint) => value.toString(16).padStart(64, "0");
 
 describe("secp256k1 signatures by libsecp256k1 (lib/signing/secp256k1.ts)", () => {
   const keys = Array.from({ length: 8 }, () => generatePrivateKey());
@@ -84,5 +91,40 @@ describe("secp256k1 signatures by libsecp256k1 (lib/signing/secp256k1.ts)", () =
     const digest = keccak256("0x02");
     expect(() => signDigest(digest, `0x${"00".repeat(32)}`)).to.throw();
     expect(() => signDigest(digest, `0x${"ff".repeat(32)}`)).to.throw();
+  });
+
+  it("recovers the signer as viem does, in lower case, for both recovery bits", async () => {
+    let parities = 0;
+    for (const privateKey of keys)
+      for (let i = 0; i < 16; i++) {
+        const digest = bytesToHex(randomBytes(32));
+        const signature = await sign({ hash: digest, privateKey, to: "hex" });
+        expect(recoverSigner(digest, signature)).to.equal(privateKeyToAccount(privateKey).address.toLowerCase());
+        parities += Number(signature.endsWith("1c"));
+      }
+    expect(parities).to.be.within(32, 96);
+  });
+
+  it("refuses, as the contracts' ECDSA.tryRecover does, signatures viem would still recover: high s, v as 0/1", async () => {
+    const privateKey = keys[3]!;
+    const digest = bytesToHex(randomBytes(32));
+    const signature = await sign({ hash: digest, privateKey, to: "hex" });
+    const [r, s, v] = [signature.slice(2, 66), BigInt(`0x${signature.slice(66, 130)}`), signature.slice(130)];
+    // The same signature malleated: s' = n − s with the other recovery bit recovers the same key.
+    const malleated = `0x${r}${word(ORDER - s)}${v === "1b" ? "1c" : "1b"}` as Hex;
+    const asParity = `0x${r}${word(s)}${v === "1b" ? "00" : "01"}` as Hex;
+    const address = privateKeyToAccount(privateKey).address;
+    // viem accepts both and recovers the signer: what the API checked before, and the chain refuses.
+    expect(await recoverAddress({ hash: digest, signature: malleated })).to.equal(address);
+    expect(await recoverAddress({ hash: digest, signature: asParity })).to.equal(address);
+    expect(recoverSigner(digest, malleated))
+      .to.have.property("reason")
+      .that.matches(/upper half/);
+    expect(recoverSigner(digest, asParity))
+      .to.have.property("reason")
+      .that.matches(/v is 0|v is 1/);
+    expect(recoverSigner(digest, signature.slice(0, 130) as Hex)).to.have.property("reason");
+    expect(recoverSigner(digest, `0x${"00".repeat(64)}1b`)).to.have.property("reason");
+    expect(recoverSigner(digest, `0x${word(ORDER)}${word(s)}${v}` as Hex)).to.have.property("reason");
   });
 });
