@@ -68,7 +68,7 @@ export type UnrecoverableSignature = { reason: string };
  * chain applies — OpenZeppelin's `ECDSA.tryRecover`, which our token, escrow and forwarder use:
  * v is 27 or 28 and s is in the lower half of the group order. A signature the contracts would
  * refuse (v as 0/1, a malleated high s) is refused here, before anything is recorded or relayed.
- * Recovery by libsecp256k1 (about an eighth of noble-curves' CPU, `npm run bench:signing`).
+ * Recovery by libsecp256k1 (about a fifth of noble-curves' CPU, `npm run bench:signing`).
  * @returns the signer's address in lower case, or why the signature cannot be one
  */
 export function recoverSigner(digest: Hex, signature: Hex): Address | UnrecoverableSignature {

@@ -37,7 +37,8 @@ type FieldPlan = {
   abiType: { type: string };
   encode: (value: unknown) => unknown;
 };
-type StructPlan = { typeHash: Hex; fields: FieldPlan[] };
+/** A flat struct: its type hash, its fields, and the ABI types its encoding takes (the type hash's first). */
+type StructPlan = { typeHash: Hex; fields: FieldPlan[]; abiTypes: { type: string }[] };
 
 // The sizes viem's typed-data checks know (its integerRegex and bytesRegex); any other type goes to viem.
 const INTEGER =
@@ -64,12 +65,8 @@ export function typedDataDigest<
   const plan = primaryType === "EIP712Domain" || domain === null ? null : planOf(types, primaryType);
   if (!plan || !message || typeof message !== "object") return hashTypedData(typedData);
   const values: unknown[] = [plan.typeHash];
-  const abiTypes: { type: string }[] = [{ type: "bytes32" }];
-  for (const field of plan.fields) {
-    values.push(field.encode(message[field.name]));
-    abiTypes.push(field.abiType);
-  }
-  const structHash = keccak256(encodeAbiParameters(abiTypes, values));
+  for (const field of plan.fields) values.push(field.encode(message[field.name]));
+  const structHash = keccak256(encodeAbiParameters(plan.abiTypes, values));
   return keccak256(concat(["0x1901", domainSeparator(domain ?? {}), structHash]));
 }
 
@@ -120,7 +117,7 @@ function buildPlan(
   }
   // encodeType of a struct with no struct dependencies: `Name(type name,…)`.
   const typeHash = keccak256(toHex(`${primaryType}(${struct.map(({ name, type }) => `${type} ${name}`).join(",")})`));
-  return { typeHash, fields };
+  return { typeHash, fields, abiTypes: [{ type: "bytes32" }, ...fields.map((field) => field.abiType)] };
 }
 
 /**
