@@ -16,8 +16,10 @@
 import { and, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Hash } from "viem";
 
-import type { Database, Db } from "../../lib/db/database.ts";
+import { StablerailError } from "../../lib/errors/base.ts";
+import type { Database, DbTransaction } from "../../lib/db/database.ts";
 import { arrayElement } from "../../lib/db/array-literal.ts";
+import { pushCopyRow, type CopyRows } from "../../lib/db/copy-text.ts";
 import { journalize, type PostingRulesContext } from "../../lib/ledger/posting-rules.ts";
 import { applyEscrowEvent, rowToPaymentState } from "../../lib/ledger/payment-state.ts";
 import { toJsonSafe } from "../../lib/ledger/json.ts";
@@ -65,9 +67,15 @@ export type LedgerWriter = {
   resetChain: (genesisHash: Hash, startBlock: bigint) => Promise<void>;
 };
 
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type Tx = DbTransaction;
 
 const CHUNK = 1000;
+/**
+ * From this many logs in a batch, on PostgreSQL, the journal entries, postings and chain events go by
+ * COPY (three more round trips, a fraction of the server's work per row); below it, every row goes in
+ * the batch's one statement, which is what a block of a few events costs least with.
+ */
+const COPY_FROM_LOGS = 100;
 /** Above this many cached balances the cache starts again from the last batch's (memory stays bounded). */
 const MAX_CACHED_BALANCES = 200_000;
 
@@ -119,7 +127,7 @@ export function createLedgerWriter({
       }));
     },
     commit: async (batch) => {
-      const committed = await db.transaction(async (tx) => {
+      const committed = await database.transaction(async (tx, copy) => {
         const [current] = await tx.select().from(ledgerChains).where(eq(ledgerChains.chainId, chainId)).for("update");
         if (!current) throw new Error(`chain ${chainId} has no ledger row; call resetChain first`);
         let from = current.headNumber;
@@ -138,14 +146,22 @@ export function createLedgerWriter({
         // Blocks at or below the checkpoint are already in: skipping them makes a replay a no-op.
         const logs = batch.logs.filter((log) => log.blockNumber > from);
         const blocks = batch.blocks.filter((block) => block.number > from);
-        const written = await writeLogs(tx, chainId, context, logs, journal, known?.balances);
+        const viaCopy = copy !== undefined && logs.length >= COPY_FROM_LOGS;
+        const written = await writeLogs(tx, chainId, context, logs, journal, known?.balances, viaCopy);
         journal = written.journal;
+        for (const rows of written.copies) await copy!(rows);
         const blockColumns = columnsOf(blockInsert);
         for (const block of blocks)
           pushRow(blockColumns, [chainId, block.number, block.hash, block.parentHash, block.timestamp]);
         const moved = batch.head.number >= from;
         const result = { journal, balances: written.balances, known };
-        if (!moved && journal.seq === current.journalSeq && written.statements.length === 0 && blocks.length === 0)
+        if (
+          !moved &&
+          journal.seq === current.journalSeq &&
+          written.statements.length === 0 &&
+          written.copies.length === 0 &&
+          blocks.length === 0
+        )
           return result;
         // The rows and the checkpoint in one statement (data-modifying CTEs): one round trip per
         // batch instead of one per table, which is most of a block's cost when following the head.
@@ -270,6 +286,9 @@ function rowsOf<Row>(result: unknown): Row[] {
  * filled as the entries are built (no per-row objects, no renaming pass), and the server reads them
  * with `unnest`: parsing a PostgreSQL array literal costs the server a third of what
  * `jsonb_to_recordset` cost for the same rows, and the arrays carry no repeated keys (profile of issue 17).
+ * With `viaCopy` the journal entries, postings and chain events are returned as COPY rows instead
+ * (lib/db/copy-text.ts), for the caller to load before the statements; balances always go by statement
+ * (an upsert, which COPY cannot do).
  *
  * `known` holds balances the writer already knows to be current (its cache, valid for this
  * checkpoint); only the batch's other accounts are read. The returned `balances` are every touched
@@ -282,9 +301,10 @@ async function writeLogs(
   logs: DecodedLog[],
   journal: JournalChainHead,
   known: ReadonlyMap<string, bigint> | undefined,
-): Promise<{ journal: JournalChainHead; statements: SQL[]; balances: Map<string, bigint> }> {
+  viaCopy: boolean,
+): Promise<{ journal: JournalChainHead; statements: SQL[]; copies: CopyRows[]; balances: Map<string, bigint> }> {
   const balances = new Map<string, bigint>();
-  if (logs.length === 0) return { journal, statements: [], balances };
+  if (logs.length === 0) return { journal, statements: [], copies: [], balances };
   const entries = journalize(logs, context);
 
   const unknown = new Set<string>();
@@ -308,8 +328,8 @@ async function writeLogs(
     }
   }
 
-  const entryColumns = columnsOf(journalInsert);
-  const postingColumns = columnsOf(postingInsert);
+  const entryRows = tableRows(journalInsert, viaCopy);
+  const postingRows = tableRows(postingInsert, viaCopy);
   const changed = new Map<string, { account: string; token: string; blockNumber: bigint }>();
   let { seq, hash: chainHash } = journal;
   for (const entry of entries) {
@@ -330,7 +350,7 @@ async function writeLogs(
         kind: entry.kind,
         blockTimestamp: entry.blockTimestamp,
       });
-      pushRow(postingColumns, [
+      postingRows.push([
         chainId,
         entry.blockNumber,
         entry.logIndex,
@@ -347,7 +367,7 @@ async function writeLogs(
     seq += 1n;
     const entryHash = hashJournalEntry({ ...entry, chainId, postings: entryPostings });
     chainHash = linkJournalChain(chainHash, seq, entryHash);
-    pushRow(entryColumns, [
+    entryRows.push([
       chainId,
       entry.blockNumber,
       entry.logIndex,
@@ -363,9 +383,9 @@ async function writeLogs(
       chainHash,
     ]);
   }
-  const balanceColumns = columnsOf(balanceInsert);
+  const balanceRows = tableRows(balanceInsert, false);
   for (const [key, row] of changed)
-    pushRow(balanceColumns, [chainId, row.account, row.token, balances.get(key)!, row.blockNumber]);
+    balanceRows.push([chainId, row.account, row.token, balances.get(key)!, row.blockNumber]);
 
   await writePaymentStates(
     tx,
@@ -373,10 +393,12 @@ async function writeLogs(
     logs.filter((log) => log.contractName === "PaymentEscrow"),
   );
 
-  // ORDER BY keeps ids in chain order (the webhook dispatcher reads in id order).
-  const eventColumns = columnsOf(eventInsert);
+  // Ids in chain order (the webhook dispatcher reads in id order): the statement's ORDER BY, or COPY's
+  // row order — the logs arrive in chain order (both sync stages sort them), checked here.
+  const eventRows = tableRows(eventInsert, viaCopy);
+  if (viaCopy) assertChainOrder(logs);
   for (const log of logs)
-    pushRow(eventColumns, [
+    eventRows.push([
       chainId,
       log.blockNumber,
       log.logIndex,
@@ -388,17 +410,36 @@ async function writeLogs(
       log.eventName,
       JSON.stringify(toJsonSafe(log.args)),
     ]);
-  const statements = [
-    unnestInsert(journalInsert, entryColumns),
-    unnestInsert(postingInsert, postingColumns),
-    unnestInsert(
-      balanceInsert,
-      balanceColumns,
-      sql`ON CONFLICT (chain_id, account, token) DO UPDATE SET balance = excluded.balance, block_number = excluded.block_number`,
-    ),
-    unnestInsert(eventInsert, eventColumns, sql`ON CONFLICT DO NOTHING`, sql`ORDER BY block_number, log_index`),
-  ];
-  return { journal: { seq, hash: chainHash }, statements, balances };
+  const balanceUpsert = balanceRows.insert(
+    sql`ON CONFLICT (chain_id, account, token) DO UPDATE SET balance = excluded.balance, block_number = excluded.block_number`,
+  );
+  // A chain event's position is above the checkpoint (the caller filtered the logs under the
+  // checkpoint's row lock), so COPY, which cannot skip a conflict, meets none; the statement keeps
+  // ON CONFLICT DO NOTHING as it always had.
+  const statements = viaCopy
+    ? [balanceUpsert]
+    : [
+        entryRows.insert(),
+        postingRows.insert(),
+        balanceUpsert,
+        eventRows.insert(sql`ON CONFLICT DO NOTHING`, sql`ORDER BY block_number, log_index`),
+      ];
+  const copies = viaCopy ? [entryRows.copy(), postingRows.copy(), eventRows.copy()] : [];
+  return { journal: { seq, hash: chainHash }, statements, copies, balances };
+}
+
+function assertChainOrder(logs: readonly DecodedLog[]): void {
+  for (let i = 1; i < logs.length; i++) {
+    const [before, after] = [logs[i - 1]!, logs[i]!];
+    if (
+      before.blockNumber > after.blockNumber ||
+      (before.blockNumber === after.blockNumber && before.logIndex >= after.logIndex)
+    )
+      throw new StablerailError(
+        "LEDGER_LOGS_OUT_OF_ORDER",
+        `logs out of chain order at block ${after.blockNumber} log ${after.logIndex}`,
+      );
+  }
 }
 
 const balanceKey = (account: string, token: string) => `${account} ${token}`;
@@ -485,6 +526,22 @@ function columnsOf(shape: InsertShape): string[][] {
 /** Appends one row, each cell as an element of a PostgreSQL array literal. */
 function pushRow(columns: string[][], cells: readonly Cell[]): void {
   for (let i = 0; i < cells.length; i++) columns[i]!.push(arrayElement(cells[i]));
+}
+
+/**
+ * A table's rows, built in the form they are sent in: one array literal per column (for the
+ * statement, {@link unnestInsert}) or COPY lines — chosen up front, so no row is encoded twice.
+ */
+function tableRows(shape: InsertShape, viaCopy: boolean) {
+  const columns = viaCopy ? undefined : columnsOf(shape);
+  const lines: CopyRows | undefined = viaCopy
+    ? { table: shape.table, columns: shape.columns.map(([name]) => name), lines: [] }
+    : undefined;
+  return {
+    push: (cells: readonly Cell[]) => (lines ? pushCopyRow(lines, cells) : pushRow(columns!, cells)),
+    insert: (conflict?: SQL, order?: SQL) => unnestInsert(shape, columns!, conflict, order),
+    copy: () => lines!,
+  };
 }
 
 /**

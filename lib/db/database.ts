@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
 
 import { UnavailableError } from "../errors/base.ts";
+import { copyRows, type CopyRows } from "./copy-text.ts";
 import { startPgliteMaintenance } from "./pglite-maintenance.ts";
 import { withPreparedStatements } from "./pglite-prepared.ts";
 import { openPgliteThread, type PgliteClient } from "./pglite-thread.ts";
@@ -24,6 +25,12 @@ import { nameStatementsOnConnect } from "./postgres-named.ts";
  */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 
+/** The handle a transaction's statements run on (drizzle's transaction of {@link Db}). */
+export type DbTransaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** Loads rows into a table with COPY, inside the transaction it was handed by (see Database.transaction). */
+export type CopyLoader = (rows: CopyRows) => Promise<void>;
+
 export type Database = {
   readonly engine: "postgres" | "pglite";
   readonly schema: string;
@@ -39,6 +46,12 @@ export type Database = {
    * On PGlite there is only one session, which cannot be lost; `fn` gets the shared handle.
    */
   withSession: <T>(fn: (session: Db, lost: AbortSignal) => Promise<T>) => Promise<T>;
+  /**
+   * Runs `fn` in one transaction, as `db.transaction` does. On PostgreSQL `copy` loads rows with
+   * `COPY … FROM STDIN` on the transaction's own connection (lib/db/copy-text.ts says why); on PGlite
+   * it is undefined — its thread carries no COPY data — and the caller inserts instead.
+   */
+  transaction: <T>(fn: (tx: DbTransaction, copy: CopyLoader | undefined) => Promise<T>) => Promise<T>;
   close: () => Promise<void>;
 };
 
@@ -151,6 +164,21 @@ async function openPostgres(
         client.release(failure);
       }
     },
+    transaction: async (fn) => {
+      // A connection of its own, so the COPY runs on the one the transaction's statements run on.
+      const client = await pool.connect();
+      let failure: Error | undefined;
+      try {
+        const session = drizzlePostgres({ client }) as unknown as Db;
+        return await session.transaction((tx) => fn(tx, (rows) => copyRows(client, rows)));
+      } catch (error) {
+        failure = error as Error;
+        throw error;
+      } finally {
+        // After a failure the connection may be the one that broke: destroyed, not handed on.
+        client.release(failure);
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -178,6 +206,7 @@ async function openPglite(
     query: async <Row extends Record<string, unknown>>(statement: SQL) =>
       ((await db.execute(statement)) as unknown as { rows: Row[] }).rows,
     withSession: (fn) => fn(db, new AbortController().signal),
+    transaction: (fn) => db.transaction((tx) => fn(tx, undefined)),
     close: async () => {
       await maintenance.stop();
       await client.close();

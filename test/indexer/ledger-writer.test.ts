@@ -121,3 +121,94 @@ describeEachEngine("Ledger writer", (engine) => {
     expect((await verifyJournalChain(database, { chainId })).ok).to.equal(true);
   });
 });
+
+describe("Ledger writer, a batch loaded by COPY [postgres]", () => {
+  const databases: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
+
+  afterEach(async () => {
+    for (const database of databases.splice(0)) await database.drop();
+  });
+
+  /** The same batch written through COPY and through the one statement must leave the same rows. */
+  it("leaves every table exactly as the one-statement path does, awkward text and chain order included", async () => {
+    const [viaCopy, viaStatement] = [
+      await createTestDatabase("postgres", "writer_copy"),
+      await createTestDatabase("postgres", "writer_statement"),
+    ];
+    databases.push(viaCopy, viaStatement);
+    const copied: string[] = [];
+    const observed: typeof viaCopy = {
+      ...viaCopy,
+      transaction: (fn) =>
+        viaCopy.transaction((tx, copy) =>
+          fn(tx, copy && ((rows) => (copied.push(`${rows.table}:${rows.lines.length}`), copy(rows)))),
+        ),
+    };
+    const withoutCopy: typeof viaStatement = {
+      ...viaStatement,
+      transaction: (fn) => viaStatement.transaction((tx) => fn(tx, undefined)),
+    };
+    const awkward = 'tab\there, line\nbreak, cr\r, back\\slash, \\N, "quoted", {braced}, NULL';
+    const holders = Array.from({ length: 12 }, (_, i) => getAddress(padHex(`0xc0${i.toString(16)}`, { size: 20 })));
+    const blocks = [header(1), header(2), header(3)];
+    const logs: DecodedLog[] = [];
+    for (const block of blocks)
+      for (let i = 0; i < 60; i++) {
+        if (i % 20 === 7) {
+          const memo = transfer(block, i, zeroAddress, alice, 0n);
+          logs.push({ ...memo, eventName: "Memo", args: { note: `${awkward} ${i}`, empty: "", nul: "NULL" } });
+        } else if (block.number === 1n && i < 12) logs.push(transfer(block, i, zeroAddress, holders[i]!, 1_000_000n));
+        else logs.push(transfer(block, i, holders[i % 12]!, holders[(i * 5 + 1) % 12]!, BigInt(i + 1)));
+      }
+    for (const database of [observed, withoutCopy]) {
+      await runMigrations(database, [ledgerMigrations]);
+      const writer = createLedgerWriter({ database, chainId, context: {} });
+      await writer.resetChain(genesis, 1n);
+      await writer.commit({ blocks, logs, head: blocks[2]! });
+      // A small batch after the big one goes by statement on both, on top of what COPY left.
+      await writer.commit(batch(header(4), [transfer(header(4), 0, holders[3]!, bob, 5n)]));
+    }
+
+    expect(copied).to.deep.equal(["journal_entries:171", "postings:342", "chain_events:180"]);
+    const tables = [
+      sql`SELECT * FROM journal_entries ORDER BY seq`,
+      sql`SELECT * FROM postings ORDER BY block_number, log_index, leg`,
+      sql`SELECT * FROM account_balances ORDER BY account, token`,
+      sql`SELECT * FROM chain_events ORDER BY id`,
+      sql`SELECT * FROM ledger_blocks ORDER BY number`,
+      sql`SELECT chain_id, head_number, head_hash, journal_seq, journal_head FROM ledger_chains`,
+    ];
+    for (const table of tables) {
+      const [copiedRows, statementRows] = [await viaCopy.query(table), await viaStatement.query(table)];
+      expect(copiedRows.length).to.be.greaterThan(0);
+      expect(copiedRows).to.deep.equal(statementRows);
+    }
+    const [memo] = await viaCopy.query<{ args: Record<string, string> }>(
+      sql`SELECT args FROM chain_events WHERE block_number = 2 AND log_index = 27`,
+    );
+    expect(memo?.args).to.deep.equal({ note: `${awkward} 27`, empty: "", nul: "NULL" });
+    expect((await verifyJournalChain(viaCopy, { chainId })).ok).to.equal(true);
+  });
+
+  it("stores nothing of a batch whose COPY the table refuses, and the next batch is written", async () => {
+    const database = await createTestDatabase("postgres", "writer_copy_refused");
+    databases.push(database);
+    await runMigrations(database, [ledgerMigrations]);
+    const writer = createLedgerWriter({ database, chainId, context: {} });
+    await writer.resetChain(genesis, 1n);
+    const block = header(1);
+    const logs = Array.from({ length: 120 }, (_, i) => transfer(block, i, zeroAddress, alice, 1n));
+    // A value wider than NUMERIC(78,0): the postings' COPY is refused after the journal's went in.
+    const refused = [...logs.slice(0, 119), transfer(block, 119, zeroAddress, alice, 10n ** 78n)];
+    let failure: unknown;
+    await writer.commit({ blocks: [block], logs: refused, head: block }).catch((error: unknown) => (failure = error));
+    expect((failure as { code?: string })?.code).to.equal("22003");
+    for (const table of ["journal_entries", "postings", "chain_events", "account_balances", "ledger_blocks"]) {
+      const [row] = await database.query<{ count: string }>(sql`SELECT count(*)::text AS count FROM ${sql.raw(table)}`);
+      expect(row?.count, table).to.equal("0");
+    }
+    await writer.commit({ blocks: [block], logs, head: block });
+    expect(await getBalance(database, { chainId, account: alice, token })).to.equal(120n);
+    expect((await verifyJournalChain(database, { chainId })).ok).to.equal(true);
+  });
+});
