@@ -18,6 +18,7 @@ import * as prettier from "prettier";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
+import { INDEXER_NODE_FLAGS } from "../lib/process/node-flags.ts";
 import { conditions } from "./lib/conditions.ts";
 
 type Size = "small" | "full";
@@ -72,6 +73,8 @@ const benchmarks: Benchmark[] = [
     name: `indexer (${events.toLocaleString("en-US")} events)`,
     file: "bench/indexer/index-transfers.ts",
     runner: "tsx",
+    // The indexer's process flags, as `npm run indexer` and `npm start` give them.
+    nodeOptions: [...INDEXER_NODE_FLAGS],
     env: { small: { BENCH_EVENTS: String(events) }, full: { BENCH_EVENTS: String(events) } },
   })),
   {

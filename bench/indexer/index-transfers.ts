@@ -30,7 +30,7 @@
  * Peak RSS of this process is printed after each phase (the indexer runs in-process; the node is a
  * child and not counted): it must not grow with BENCH_EVENTS.
  *
- * Run: `tsx bench/indexer/index-transfers.ts` (PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432/test,
+ * Run: `npm run bench:indexer` (the indexer's node flags, lib/process/node-flags.ts; PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432/test,
  * each database in a fresh schema that is dropped at the end).
  */
 import os from "node:os";
@@ -51,6 +51,7 @@ import { startIndexer } from "../../indexer/runtime/start-indexer.ts";
 import { createRealtimeSync } from "../../indexer/sync/realtime.ts";
 import { createTestDatabase, type TestEngine } from "../../test/helpers/database.ts";
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
+import { hasIndexerNodeFlags, INDEXER_NODE_FLAGS, youngGenerationMiB } from "../../lib/process/node-flags.ts";
 import { printConditions } from "../lib/conditions.ts";
 import { buildTransferChain } from "./transfer-workload.ts";
 
@@ -72,6 +73,13 @@ const figure = (name: string, value: Record<string, unknown>) =>
 
 async function main() {
   printConditions("start");
+  // The indexer runs in this process: it gets the flags `npm run indexer` gives it, or says it did not.
+  line(
+    "node flags of the indexer's process",
+    hasIndexerNodeFlags()
+      ? INDEXER_NODE_FLAGS.join(" ")
+      : `missing ${INDEXER_NODE_FLAGS.join(" ")}: not the defaults a user gets (run npm run bench:indexer)`,
+  );
   const node = await startHardhatNode();
   try {
     const { token, head, events, generationMs } = await buildTransferChain(node, {
@@ -135,6 +143,7 @@ async function main() {
       }
     }
     figure("peak-rss", { mib: Math.round(process.resourceUsage().maxRSS / 1024), events });
+    line("young generation (V8 new space) at the end", `${youngGenerationMiB()} MiB`);
     printConditions("end");
   } catch (error) {
     process.stderr.write(`hardhat node exit code ${node.process.exitCode}; its stderr:\n${node.stderr()}\n`);

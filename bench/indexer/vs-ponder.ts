@@ -1,6 +1,6 @@
 /**
  * Indexer vs Ponder (issue 17): the same Transfer events on the same hardhat node, indexed into the
- * same PostgreSQL server by our indexer exactly as `npm run indexer` runs it (`tsx indexer/main.ts`,
+ * same PostgreSQL server by our indexer exactly as `npm run indexer` runs it (`tsx --max-semi-space-size=64 indexer/main.ts`,
  * no INDEXER_* variable: the defaults a user gets) and by `ponder start` of bench/ponder (Ponder
  * 0.16, its defaults; a handler that writes a row per transfer and a balance per holder). Each side
  * gets a fresh database of its own on that server, dropped at the end.
@@ -40,6 +40,7 @@ import { getAddress, padHex, zeroAddress, type Address } from "viem";
 
 import { writeDeployment } from "../../lib/chain/deployments.ts";
 import { freePort, startHardhatNode, type HardhatNode } from "../../test/indexer/helpers/processes.ts";
+import { INDEXER_NODE_FLAGS } from "../../lib/process/node-flags.ts";
 import { printConditions } from "../lib/conditions.ts";
 import { buildTransferChain, type TransferChain } from "./transfer-workload.ts";
 
@@ -162,12 +163,17 @@ async function runOurs(node: HardhatNode, chain: TransferChain): Promise<SideRes
   });
   const database = await createDatabase("ours");
   try {
-    const child = spawnSide(join(process.cwd(), "node_modules/.bin/tsx"), ["indexer/main.ts"], process.cwd(), {
-      RPC_URL: node.url,
-      CHAIN_ID: "31337",
-      DEPLOYMENTS_DIR: deploymentsDir,
-      DATABASE_URL: database.url,
-    });
+    const child = spawnSide(
+      join(process.cwd(), "node_modules/.bin/tsx"),
+      [...INDEXER_NODE_FLAGS, "indexer/main.ts"],
+      process.cwd(),
+      {
+        RPC_URL: node.url,
+        CHAIN_ID: "31337",
+        DEPLOYMENTS_DIR: deploymentsDir,
+        DATABASE_URL: database.url,
+      },
+    );
     const progress = async () => {
       const head = await database.client
         .query<{ head: string }>("SELECT head_number AS head FROM stablerail.ledger_chains WHERE chain_id = 31337")

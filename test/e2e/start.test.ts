@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import pg from "pg";
 
+import { INDEXER_NODE_FLAGS } from "../../lib/process/node-flags.ts";
 import { TEST_POSTGRES_URL } from "../helpers/database.ts";
 
 /**
@@ -29,7 +30,7 @@ async function freePort(): Promise<number> {
 }
 
 function startStack(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+  const child = spawn(process.execPath, [...INDEXER_NODE_FLAGS, "--import", "tsx", "scripts/start.ts"], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

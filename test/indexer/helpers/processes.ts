@@ -5,6 +5,7 @@ import { createPublicClient, createWalletClient, http, type Abi, type PublicClie
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablerailChain } from "../../../lib/chain/chain.ts";
+import { INDEXER_NODE_FLAGS } from "../../../lib/process/node-flags.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../helpers/chain.ts";
 import { compileTestToken, deployTestToken } from "../fixtures/test-token.ts";
 
@@ -68,14 +69,14 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   };
 }
 
-/** Spawns `tsx indexer/main.ts` with the given environment (stdout/stderr collected). */
+/** Spawns `tsx indexer/main.ts` with the node flags `npm run indexer` gives it and the given environment (stdout/stderr collected). */
 export function spawnIndexer(env: Record<string, string>): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
   // Node itself with tsx as a loader (not the tsx wrapper), so signals reach the indexer and not a parent shim.
-  const child = spawn(process.execPath, ["--import", "tsx", "indexer/main.ts"], {
+  const child = spawn(process.execPath, [...INDEXER_NODE_FLAGS, "--import", "tsx", "indexer/main.ts"], {
     cwd: process.cwd(),
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
