@@ -30,6 +30,20 @@ for (const depth of [1, 6]) {
 
     const provider = () => world.f.chain.provider;
     const head = () => world.f.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    // The chain mines on its own (every 100 ms, and at once on each relayed transaction): the head
+    // read around the snapshot and the revert is exact only while mining is held, so hold it for
+    // those few milliseconds (CI once read the head after a block mined on the new branch, and the
+    // reorg seemed to lose no block). The relayer's sends meanwhile wait in the pool.
+    const withMiningHeld = async <T>(read: () => Promise<T>): Promise<T> => {
+      await provider().request({ method: "evm_setAutomine", params: [false] } as never);
+      await provider().request({ method: "evm_setIntervalMining", params: [0] } as never);
+      try {
+        return await read();
+      } finally {
+        await provider().request({ method: "evm_setIntervalMining", params: [100] } as never);
+        await provider().request({ method: "evm_setAutomine", params: [true] } as never);
+      }
+    };
     const waitForHead = async (block: bigint, boundMs = 60_000) => {
       const until = Date.now() + boundMs;
       while ((await head()) < block) {
@@ -39,8 +53,10 @@ for (const depth of [1, 6]) {
     };
 
     it(`re-sends or keeps every relay so each lands once on the canonical chain, confirmed only there`, async () => {
-      const snapshot = (await provider().request({ method: "evm_snapshot", params: [] } as never)) as string;
-      const snapshotBlock = await head();
+      const { snapshot, snapshotBlock } = await withMiningHeld(async () => ({
+        snapshot: (await provider().request({ method: "evm_snapshot", params: [] } as never)) as string,
+        snapshotBlock: await head(),
+      }));
       const batch = await world.submitTransfers(`reorg${depth}`, sized(30, 150));
       // The lost branch holds mined relays; for the deep reorg, relays already reported confirmed.
       const wanted = depth > CONFIRMATIONS ? ["confirmed"] : ["mined", "confirmed"];
@@ -58,9 +74,13 @@ for (const depth of [1, 6]) {
         if (Date.now() > until) throw new Error(`no relay ${wanted.join(" or ")} on the branch to lose`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const lostHead = await head();
-      expect(await provider().request({ method: "evm_revert", params: [snapshot] } as never)).to.equal(true);
-      const revertedTo = await head();
+      const { lostHead, reverted, revertedTo } = await withMiningHeld(async () => ({
+        lostHead: await head(),
+        reverted: await provider().request({ method: "evm_revert", params: [snapshot] } as never),
+        revertedTo: await head(),
+      }));
+      expect(reverted).to.equal(true);
+      expect(revertedTo, "the revert's head").to.equal(snapshotBlock);
       expect(lostHead - revertedTo, "blocks lost").to.be.greaterThanOrEqual(depth);
       // Within RELAYER_FINALITY_BLOCKS: a deeper reorg is outside what the relayer promises.
       expect(Number(lostHead - revertedTo), "blocks lost").to.be.lessThan(FINALITY);
