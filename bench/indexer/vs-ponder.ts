@@ -1,6 +1,6 @@
 /**
  * Indexer vs Ponder (issue 17): the same Transfer events on the same hardhat node, indexed into the
- * same PostgreSQL server by our indexer exactly as `npm run indexer` runs it (`tsx --max-semi-space-size=64 indexer/main.ts`,
+ * same PostgreSQL server by our indexer exactly as `npm run indexer` runs it (`tsx` with INDEXER_NODE_FLAGS, `indexer/main.ts`,
  * no INDEXER_* variable: the defaults a user gets) and by `ponder start` of bench/ponder (Ponder
  * 0.16, its defaults; a handler that writes a row per transfer and a balance per holder). Each side
  * gets a fresh database of its own on that server, dropped at the end.

@@ -13,6 +13,8 @@ import { createFaultWorld, sized, type FaultWorld } from "./helpers/fault-world.
 
 const CONFIRMATIONS = 3;
 const FINALITY = 64;
+/** The chain mines a block this often on its own (and at once on each transaction: automine). */
+const MINING_INTERVAL_MS = 100;
 
 // 1: the lost branch holds mined relays, none yet confirmed; 6: relays confirmed on it are lost.
 for (const depth of [1, 6]) {
@@ -24,13 +26,13 @@ for (const depth of [1, 6]) {
       world = await createFaultWorld(`reorg_${depth}`);
       await world.startFollowingIndexer();
       await world.startWorkers({ confirmations: CONFIRMATIONS, finalityBlocks: FINALITY, watchIntervalMs: 100 });
-      await world.f.chain.provider.request({ method: "evm_setIntervalMining", params: [100] } as never);
+      await world.f.chain.provider.request({ method: "evm_setIntervalMining", params: [MINING_INTERVAL_MS] } as never);
     });
     after(async () => world?.close());
 
     const provider = () => world.f.chain.provider;
     const head = () => world.f.chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    // The chain mines on its own (every 100 ms, and at once on each relayed transaction): the head
+    // The chain mines on its own (MINING_INTERVAL_MS, and at once on each relayed transaction): the head
     // read around the snapshot and the revert is exact only while mining is held, so hold it for
     // those few milliseconds (CI once read the head after a block mined on the new branch, and the
     // reorg seemed to lose no block). The relayer's sends meanwhile wait in the pool.
@@ -40,7 +42,7 @@ for (const depth of [1, 6]) {
       try {
         return await read();
       } finally {
-        await provider().request({ method: "evm_setIntervalMining", params: [100] } as never);
+        await provider().request({ method: "evm_setIntervalMining", params: [MINING_INTERVAL_MS] } as never);
         await provider().request({ method: "evm_setAutomine", params: [true] } as never);
       }
     };
