@@ -30,6 +30,9 @@
  * Peak RSS of this process is printed after each phase (the indexer runs in-process; the node is a
  * child and not counted): it must not grow with BENCH_EVENTS.
  *
+ * With BENCH_CPU_PROFILE_DIR set, the cold start and the realtime phase each write a CPU profile of
+ * this process (bench/lib/profile-phase.ts); the node is another process and not in it.
+ *
  * Run: `npm run bench:indexer` (the indexer's node flags, lib/process/node-flags.ts; PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432/test,
  * each database in a fresh schema that is dropped at the end).
  */
@@ -53,6 +56,7 @@ import { createTestDatabase, type TestEngine } from "../../test/helpers/database
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
 import { hasIndexerNodeFlags, INDEXER_NODE_FLAGS, youngGenerationMiB } from "../../lib/process/node-flags.ts";
 import { printConditions } from "../lib/conditions.ts";
+import { profilePhase } from "../lib/profile-phase.ts";
 import { buildTransferChain } from "./transfer-workload.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -117,7 +121,7 @@ async function main() {
           settings,
           follow: false,
         });
-        const coldMs = await time(() => indexer.catchUp());
+        const coldMs = await time(() => profilePhase(`indexer-${engine}-cold`, () => indexer.catchUp()));
         await expectIndexed(cold, events);
         line(`${engine}: cold start (backfill)`, `${rate(events, coldMs)} — ${ratio(coldMs, ranged.ms)}`);
         line(`  after it`, rss());
@@ -129,7 +133,9 @@ async function main() {
 
       const live = await createTestDatabase(engine, "bench_realtime");
       try {
-        const { totalMs, writingMs } = await followBlockByBlock(live, node.client, token.address, token.blockNumber);
+        const { totalMs, writingMs } = await profilePhase(`indexer-${engine}-realtime`, () =>
+          followBlockByBlock(live, node.client, token.address, token.blockNumber),
+        );
         await expectIndexed(live, events);
         line(
           `${engine}: realtime following (block by block)`,
