@@ -3,9 +3,8 @@
  * the entry the posting rules derive from its Transfer, a chain_events row with the decoded log.
  * Each returns the fields that differ, with both values.
  */
-import { toJsonSafe } from "../../lib/ledger/json.ts";
+import { canonicalJson } from "../../lib/ledger/canonical-json.ts";
 import type { DecodedLog, JournalEntry } from "../../lib/ledger/types.ts";
-import { canonicalJson } from "../report/canonical-json.ts";
 import type { StoredEntry, StoredEvent } from "./ledger-reads.ts";
 
 /** The events the ledger must record as chain_events rows (besides every Transfer). */
@@ -67,7 +66,7 @@ export function compareEvent(log: DecodedLog, stored: StoredEvent): Difference[]
   check("transaction_hash", log.transactionHash.toLowerCase(), stored.transactionHash.toLowerCase());
   check("contract", log.address.toLowerCase(), stored.contract.toLowerCase());
   check("event_name", log.eventName, stored.eventName);
-  check("args", canonicalJson(toJsonSafe(log.args)), canonicalJson(stored.args));
+  check("args", canonicalJson(log.args), canonicalJson(stored.args));
   return differences;
 }
 

@@ -22,7 +22,7 @@ import { arrayElement } from "../../lib/db/array-literal.ts";
 import { pushCopyRow, type CopyRows } from "../../lib/db/copy-text.ts";
 import { journalize, type PostingRulesContext } from "../../lib/ledger/posting-rules.ts";
 import { applyEscrowEvent, rowToPaymentState } from "../../lib/ledger/payment-state.ts";
-import { toJsonSafe } from "../../lib/ledger/json.ts";
+import { canonicalJson } from "../../lib/ledger/canonical-json.ts";
 import {
   accountBalances,
   chainEvents,
@@ -365,7 +365,9 @@ async function writeLogs(
       ]);
     }
     seq += 1n;
-    const entryHash = hashJournalEntry({ ...entry, chainId, postings: entryPostings });
+    // One encoding of the event: the hash's and the stored column's (jsonb keeps no key order).
+    const eventJson = canonicalJson(entry.event);
+    const entryHash = hashJournalEntry({ ...entry, chainId, postings: entryPostings }, { eventJson });
     chainHash = linkJournalChain(chainHash, seq, entryHash);
     entryRows.push([
       chainId,
@@ -377,7 +379,7 @@ async function writeLogs(
       entry.token,
       entry.kind,
       entry.reference,
-      JSON.stringify(entry.event),
+      eventJson,
       seq,
       entryHash,
       chainHash,
@@ -408,7 +410,7 @@ async function writeLogs(
       log.address,
       log.contractName,
       log.eventName,
-      JSON.stringify(toJsonSafe(log.args)),
+      canonicalJson(log.args),
     ]);
   const balanceUpsert = balanceRows.insert(
     sql`ON CONFLICT (chain_id, account, token) DO UPDATE SET balance = excluded.balance, block_number = excluded.block_number`,

@@ -2,6 +2,8 @@ import { hash } from "node:crypto";
 
 import type { Hex } from "viem";
 
+import { canonicalJson } from "./canonical-json.ts";
+
 /**
  * The journal's hash chain (pure, no I/O). Every journal entry — the entry row with all its
  * postings — is hashed over a canonical encoding (`entryHash`), and each chain element commits to
@@ -81,8 +83,11 @@ export function journalChainAnchor(chainId: number, genesisHash: string): Hex {
 /**
  * The canonical encoding of an entry: a JSON array of its fields in a fixed order, amounts as
  * decimal strings, postings by leg, the event with its object keys sorted at every level.
+ * @param options.eventJson - `canonicalJson(entry.event)` when the caller has it already (the writer
+ *   stores that same text in the entry's `event` column, so the event is encoded once)
  */
-export function canonicalJournalEntry(entry: ChainedEntry): string {
+export function canonicalJournalEntry(entry: ChainedEntry, options: { eventJson?: string } = {}): string {
+  const eventJson = options.eventJson ?? canonicalJson(entry.event);
   const postings = [...entry.postings]
     .sort((a, b) => a.leg - b.leg)
     .map((p) => [
@@ -95,7 +100,7 @@ export function canonicalJournalEntry(entry: ChainedEntry): string {
       p.kind,
       p.blockTimestamp.toString(),
     ]);
-  return JSON.stringify([
+  const head = JSON.stringify([
     JOURNAL_CHAIN_VERSION,
     entry.chainId,
     entry.blockNumber.toString(),
@@ -106,17 +111,18 @@ export function canonicalJournalEntry(entry: ChainedEntry): string {
     entry.token,
     entry.kind,
     entry.reference,
-    sortKeys(entry.event),
-    postings,
   ]);
+  // The same text as JSON.stringify of the whole array with the sorted event in its place.
+  return `${head.slice(0, -1)},${eventJson},${JSON.stringify(postings)}]`;
 }
 
 /**
  * Content hash of one entry with its postings.
+ * @param options - see {@link canonicalJournalEntry}
  * @returns `0x`-prefixed SHA-256 of {@link canonicalJournalEntry}
  */
-export function hashJournalEntry(entry: ChainedEntry): Hex {
-  return sha256(canonicalJournalEntry(entry));
+export function hashJournalEntry(entry: ChainedEntry, options: { eventJson?: string } = {}): Hex {
+  return sha256(canonicalJournalEntry(entry, options));
 }
 
 /** Content hash of a rollback record. */
@@ -142,15 +148,4 @@ export function hashRollback(rollback: ChainedRollback): Hex {
  */
 export function linkJournalChain(previous: Hex, seq: bigint, contentHash: Hex): Hex {
   return sha256(`${JOURNAL_CHAIN_VERSION}:link:${seq}:${previous}:${contentHash}`);
-}
-
-/** JSON value with object keys sorted at every level (arrays keep their order). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return sorted;
-  }
-  return value;
 }

@@ -125,19 +125,19 @@ function journalizeTransfer(
     token,
     kind,
     reference,
-    event: toJsonSafe({
-      transfer: { from, to, value },
-      ...(cause
-        ? {
-            cause: {
-              contract: cause.contractName,
-              eventName: cause.eventName,
-              logIndex: cause.logIndex,
-              args: cause.args,
-            },
-          }
-        : {}),
-    }) as Record<string, unknown>,
+    // JSON-safe as built (the value as a decimal string), keys in their canonical order, so the
+    // writer's canonical encoding copies nothing for a plain transfer (issue 17).
+    event: cause
+      ? {
+          cause: {
+            args: toJsonSafe(cause.args),
+            contract: cause.contractName,
+            eventName: cause.eventName,
+            logIndex: cause.logIndex,
+          },
+          transfer: { from, to, value: value.toString() },
+        }
+      : { transfer: { from, to, value: value.toString() } },
     postings: [
       { account: debit, counterparty: credit, amount: -value },
       { account: credit, counterparty: debit, amount: value },

@@ -61,6 +61,34 @@ describe("journal hash chain (lib/ledger/journal-chain)", () => {
     expect(hashJournalEntry(entry)).to.match(/^0x[0-9a-f]{64}$/);
   });
 
+  it("keeps the v1 encoding every stored chain was written with (a pinned hash)", () => {
+    // Computed by the encoding as first released (JSON.stringify of the array with the key-sorted
+    // event); a change here would make every stored entry fail verification.
+    expect(hashJournalEntry(entry)).to.equal("0xd5ce78d0c2dc4234bc4bf1ea2de876eb3686865bfd405803bf7b81712600cd93");
+    expect(canonicalJournalEntry(entry)).to.equal(
+      JSON.stringify([
+        "stablerail.journal.v1",
+        31337,
+        "12",
+        3,
+        entry.blockHash,
+        "1700000000",
+        entry.transactionHash,
+        entry.token,
+        "transfer",
+        null,
+        {
+          cause: { args: { a: [2, { y: 2, z: 1 }], b: 1 }, logIndex: 2 },
+          transfer: { from: "0x01", to: "0x02", value: "5" },
+        },
+        [
+          [0, "holder:0x01", "holder:0x02", entry.token, "-5", "95", "transfer", "1700000000"],
+          [1, "holder:0x02", "holder:0x01", entry.token, "5", "5", "transfer", "1700000000"],
+        ],
+      ]),
+    );
+  });
+
   it("changes the hash when any stored field of the entry or of a posting changes", () => {
     const base = hashJournalEntry(entry);
     const variants: ChainedEntry[] = [
@@ -78,7 +106,7 @@ describe("journal hash chain (lib/ledger/journal-chain)", () => {
       { ...entry, postings: [{ ...entry.postings[0]!, account: "holder:0x03" }, entry.postings[1]!] },
       { ...entry, postings: [entry.postings[0]!, { ...entry.postings[1]!, counterparty: "holder:0x03" }] },
     ];
-    const hashes = new Set(variants.map(hashJournalEntry));
+    const hashes = new Set(variants.map((variant) => hashJournalEntry(variant)));
     expect(hashes.size).to.equal(variants.length);
     expect(hashes.has(base)).to.equal(false);
   });
