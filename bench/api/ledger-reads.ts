@@ -403,6 +403,15 @@ async function printPlans(engine: string, ledger: Ledger): Promise<void> {
     ["history", history(sql``)],
     ["history?counterparty=", history(sql`AND p.counterparty = ${`issuance:${getAddress(ledger.api.token)}`}`)],
     ["history?fromTime=", history(sql`AND p.block_timestamp >= ${FIRST_TIMESTAMP}`)],
+    // The reads filtered by token (a statement's opening balance, a history of one token): since 0004
+    // they have no (account, token, …) index and must still scan by account, never sequentially.
+    ["history?token=", history(sql`AND p.token = ${getAddress(ledger.api.token)}`)],
+    [
+      "balance of one token at a block",
+      sql`SELECT balance_after FROM postings WHERE chain_id = ${CHAIN_ID} AND account = ${account}
+        AND token = ${getAddress(ledger.api.token)} AND block_number <= ${middle}
+        ORDER BY block_number DESC, log_index DESC, leg DESC LIMIT 1`,
+    ],
   ];
   line("");
   line(`${engine}: query plans on the ${ledger.label} ledger, busy wallet (scan nodes only)`);

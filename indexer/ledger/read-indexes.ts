@@ -26,7 +26,6 @@ import type { Logger } from "../../lib/logging/logger.ts";
 
 /** Indexes used by reads only; the writer's path uses none of them. */
 export const DEFERRABLE_READ_INDEXES = [
-  "postings_account_history",
   "postings_account_all_tokens",
   "postings_account_time",
   "journal_entries_tx",

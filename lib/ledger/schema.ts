@@ -107,7 +107,10 @@ export const postings = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.chainId, t.blockNumber, t.logIndex, t.leg] }),
-    index("postings_account_history").on(t.chainId, t.account, t.token, t.blockNumber, t.logIndex),
+    // One index per account's history serves every read, with or without a token filter: a ledger
+    // holds one token per chain (the indexed Stablecoin), so ordering by (account, token, …) gave the
+    // same order at the cost of one more index entry per posting (dropped in 0004, issue 17). A ledger
+    // of several tokens per chain would want (chain, account, token, block, log index) back.
     index("postings_account_all_tokens").on(t.chainId, t.account, t.blockNumber, t.logIndex, t.leg),
     index("postings_account_time").on(t.chainId, t.account, t.blockTimestamp),
   ],

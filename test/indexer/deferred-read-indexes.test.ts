@@ -1,3 +1,7 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 import { expect } from "chai";
 import { sql } from "drizzle-orm";
 import { parseUnits, type Abi, type Account, type Address, type PublicClient } from "viem";
@@ -118,6 +122,40 @@ describeEachEngine("Indexer cold start: read indexes deferred, then built at the
     await expectLedgerEqualsChain(database, client, token);
     expect(await indexDefinitions(database)).to.deep.equal(migrated);
     expect(await deferredCount(database)).to.equal(0);
+  });
+
+  it("migrates a cold start deferred before 0004 without bringing back the index 0004 drops", async () => {
+    // The ledger's migrations up to 0003, as a database created before 0004 was applied them.
+    const folder = mkdtempSync(join(tmpdir(), "ledger-migrations-0003-"));
+    try {
+      cpSync(ledgerMigrations.folder, folder, { recursive: true });
+      rmSync(join(folder, "0004_postings_one_account_index.sql"));
+      const journalFile = join(folder, "meta", "_journal.json");
+      const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { tag: string }[] };
+      journal.entries = journal.entries.filter((entry) => entry.tag < "0004");
+      writeFileSync(journalFile, JSON.stringify(journal));
+      const database = await freshDatabase("deferred_before_0004");
+      await runMigrations(database, [{ ...ledgerMigrations, folder }]);
+      // A cold start of that version deferred its read indexes, postings_account_history among them, and
+      // was stopped before the build (as that version's deferIfEmpty does: definition on record, then drop).
+      const deferredThen = [...DEFERRABLE_READ_INDEXES, "postings_account_history"];
+      for (const name of deferredThen) {
+        await database.query(sql`INSERT INTO ledger_deferred_indexes (name, definition)
+          SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ${name}`);
+        await database.query(sql`DROP INDEX ${sql.identifier(name)}`);
+      }
+      expect(await deferredCount(database)).to.equal(deferredThen.length);
+
+      await runMigrations(database, [ledgerMigrations]);
+      expect(await deferredCount(database)).to.equal(DEFERRABLE_READ_INDEXES.length);
+      const indexer = await createTestIndexer({ database, client, contracts: { Stablecoin: token }, startBlock });
+      await indexer.catchUp();
+      await expectLedgerEqualsChain(database, client, token);
+      expect(await indexDefinitions(database)).to.deep.equal(migrated);
+      expect(migrated).to.not.have.property("postings_account_history");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("does not defer when the ledger already holds entries (a build would rescan every row)", async () => {

@@ -44,7 +44,7 @@ export type History = { items: HistoryItem[]; nextCursor: string | null };
 
 /**
  * An account's postings, newest first, with an opaque cursor for the next page and optional
- * filters. Served by the (chain, account[, token], block, log index) indexes, so a page costs
+ * filters. Served by the (chain, account, block, log index, leg) index, so a page costs
  * the same at a million rows as at ten.
  * @example
  * const page = await getHistory(database, { chainId, account: address, limit: 20 });
