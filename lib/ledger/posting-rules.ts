@@ -115,6 +115,7 @@ function journalizeTransfer(
     cause = previous;
   }
 
+  const transfer = { from, to, value: value.toString() };
   return {
     chainId: log.chainId,
     blockNumber: log.blockNumber,
@@ -135,9 +136,9 @@ function journalizeTransfer(
             eventName: cause.eventName,
             logIndex: cause.logIndex,
           },
-          transfer: { from, to, value: value.toString() },
+          transfer,
         }
-      : { transfer: { from, to, value: value.toString() } },
+      : { transfer },
     postings: [
       { account: debit, counterparty: credit, amount: -value },
       { account: credit, counterparty: debit, amount: value },
