@@ -18,6 +18,8 @@
  * - direct: one funded key sends them itself with viem's `writeContract` (gas estimated, fees from
  *   the node, nonce counted locally), one after the other, clock stopped at the last receipt.
  * A warm-up of each side runs first; sides alternate for BENCH_ROUNDS rounds (median reported).
+ * Each round also prints the JSON-RPC requests one transfer cost on each side, by method: both sides
+ * reach the chain through one counting transport.
  *
  * The chain, the workers, PGlite and the benchmark share one Node process (and Redis runs beside it) on a
  * 2-core machine, so the figures are a floor; the ratio to the direct sends of the same run is the figure to read.
@@ -29,7 +31,7 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 
 import { sql } from "drizzle-orm";
-import { getAddress, type Hash } from "viem";
+import { createPublicClient, createWalletClient, custom, getAddress, type Hash, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { z } from "zod";
@@ -55,11 +57,41 @@ const WARM_UP = 20;
 const PRODUCERS = Number(process.env.BENCH_RELAYER_PRODUCERS ?? 32);
 
 const f = await createRelayerFixture("bench");
-const workers = await f.startWorkers({ ...defaults, concurrency: CONCURRENCY, batchSize: BATCH_SIZE });
+// Both sides reach the chain through one counting transport, so each round prints the JSON-RPC
+// requests a transfer cost on each side, by method (where the chain's share of the time goes).
+const requestsByMethod = new Map<string, number>();
+const countingTransport = custom({
+  request: (call: { method: string; params?: unknown }) => {
+    requestsByMethod.set(call.method, (requestsByMethod.get(call.method) ?? 0) + 1);
+    return f.chain.provider.request(call as Parameters<typeof f.chain.provider.request>[0]);
+  },
+});
+const chainDefinition = f.chain.publicClient.chain!;
+const relayerClient = createPublicClient({
+  chain: chainDefinition,
+  transport: countingTransport,
+  pollingInterval: 50,
+}) as PublicClient;
+const workers = await f.startWorkers(
+  { ...defaults, concurrency: CONCURRENCY, batchSize: BATCH_SIZE },
+  f.database,
+  relayerClient,
+);
 // The producer the API uses: the job queued, then the relay recorded.
 const gateway = createRelayGateway({ redisUrl: REDIS_URL, prefix: f.prefix, database: f.database });
 // Hardhat's account #10: funded with ETH, used by neither the relayer (#0–#3) nor the token's roles (#0–#9).
-const direct = f.chain.wallet(privateKeyToAccount(HARDHAT_PRIVATE_KEYS[10]));
+const direct = createWalletClient({
+  account: privateKeyToAccount(HARDHAT_PRIVATE_KEYS[10]),
+  chain: chainDefinition,
+  transport: countingTransport,
+});
+/** The requests counted since the last call, per transfer, most first; the count starts again. */
+const requestsPerTransfer = (): string => {
+  const counted = [...requestsByMethod].sort((a, b) => b[1] - a[1]);
+  requestsByMethod.clear();
+  const total = counted.reduce((sum, [, n]) => sum + n, 0) / TRANSFERS;
+  return `${total.toFixed(2)} (${counted.map(([method, n]) => `${method} ${(n / TRANSFERS).toFixed(2)}`).join(", ")})`;
+};
 const runId = randomBytes(4).toString("hex");
 type Signed = Awaited<ReturnType<typeof f.signTransfer>>;
 
@@ -187,10 +219,13 @@ try {
   const cores: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const [forDirect, forRelay] = [await signMany(TRANSFERS), await signMany(TRANSFERS)];
+    requestsByMethod.clear();
     const { result: sent, cpu: sentCpu } = await cpuOf(() => sendAll(forDirect));
+    const directRequests = requestsPerTransfer();
     const { result: relayed, cpu: relayedCpu } = await cpuOf(() =>
       profilePhase(`relayer-round-${round}`, () => relayAll(`round-${round}`, forRelay)),
     );
+    const relayedRequests = requestsPerTransfer();
     cpu.direct.push(sentCpu / TRANSFERS);
     cpu.relayed.push(relayedCpu / TRANSFERS);
     cores.push(relayedCpu / relayed.ms);
@@ -204,6 +239,8 @@ try {
         `CPU per transfer ${cpu.direct.at(-1)!.toFixed(2)} / ${cpu.relayed.at(-1)!.toFixed(2)} ms ` +
         `(relaying kept ${cores.at(-1)!.toFixed(2)} of ${availableParallelism()} cores busy)`,
     );
+    line(`  chain requests per transfer, direct`, directRequests);
+    line(`  chain requests per transfer, relayed`, relayedRequests);
   }
   const expected = bobBefore + BigInt(2 * (WARM_UP + ROUNDS * TRANSFERS));
   const bobAfter = (await f.token.balanceOf(f.bob.address)) as bigint;
