@@ -10,8 +10,8 @@ const nextRead = new WeakMap<PublicClient, Promise<Fees>>();
  * node's suggested tip. The 20 % covers one full block's rise (at most 12.5 %), not two; a
  * transaction priced below the base fee waits in the pool until the follower replaces it
  * (follow-transaction.ts: both fees raised by 12.5 % and never below a new estimate), so a rising
- * base fee costs a replacement, never a lost relay. (This comment said "twice the base fee" until
- * 2026-12-07; the code has always used 1.2×, and the gas-price cap is checked against that figure.)
+ * base fee costs a replacement, never a lost relay. The gas-price cap is checked against this
+ * maxFeePerGas.
  *
  * Callers of one event-loop turn share one read (a block and the node's tip: two requests), sent
  * in the `setImmediate` after them — never a read sent before the caller asked, so a fee change
