@@ -13,6 +13,8 @@ import type { Redis } from "ioredis";
 export type KeyLease = {
   readonly address: string;
   readonly token: number;
+  /** Its lifetime in milliseconds (renewed at a third of it). */
+  readonly ms: number;
   /** Whether this process still holds the lease (checked against Redis). */
   stillHeld: () => Promise<boolean>;
   release: () => Promise<void>;
@@ -56,6 +58,7 @@ export async function acquireKeyLease(
   return {
     address,
     token,
+    ms: leaseMs,
     stillHeld: async () => held && (await redis.get(leaseKey)) === String(token),
     release: async () => {
       held = false;

@@ -51,6 +51,35 @@ type TransactionRow = typeof relayerTransactions.$inferSelect;
 /** What one transaction to sign carries: its nonce, call, gas limit, fees and the relays it serves. */
 type TransactionToSign = { nonce: number; call: RelayCall; gas: bigint; fees: Fees; relayIds: string[] };
 
+/** A transaction signed and recorded, not yet broadcast. */
+type RecordedTransaction = TransactionToSign & { hash: Hex; raw: Hex };
+
+/** The node's answer to a broadcast, or why it was not made. */
+type BroadcastAnswer =
+  | { kind: "answered"; outcome: "sent" | "known" | "nonce-too-low" | "nonce-too-high" }
+  | { kind: "failed"; error: unknown }
+  | { kind: "lease-lost" };
+
+/**
+ * A fresh send, signed and recorded under the mutex, waiting in the broadcast line. `answer`
+ * settles with the sent transaction; "nonce-taken" (another transaction holds the nonce); or
+ * "withdrawn" (a send ahead of it stalled the line, and its record was deleted unsent: it is
+ * sent again at a new nonce).
+ */
+type QueuedSend = {
+  transaction: RecordedTransaction;
+  markSent: boolean;
+  /** When the lease was last seen held for this send (performance.now()). */
+  leaseSeenAt: number;
+  answer: Deferred<SentTransaction | "nonce-taken" | "withdrawn">;
+};
+
+/** A queued send whose broadcast was not simply taken: the line holds everything behind it until it is settled. */
+type Stall = { send: QueuedSend; answer: BroadcastAnswer; behind: QueuedSend[] };
+
+/** How much of the lease's lifetime may pass between a send's lease check and its broadcast before it is checked again. */
+const LEASE_CHECK_FRESHNESS = 1 / 30;
+
 /** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
 const insertSigned = preparedOnce((db) =>
   db.insert(relayerTransactions).values({
@@ -75,18 +104,35 @@ const insertSigned = preparedOnce((db) =>
  * that same nonce. A broadcast transaction is only ever replaced at its nonce, never re-sent at
  * a new one, so nothing can be paid twice.
  *
+ * A fresh send is pipelined: the mutex covers handing out the nonce, signing, recording and the
+ * checks (the lease, the node's pending count), and the broadcast then waits its turn in a line
+ * kept in nonce order, outside the mutex. The next send is signed and recorded while this one is
+ * broadcast, which on a chain that mines as it receives is most of a send's time. When the node's
+ * answer is anything but "taken" (a refusal, a lost request, a nonce it says is used or too high)
+ * the line stalls: nothing behind it is broadcast; the sends behind it, recorded and never
+ * broadcast, are withdrawn (their records deleted, their nonces given back, and they are sent again
+ * at new nonces), and the stalled send is settled under the mutex exactly as a lone send would be.
+ * Everything that reads or repairs the key's nonces as a whole (start, repair, replace, catching
+ * up) first waits for the line to empty and any stall to be settled.
+ *
  * The node's view can fall behind ours — a broadcast lost in transport, a node that dropped its
  * mempool, a reorg that took mined transactions out of the chain. So the key re-synchronises
  * ({@link RelayerKey.repair}) not only when leased but whenever the node's pending count is below
- * our next nonce (before each send), when the node answers "nonce too high", and on every watch
- * round: what we recorded at the nonces the node lacks is broadcast again from its recorded bytes
- * (the same signed transaction — an EIP-3009 authorization cannot be paid twice), and a nonce with
- * nothing recorded gets a 0-value self-send. The next nonce never moves backwards.
+ * the nonces we know it has (before each send), when the node answers "nonce too high", and on
+ * every watch round: what we recorded at the nonces the node lacks is broadcast again from its
+ * recorded bytes (the same signed transaction — an EIP-3009 authorization cannot be paid twice),
+ * and a nonce with nothing recorded gets a 0-value self-send. The next nonce never moves backwards
+ * past a broadcast transaction.
  */
 export class RelayerKey {
   readonly address: Address;
   private nextNonce = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  private mutex: Promise<unknown> = Promise.resolve();
+  /** The tail of the broadcast line. Its steps never reject and never wait for the mutex. */
+  private line: Promise<void> = Promise.resolve();
+  /** Nonces of the queued sends whose broadcast is not answered yet, in nonce order. */
+  private unanswered: number[] = [];
+  private stall: Stall | undefined;
 
   constructor(
     /** Signs this key's transactions; the key itself stays inside the signer (lib/signing). */
@@ -134,42 +180,122 @@ export class RelayerKey {
    * Takes the next nonce, signs, records and broadcasts `call` for `relayIds`.
    * @throws RelayerLeaseLostError when another process owns the key now (nothing was broadcast)
    */
-  send(
+  async send(
     call: RelayCall,
     gas: bigint,
     fees: Fees,
     relayIds: string[],
     options: SendOptions = {},
   ): Promise<SentTransaction> {
-    return this.exclusive(async () => {
-      // The chain may know more of this key's transactions than we do (the key used outside the
-      // relayer: a script with the deployer's key on a local chain), or fewer (it lost some of ours).
-      // Its pending count is read while the transaction is signed and recorded, not before: the
-      // mutex is what serialises a key's sends, so every round trip held under it divides the key's
-      // throughput. Nothing is broadcast until the count agrees with ours (signRecordSend).
-      let nodeCount: Promise<number> | undefined = this.publicClient.getTransactionCount({
-        address: this.address,
-        blockTag: "pending",
-      });
-      for (let attempt = 0; ;) {
-        const nonce = this.nextNonce;
-        const sent = await this.signRecordSend(
-          { nonce, call, gas, fees, relayIds },
-          true,
-          options.markSent ?? true,
-          nodeCount,
-        );
-        nodeCount = undefined;
-        if (typeof sent === "number") {
-          // The record was forgotten and the nonce given back; catch up with the node, then send.
-          await this.catchUpWith(sent);
-          continue;
-        }
-        if (sent !== "nonce-taken") return sent;
-        if (++attempt > 2)
-          throw new RelayerKeyStuckError(this.address, nonce, "the node keeps refusing our next nonce");
+    const markSent = options.markSent ?? true;
+    for (let attempt = 0; ;) {
+      const admitted = await this.locked(() => this.admit({ call, gas, fees, relayIds }, markSent));
+      // A stalled line is settled by a recovery already waiting for the mutex: queue behind it.
+      if (admitted === "stalled") continue;
+      if (typeof admitted === "number") {
+        // The record was forgotten and the nonce given back; catch up with the node, then send.
+        await this.exclusive(() => this.catchUpWith(admitted));
+        continue;
       }
-    });
+      const sent = await admitted.answer;
+      if (sent === "withdrawn") continue;
+      if (sent !== "nonce-taken") return sent;
+      if (++attempt > 2)
+        throw new RelayerKeyStuckError(this.address, admitted.nonce, "the node keeps refusing our next nonce");
+    }
+  }
+
+  /**
+   * The part of a fresh send under the mutex: hands out the next nonce, signs and records the
+   * transaction, checks the lease and the node's pending count, and queues the broadcast.
+   * @returns the queued send; "stalled" when the line is stalled (nothing was signed); or the
+   *   node's pending count when it disagrees with ours (nothing was queued, the nonce given back)
+   */
+  private async admit(
+    { call, gas, fees, relayIds }: Omit<TransactionToSign, "nonce">,
+    markSent: boolean,
+  ): Promise<{ nonce: number; answer: Promise<SentTransaction | "nonce-taken" | "withdrawn"> } | "stalled" | number> {
+    if (this.stall) return "stalled";
+    const nonce = this.nextNonce;
+    // The chain may know more of this key's transactions than we do (the key used outside the
+    // relayer: a script with the deployer's key on a local chain), or fewer (it lost some of ours).
+    // Its pending count is read while the transaction is signed and recorded, not before: every
+    // round trip held under the mutex divides the key's throughput. The node holds every nonce
+    // below the oldest unanswered broadcast, and none of ours from this one up: a count outside
+    // that range holds the send back (nothing is queued).
+    const expected = { from: this.unanswered[0] ?? nonce, to: nonce };
+    const nodeCount = this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+    nodeCount.catch(() => undefined); // awaited in signAndRecord, unless signing throws first
+    const recorded = await this.signAndRecord({ nonce, call, gas, fees, relayIds }, true, nodeCount, expected);
+    if (typeof recorded === "number") return recorded;
+    const queued: QueuedSend = {
+      transaction: recorded,
+      markSent,
+      leaseSeenAt: performance.now(),
+      answer: deferred(),
+    };
+    this.unanswered.push(nonce);
+    this.line = this.line.then(() => this.broadcastInTurn(queued));
+    return { nonce, answer: queued.answer.promise };
+  }
+
+  /**
+   * One step of the broadcast line (never rejects, never waits for the mutex). A lease check that
+   * grew old waiting in the line is made again: a process that stalled past its lease must not
+   * broadcast at the new owner's nonces.
+   */
+  private async broadcastInTurn(queued: QueuedSend): Promise<void> {
+    if (this.stall) {
+      this.stall.behind.push(queued);
+      return;
+    }
+    const waited = performance.now() - queued.leaseSeenAt;
+    let answer: BroadcastAnswer;
+    if (waited > this.lease.ms * LEASE_CHECK_FRESHNESS && !(await this.lease.stillHeld().catch(() => false)))
+      answer = { kind: "lease-lost" };
+    else answer = await this.broadcastAnswer(queued.transaction.raw);
+    if (answer.kind === "answered" && (answer.outcome === "sent" || answer.outcome === "known")) {
+      this.unanswered.shift();
+      // What is left (marking the record sent) needs no turn in the line.
+      queued.answer.settle(() => this.settleAnswer(queued.transaction, true, queued.markSent, answer));
+      return;
+    }
+    this.stall = { send: queued, answer, behind: [] };
+    void this.locked(() => this.settleLine());
+  }
+
+  /**
+   * Waits for the broadcast line to empty and settles a stall (under the mutex): the sends behind
+   * the stalled one are withdrawn, then the stalled send is settled as a lone send would be — its
+   * nonce given back if nothing was broadcast, a re-synchronisation if the node lacks a lower nonce.
+   */
+  private async settleLine(): Promise<void> {
+    await this.line;
+    const stall = this.stall;
+    if (!stall) return;
+    const { behind } = stall;
+    if (behind.length > 0) {
+      try {
+        await this.database.db.delete(relayerTransactions).where(
+          inArray(
+            relayerTransactions.hash,
+            behind.map((queued) => queued.transaction.hash),
+          ),
+        );
+        // No nonce is handed out while the line is stalled, so these were the last ones.
+        this.nextNonce = behind[0]!.transaction.nonce;
+        for (const queued of behind) queued.answer.settle(() => "withdrawn");
+      } catch (error) {
+        // The records may stand: their nonces stay taken, and the re-synchronisation (or the
+        // relay's retry) sends their bytes at them, as after a crash between record and broadcast.
+        for (const queued of behind) queued.answer.settle(() => Promise.reject(error));
+      }
+    }
+    this.unanswered = [];
+    this.stall = undefined;
+    const { send } = stall;
+    send.answer.settle(() => this.settleAnswer(send.transaction, true, send.markSent, stall.answer));
+    await send.answer.promise.catch(() => undefined);
   }
 
   /**
@@ -205,7 +331,7 @@ export class RelayerKey {
   ): Promise<SentTransaction | undefined> {
     return this.exclusive(async () => {
       await this.assertLease();
-      const sent = await this.signRecordSend({ nonce, call, gas, fees, relayIds }, false);
+      const sent = await this.signRecordSend({ nonce, call, gas, fees, relayIds });
       if (sent === "nonce-taken") return undefined;
       await this.database.db
         .update(relayerTransactions)
@@ -295,7 +421,7 @@ export class RelayerKey {
         this.logger.warn({ relayer: this.address, nonce }, "filling a nonce gap with a 0-value self-send");
         const filler = { to: this.address, data: "0x" as const, value: 0n };
         const fees = await estimateFees(this.publicClient);
-        const sent = await this.signRecordSend({ nonce, call: filler, gas: 21_000n, fees, relayIds: [] }, false);
+        const sent = await this.signRecordSend({ nonce, call: filler, gas: 21_000n, fees, relayIds: [] });
         if (sent !== "nonce-taken") report.filled += 1;
       }
     }
@@ -323,10 +449,13 @@ export class RelayerKey {
         "the node refused recorded bytes; re-signing the same call at the same nonce with fresh fees",
       );
       const call = { to: transaction.to!, data: transaction.data ?? "0x", value: transaction.value ?? 0n };
-      const sent = await this.signRecordSend(
-        { nonce: row.nonce, call, gas: transaction.gas!, fees, relayIds: row.relayIds as string[] },
-        false,
-      );
+      const sent = await this.signRecordSend({
+        nonce: row.nonce,
+        call,
+        gas: transaction.gas!,
+        fees,
+        relayIds: row.relayIds as string[],
+      });
       if (sent !== "nonce-taken") {
         await this.database.db
           .update(relayerTransactions)
@@ -378,33 +507,38 @@ export class RelayerKey {
   }
 
   /**
-   * Signs, records (before anything leaves the process), re-checks the lease (the fence: a
-   * process that stalled past its lease must not broadcast at the new owner's nonces) and
-   * broadcasts. `fresh`: `nonce` is the next one (consumed here); otherwise it is an older nonce
-   * being replaced or re-filled. The record, the lease check and `nodeCount` (the node's pending
-   * count, for a fresh send) are awaited together, all before the broadcast: the order between
-   * them does not matter, only that each is done before anything leaves the process.
-   * @returns the sent transaction; "nonce-taken" when the node says another transaction holds
-   *   `nonce` (a fresh send then moves past it); or the node's pending count when it differs from
-   *   `nonce` (nothing was broadcast and the record is forgotten)
+   * Signs, records, broadcasts and settles a transaction at an older nonce (a replacement, a gap
+   * filler, a re-signed record), under the mutex with the broadcast line empty.
+   * @returns the sent transaction, or "nonce-taken" when the node says another transaction holds `nonce`
    */
-  private signRecordSend(
-    transaction: TransactionToSign,
-    fresh: boolean,
-    markSent?: boolean,
-  ): Promise<SentTransaction | "nonce-taken">;
-  private signRecordSend(
+  private async signRecordSend(transaction: TransactionToSign): Promise<SentTransaction | "nonce-taken"> {
+    const recorded = await this.signAndRecord(transaction, false);
+    return this.settleAnswer(recorded, false, true, await this.broadcastAnswer(recorded.raw));
+  }
+
+  /**
+   * Signs and records (before anything leaves the process), and re-checks the lease (the fence: a
+   * process that stalled past its lease must not broadcast at the new owner's nonces). `fresh`:
+   * `nonce` is the next one (consumed here), and `nodeCount` is the node's pending count, which
+   * must lie in `expected`. The record, the lease check and the count are awaited together: the
+   * order between them does not matter, only that each is done before anything leaves the process.
+   * @returns the recorded transaction, or the node's pending count when it lies outside `expected`
+   *   (the record is forgotten)
+   */
+  private signAndRecord(transaction: TransactionToSign, fresh: false): Promise<RecordedTransaction>;
+  private signAndRecord(
     transaction: TransactionToSign,
     fresh: true,
-    markSent: boolean,
-    nodeCount: Promise<number> | undefined,
-  ): Promise<SentTransaction | "nonce-taken" | number>;
-  private async signRecordSend(
-    { nonce, call, gas, fees, relayIds }: TransactionToSign,
+    nodeCount: Promise<number>,
+    expected: { from: number; to: number },
+  ): Promise<RecordedTransaction | number>;
+  private async signAndRecord(
+    transaction: TransactionToSign,
     fresh: boolean,
-    markSent = true,
     nodeCount?: Promise<number>,
-  ): Promise<SentTransaction | "nonce-taken" | number> {
+    expected?: { from: number; to: number },
+  ): Promise<RecordedTransaction | number> {
+    const { nonce, call, gas, fees, relayIds } = transaction;
     const raw = await this.account.signTransaction({
       chainId: this.publicClient.chain!.id,
       type: "eip1559",
@@ -417,6 +551,7 @@ export class RelayerKey {
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
     const hash = keccak256(raw);
+    const recorded = { ...transaction, hash, raw };
     const [record, lease, node] = await Promise.allSettled([
       insertSigned(this.database.db).execute({
         relayer: this.address,
@@ -437,35 +572,60 @@ export class RelayerKey {
       throw record.reason;
     }
     if (fresh) this.nextNonce = nonce + 1;
-    const forget = async () => {
-      await this.database.db.delete(relayerTransactions).where(eq(relayerTransactions.hash, hash));
-      if (fresh && this.nextNonce === nonce + 1) this.nextNonce = nonce;
-    };
     if (lease.status === "rejected" || !lease.value) {
-      await forget();
+      await this.forget(recorded, fresh);
       throw new RelayerLeaseLostError(this.address);
     }
     if (node.status === "rejected") {
-      await forget();
+      await this.forget(recorded, fresh);
       throw node.reason;
     }
-    if (node.value !== nonce) {
-      await forget();
+    const { from, to } = expected ?? { from: nonce, to: nonce };
+    if (node.value < from || node.value > to) {
+      await this.forget(recorded, fresh);
       return node.value;
     }
-    let outcome: Awaited<ReturnType<RelayerKey["sendRaw"]>>;
+    return recorded;
+  }
+
+  /** Sends recorded bytes; never throws (a failed request is an answer of its own). */
+  private async broadcastAnswer(raw: Hex): Promise<BroadcastAnswer> {
     try {
-      outcome = await this.sendRaw(raw);
+      return { kind: "answered", outcome: await this.sendRaw(raw) };
     } catch (error) {
+      return { kind: "failed", error };
+    }
+  }
+
+  /**
+   * What follows a broadcast's answer, under the mutex unless the node simply took the bytes:
+   * a nonce given back when nothing can mine, a re-synchronisation when the node lacks a lower nonce.
+   * @returns the sent transaction, or "nonce-taken" when another transaction holds the nonce (a
+   *   fresh send then moves past it)
+   */
+  private async settleAnswer(
+    recorded: RecordedTransaction,
+    fresh: boolean,
+    markSent: boolean,
+    answer: BroadcastAnswer,
+  ): Promise<SentTransaction | "nonce-taken"> {
+    const { nonce, hash, raw, fees, gas } = recorded;
+    if (answer.kind === "lease-lost") {
+      await this.forget(recorded, fresh);
+      throw new RelayerLeaseLostError(this.address);
+    }
+    let outcome: Awaited<ReturnType<RelayerKey["sendRaw"]>>;
+    if (answer.kind === "failed") {
+      const { error } = answer;
       // A transport failure: the node may hold the transaction, so the nonce stays taken and the
       // bytes are re-sent later.
       if (isTransportFailure(error)) throw error;
       // The node answered with an error. Refused bytes can never mine, so the nonce is given back
-      // (we are under the mutex; nothing later was signed) — unless the node took them anyway:
-      // Hardhat answers an error for a transaction that reverts or runs out of gas and mines it
-      // all the same. What the node holds is sent, and is followed like any other.
+      // (under the mutex, with nothing later broadcast: the sends behind it were withdrawn) — unless
+      // the node took them anyway: Hardhat answers an error for a transaction that reverts or runs
+      // out of gas and mines it all the same. What the node holds is sent, and is followed like any other.
       if (!(await this.holds(hash))) {
-        await forget();
+        await this.forget(recorded, fresh);
         throw error;
       }
       this.logger.warn(
@@ -473,11 +633,11 @@ export class RelayerKey {
         "the node answered the broadcast with an error but holds the transaction; following it",
       );
       outcome = "sent";
-    }
+    } else outcome = answer.outcome;
     if (outcome === "nonce-too-low") {
       // Ours, mined already (a retried request whose first answer was lost)? Or another's?
       if (!(await this.holds(hash))) {
-        await forget();
+        await this.forget(recorded, fresh);
         if (fresh) {
           const pending = await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
           this.nextNonce = Math.max(this.nextNonce, pending);
@@ -499,16 +659,55 @@ export class RelayerKey {
     return { nonce, hash, raw, fees, gas };
   }
 
+  /** Deletes the record of bytes never broadcast; a fresh send's nonce is given back if it was the last one handed out. */
+  private async forget({ nonce, hash }: RecordedTransaction, fresh: boolean): Promise<void> {
+    await this.database.db.delete(relayerTransactions).where(eq(relayerTransactions.hash, hash));
+    if (fresh && this.nextNonce === nonce + 1) this.nextNonce = nonce;
+  }
+
   /** Whether the node holds the transaction (pending or mined); a failed read counts as not. */
   private async holds(hash: Hex): Promise<boolean> {
     return (await this.publicClient.getTransaction({ hash }).catch(() => undefined)) !== undefined;
   }
 
+  /** Runs `fn` under the mutex once the broadcast line is empty and any stall settled. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
+    return this.locked(async () => {
+      await this.settleLine();
+      return fn();
+    });
+  }
+
+  /** Runs `fn` under the mutex. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.mutex.then(fn, fn);
+    this.mutex = run.catch(() => undefined);
     return run;
   }
+}
+
+/** A promise settled later by the outcome of a function: its value, or what it throws or rejects with. */
+type Deferred<T> = { promise: Promise<T>; settle: (outcome: () => T | Promise<T>) => void };
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T | Promise<T>) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((onValue, onError) => {
+    resolve = onValue;
+    reject = onError;
+  });
+  // Its reader awaits it; this only keeps a rejection settled before that from counting as unhandled.
+  promise.catch(() => undefined);
+  return {
+    promise,
+    settle: (outcome) => {
+      try {
+        resolve(outcome());
+      } catch (error) {
+        reject(error);
+      }
+    },
+  };
 }
 
 /** Whether the request or its answer was lost (as opposed to the node answering with an error). */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
 import { eq } from "drizzle-orm";
-import { encodeFunctionData, keccak256, type Hex } from "viem";
+import { HttpRequestError, encodeFunctionData, keccak256, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablecoinAbi } from "../../lib/chain/abis/stablecoin.ts";
@@ -387,5 +387,185 @@ describe("Lease loss: a worker that stalls past its lease and resumes", function
     const mined = await f.chain.publicClient.getTransaction({ hash: theirs.hash });
     expect(mined.nonce).to.equal(start);
     await newOwner.release();
+  });
+});
+
+describe("The broadcast line: a key signs and records its next send while one is broadcast", function () {
+  this.timeout(120_000);
+  let f: RelayerFixture;
+  let redis: Redis;
+
+  before(async () => {
+    f = await createRelayerFixture("line");
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  });
+  after(async () => {
+    redis.disconnect();
+    await f.close();
+  });
+
+  const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+  const payTo = (index: number, value: bigint) => ({
+    to: privateKeyToAccount(HARDHAT_PRIVATE_KEYS[15]!).address,
+    data: "0x" as Hex,
+    value: value + BigInt(index),
+  });
+
+  /**
+   * A client whose first broadcast, once armed, is held at the door until `open` is called; `fault`
+   * then decides what that broadcast does instead of reaching the node (nothing: it goes through).
+   */
+  function holdFirstBroadcast(client: PublicClient) {
+    let armed = false;
+    let reached: () => void = () => undefined;
+    const atDoor = new Promise<void>((resolve) => (reached = resolve));
+    let open: (fault?: Error) => void = () => undefined;
+    const door = new Promise<Error | undefined>((resolve) => (open = resolve));
+    const broadcasts: Hex[] = [];
+    const proxy = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property === "sendRawTransaction")
+          return async (args: Parameters<PublicClient["sendRawTransaction"]>[0]) => {
+            if (!armed) return target.sendRawTransaction(args);
+            broadcasts.push(args.serializedTransaction);
+            if (broadcasts.length === 1) {
+              reached();
+              const fault = await door;
+              if (fault) throw fault;
+            }
+            return target.sendRawTransaction(args);
+          };
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    }) as PublicClient;
+    return { client: proxy, arm: () => (armed = true), atDoor, open, broadcasts };
+  }
+
+  async function startKey(index: number, leaseMs = 5_000) {
+    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
+    const lease = await acquireKeyLease(redis, f.prefix, account.address, leaseMs, () => undefined);
+    if (!lease) throw new Error("lease not acquired");
+    const node = holdFirstBroadcast(f.chain.publicClient);
+    const key = new RelayerKey(account, node.client, f.database, lease, logger);
+    await key.start();
+    node.arm();
+    const start = await f.chain.publicClient.getTransactionCount({ address: account.address });
+    return { key, node, start, address: account.address };
+  }
+
+  const recordsFrom = async (address: Hex, nonce: number) =>
+    (await f.database.db.select().from(relayerTransactions).where(eq(relayerTransactions.relayer, address)))
+      .filter((row) => row.nonce >= nonce)
+      .map((row) => ({ nonce: row.nonce, hash: row.hash, relayIds: row.relayIds }))
+      .sort((a, b) => a.nonce - b.nonce);
+
+  /** Waits until `count` records of `address` exist from `nonce` up (the sends behind the held one were recorded). */
+  async function recorded(address: Hex, nonce: number, count: number) {
+    for (let round = 0; round < 200; round += 1) {
+      if ((await recordsFrom(address, nonce)).length >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(
+      `fewer than ${count} records from nonce ${nonce}: the sends behind the held broadcast were not recorded`,
+    );
+  }
+
+  it("records the sends behind a broadcast not yet answered, and broadcasts them after it, in nonce order", async () => {
+    const { key, node, start, address } = await startKey(1);
+    const first = key.send(payTo(0, 1n), 21_000n, fees, ["first"]);
+    await node.atDoor;
+    const behind = [
+      key.send(payTo(1, 1n), 21_000n, fees, ["second"]),
+      key.send(payTo(2, 1n), 21_000n, fees, ["third"]),
+    ];
+    // With the first broadcast still held, both sends behind it are signed and recorded — and none is broadcast.
+    await recorded(address, start, 3);
+    expect(node.broadcasts).to.have.length(1);
+    node.open();
+    const sent = await Promise.all([first, ...behind]);
+    expect(sent.map((s) => s.nonce)).to.deep.equal([start, start + 1, start + 2]);
+    expect(node.broadcasts).to.deep.equal(sent.map((s) => s.raw));
+    expect(await f.chain.publicClient.getTransactionCount({ address })).to.equal(start + 3);
+    await key.release();
+  });
+
+  it("withdraws the sends behind a broadcast the node refused, and sends them at the nonces given back", async () => {
+    const { key, node, start, address } = await startKey(2);
+    const refused = key.send(payTo(0, 2n), 21_000n, fees, ["refused"]);
+    await node.atDoor;
+    const behind = [
+      key.send(payTo(1, 2n), 21_000n, fees, ["second"]),
+      key.send(payTo(2, 2n), 21_000n, fees, ["third"]),
+    ];
+    await recorded(address, start, 3);
+    // The node answers the held broadcast with a refusal (not a lost request): those bytes can never mine.
+    node.open(new Error("insufficient funds for gas * price + value"));
+    const outcome = await refused.then(
+      () => "sent",
+      (error: Error) => error.message,
+    );
+    expect(outcome).to.match(/insufficient funds/);
+    const sent = await Promise.all(behind);
+    // The refused nonce was given back; the two behind it went out at it and the next, exactly once each.
+    expect(sent.map((s) => s.nonce)).to.deep.equal([start, start + 1]);
+    expect(await f.chain.publicClient.getTransactionCount({ address })).to.equal(start + 2);
+    expect(await recordsFrom(address, start)).to.deep.equal([
+      { nonce: start, hash: sent[0]!.hash, relayIds: ["second"] },
+      { nonce: start + 1, hash: sent[1]!.hash, relayIds: ["third"] },
+    ]);
+    for (const { hash, nonce } of sent)
+      expect((await f.chain.publicClient.getTransaction({ hash })).nonce).to.equal(nonce);
+    await key.release();
+  });
+
+  it("keeps the nonce of a broadcast lost in transport, re-sends it from its record, and sends the ones behind after it", async () => {
+    const { key, node, start, address } = await startKey(3);
+    const lost = key.send(payTo(0, 3n), 21_000n, fees, ["lost"]);
+    await node.atDoor;
+    const behind = key.send(payTo(1, 3n), 21_000n, fees, ["behind"]);
+    await recorded(address, start, 2);
+    // The request never reaches the node, and the relayer cannot know whether it did.
+    node.open(new HttpRequestError({ url: "http://node.invalid", details: "socket hang up" }));
+    const outcome = await lost.then(
+      () => "sent",
+      (error: Error) => error.name,
+    );
+    expect(outcome).to.equal("HttpRequestError");
+    const after = await behind;
+    expect(after.nonce).to.equal(start + 1);
+    // The lost one went out from its recorded bytes at its nonce before the one behind it.
+    expect(await f.chain.publicClient.getTransactionCount({ address })).to.equal(start + 2);
+    const records = await recordsFrom(address, start);
+    expect(records.map((row) => [row.nonce, row.relayIds])).to.deep.equal([
+      [start, ["lost"]],
+      [start + 1, ["behind"]],
+    ]);
+    expect((await f.chain.publicClient.getTransaction({ hash: records[0]!.hash as Hex })).nonce).to.equal(start);
+    await key.release();
+  });
+
+  it("checks the lease again for a send that waited in the line past a fraction of it, and broadcasts nothing once it is lost", async () => {
+    // Lease of 3 s: a lease check older than 100 ms is made again before the broadcast.
+    const { key, node, start, address } = await startKey(4, 3_000);
+    const first = key.send(payTo(0, 4n), 21_000n, fees, ["first"]);
+    await node.atDoor;
+    const behind = key.send(payTo(1, 4n), 21_000n, fees, ["behind"]);
+    await recorded(address, start, 2);
+    // The process stalls with the send queued; its lease passes to another process meanwhile.
+    await redis.del(`${f.prefix}:relayer-lease:${address.toLowerCase()}`);
+    const newLease = await acquireKeyLease(redis, f.prefix, address, 60_000, () => undefined);
+    expect(newLease).to.not.equal(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    node.open();
+    expect((await first).nonce).to.equal(start);
+    const outcome = await behind.then(
+      () => "sent",
+      (error: Error & { code?: string }) => error.code ?? error.message,
+    );
+    expect(outcome).to.equal("RELAYER_LEASE_LOST");
+    expect(node.broadcasts).to.have.length(1);
+    expect(await f.chain.publicClient.getTransactionCount({ address, blockTag: "pending" })).to.equal(start + 1);
+    expect((await recordsFrom(address, start)).map((row) => row.relayIds)).to.deep.equal([["first"]]);
+    await newLease!.release();
   });
 });
