@@ -25,7 +25,8 @@
  * 2-core machine, so the figures are a floor; the ratio to the direct sends of the same run is the figure to read.
  * The load average is printed at the start and the end.
  *
- * Run: `hardhat run bench/relayer/relayed-transfers.ts` (BENCH_TRANSFERS per side per round, default 500).
+ * Run: `hardhat run bench/relayer/relayed-transfers.ts` (BENCH_TRANSFERS per side per round, default 500;
+ * BENCH_NODE_LATENCY_MS delays every request of both sides, as a node one round trip away would).
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -55,14 +56,18 @@ const CONCURRENCY = Number(process.env.BENCH_RELAYER_CONCURRENCY ?? defaults.con
 const BATCH_SIZE = Number(process.env.BENCH_RELAYER_BATCH_SIZE ?? defaults.batchSize);
 const WARM_UP = 20;
 const PRODUCERS = Number(process.env.BENCH_RELAYER_PRODUCERS ?? 32);
+// A node one round trip away (a hosted RPC endpoint, a node in another zone): every request of both
+// sides waits this long before the in-process chain answers it. 0, the default, is the chain in process.
+const NODE_LATENCY_MS = Number(process.env.BENCH_NODE_LATENCY_MS ?? 0);
 
 const f = await createRelayerFixture("bench");
 // Both sides reach the chain through one counting transport, so each round prints the JSON-RPC
 // requests a transfer cost on each side, by method (where the chain's share of the time goes).
 const requestsByMethod = new Map<string, number>();
 const countingTransport = custom({
-  request: (call: { method: string; params?: unknown }) => {
+  request: async (call: { method: string; params?: unknown }) => {
     requestsByMethod.set(call.method, (requestsByMethod.get(call.method) ?? 0) + 1);
+    if (NODE_LATENCY_MS > 0) await new Promise((resolve) => setTimeout(resolve, NODE_LATENCY_MS));
     return f.chain.provider.request(call as Parameters<typeof f.chain.provider.request>[0]);
   },
 });
@@ -263,6 +268,7 @@ try {
 
   const [d, r] = [median(directRates), median(relayedRates)];
   latencies.sort((a, b) => a - b);
+  if (NODE_LATENCY_MS > 0) line("node latency added to every request", `${NODE_LATENCY_MS} ms`);
   line("direct with viem, one key (median)", `${d.toFixed(1)} transfers/s`);
   line(`relayed, 3 keys, concurrency ${CONCURRENCY}, batch ${BATCH_SIZE} (median)`, `${r.toFixed(1)} transfers/s`);
   line("relayed / direct", `${(r / d).toFixed(2)}×`);
@@ -274,7 +280,7 @@ try {
   );
   // For bench/run-all.ts: the relayer's throughput against its load (concurrent producers), in the report's chart.
   process.stdout.write(
-    `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, defaults: BATCH_SIZE === defaults.batchSize && CONCURRENCY === defaults.concurrency, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,
+    `BENCH_FIGURE ${JSON.stringify({ bench: "relayer", producers: PRODUCERS, batch: BATCH_SIZE, defaults: BATCH_SIZE === defaults.batchSize && CONCURRENCY === defaults.concurrency && NODE_LATENCY_MS === 0, relayedPerSecond: r, directPerSecond: d, ratio: r / d })}\n`,
   );
   line(
     "relay latency, queued → confirmed",
