@@ -107,7 +107,8 @@ const insertSigned = preparedOnce((db) =>
  * A fresh send is pipelined: the mutex covers handing out the nonce, signing, recording and the
  * checks (the lease, the node's pending count), and the broadcast then waits its turn in a line
  * kept in nonce order, outside the mutex. The next send is signed and recorded while this one is
- * broadcast, which on a chain that mines as it receives is most of a send's time. When the node's
+ * broadcast: a send then holds the mutex for one round trip to the node, not two (on a chain that
+ * mines as it receives, the broadcast is about half a send's time). When the node's
  * answer is anything but "taken" (a refusal, a lost request, a nonce it says is used or too high)
  * the line stalls: nothing behind it is broadcast; the sends behind it, recorded and never
  * broadcast, are withdrawn (their records deleted, their nonces given back, and they are sent again
