@@ -73,6 +73,8 @@ describe("Wallet web app: passkeys and step-up (Chromium, virtual authenticator)
     await page.getByRole("button", { name: "Add a passkey" }).click();
     await page.getByRole("status").getByText("Passkey “Test laptop” added.").waitFor();
     const listed = page.getByRole("list", { name: "Your passkeys" }).getByRole("listitem");
+    // The status can show before the list re-renders: wait for the item, then count.
+    await listed.first().waitFor();
     expect(await listed.allInnerTexts()).to.have.length(1);
     expect(await listed.first().innerText()).to.contain("Test laptop");
     const fromApi = (await stack.api.request("GET", "/v1/auth/passkeys", { key: token })).body as {
