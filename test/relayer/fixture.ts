@@ -18,6 +18,8 @@ import {
   type PublicClient,
 } from "viem";
 
+import { privateKeyToAccount } from "viem/accounts";
+
 import { stablerailChain } from "../../lib/chain/chain.ts";
 
 import { transferWithAuthorizationTypes } from "../../lib/signing/transfer-with-authorization.ts";
@@ -28,6 +30,8 @@ import { createLogger } from "../../lib/logging/logger.ts";
 import type { ContractAddresses } from "../../lib/chain/contracts.ts";
 import { relayerMigrations } from "../../relayer/db/migration-set.ts";
 import { getRelay } from "../../relayer/get-relay.ts";
+import { acquireKeyLease } from "../../relayer/key-lease.ts";
+import { RelayerKey } from "../../relayer/nonce-manager.ts";
 import { startRelayerWorkers } from "../../relayer/start-relayer-workers.ts";
 import type { Relay } from "../../relayer/relay-status.ts";
 import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../ignition/modules/Stablerail.ts";
@@ -184,3 +188,21 @@ export async function createRelayerFixture(label: string) {
 }
 
 export type RelayerFixture = Awaited<ReturnType<typeof createRelayerFixture>>;
+
+/**
+ * Leases Hardhat account `index` as a relayer key in the fixture's Redis namespace and starts it
+ * (re-synchronised from the chain), reading the chain through `client` (the fixture's by default).
+ */
+export async function startRelayerKey(
+  f: RelayerFixture,
+  redis: Redis,
+  index: number,
+  { client = f.chain.publicClient, leaseMs = 5_000 }: { client?: PublicClient; leaseMs?: number } = {},
+): Promise<RelayerKey> {
+  const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
+  const lease = await acquireKeyLease(redis, f.prefix, account.address, leaseMs, () => undefined);
+  if (!lease) throw new Error(`the lease on Hardhat account #${index} is held elsewhere`);
+  const key = new RelayerKey(account, client, f.database, lease, logger);
+  await key.start();
+  return key;
+}

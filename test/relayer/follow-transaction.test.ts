@@ -2,14 +2,11 @@ import { expect } from "chai";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { HttpRequestError, type Hex, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 
 import { followTransaction } from "../../relayer/follow-transaction.ts";
-import { acquireKeyLease } from "../../relayer/key-lease.ts";
-import { RelayerKey } from "../../relayer/nonce-manager.ts";
+import type { RelayerKey } from "../../relayer/nonce-manager.ts";
 
-import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { createRelayerFixture, logger, REDIS_URL, startRelayerKey, type RelayerFixture } from "./fixture.ts";
 
 /** Faults found by the fault suite in how the relayer follows a key's transactions, reproduced one by one. */
 describe("Following a key's transactions on a chain that fails or reorganises", function () {
@@ -52,11 +49,7 @@ describe("Following a key's transactions on a chain that fails or reorganises", 
     }
 
     it("waits for an answer instead of ending a mined transaction as nonce taken", async () => {
-      const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[7]!);
-      const lease = await acquireKeyLease(redis, f.prefix, account.address, 5_000, () => undefined);
-      if (!lease) throw new Error("lease not acquired");
-      const key = new RelayerKey(account, f.chain.publicClient, f.database, lease, logger);
-      await key.start();
+      const key = await startRelayerKey(f, redis, 7);
       const call = { to: key.address, data: "0x" as Hex, value: 0n };
       const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
       const sent = await key.send(call, 21_000n, fees, []);
@@ -123,12 +116,8 @@ describe("Following a key's transactions on a chain that fails or reorganises", 
 
     /** A key whose reads go through a client that can stage the reorg. */
     async function startKey(index: number) {
-      const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
-      const lease = await acquireKeyLease(redis, f.prefix, account.address, 5_000, () => undefined);
-      if (!lease) throw new Error("lease not acquired");
       const reads = reorgAfterCountRead(f.chain.publicClient);
-      const key = new RelayerKey(account, reads.client, f.database, lease, logger);
-      await key.start();
+      const key = await startRelayerKey(f, redis, index, { client: reads.client });
       return { key, reads };
     }
 

@@ -12,7 +12,7 @@ import { acquireKeyLease } from "../../relayer/key-lease.ts";
 import { RelayerKey } from "../../relayer/nonce-manager.ts";
 
 import { HARDHAT_PRIVATE_KEYS } from "../helpers/chain.ts";
-import { createRelayerFixture, logger, REDIS_URL, type RelayerFixture } from "./fixture.ts";
+import { createRelayerFixture, logger, REDIS_URL, startRelayerKey, type RelayerFixture } from "./fixture.ts";
 
 describe("RelayerKey nonce manager", function () {
   this.timeout(120_000);
@@ -28,14 +28,7 @@ describe("RelayerKey nonce manager", function () {
     await f.close();
   });
 
-  const openKey = async (index: number) => {
-    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
-    const lease = await acquireKeyLease(redis, f.prefix, account.address, 5_000, () => undefined);
-    if (!lease) throw new Error("lease not acquired");
-    const key = new RelayerKey(account, f.chain.publicClient, f.database, lease, logger);
-    await key.start();
-    return key;
-  };
+  const openKey = (index: number) => startRelayerKey(f, redis, index);
   const fees = { maxFeePerGas: 10_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
   const selfSend = (key: RelayerKey) => ({ to: key.address, data: "0x" as Hex, value: 0n });
 
@@ -442,15 +435,11 @@ describe("The broadcast line: a key signs and records its next send while one is
   }
 
   async function startKey(index: number, leaseMs = 5_000) {
-    const account = privateKeyToAccount(HARDHAT_PRIVATE_KEYS[index]!);
-    const lease = await acquireKeyLease(redis, f.prefix, account.address, leaseMs, () => undefined);
-    if (!lease) throw new Error("lease not acquired");
     const node = holdFirstBroadcast(f.chain.publicClient);
-    const key = new RelayerKey(account, node.client, f.database, lease, logger);
-    await key.start();
+    const key = await startRelayerKey(f, redis, index, { client: node.client, leaseMs });
     node.arm();
-    const start = await f.chain.publicClient.getTransactionCount({ address: account.address });
-    return { key, node, start, address: account.address };
+    const start = await f.chain.publicClient.getTransactionCount({ address: key.address });
+    return { key, node, start, address: key.address };
   }
 
   const recordsFrom = async (address: Hex, nonce: number) =>
