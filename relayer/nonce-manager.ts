@@ -69,15 +69,17 @@ type BroadcastAnswer =
 type QueuedSend = {
   transaction: RecordedTransaction;
   markSent: boolean;
-  /** When the lease was last seen held for this send (performance.now()). */
-  leaseSeenAt: number;
   answer: Deferred<SentTransaction | "nonce-taken" | "withdrawn">;
 };
 
 /** A queued send whose broadcast was not simply taken: the line holds everything behind it until it is settled. */
 type Stall = { send: QueuedSend; answer: BroadcastAnswer; behind: QueuedSend[] };
 
-/** How much of the lease's lifetime may pass between a send's lease check and its broadcast before it is checked again. */
+/**
+ * How much of the lease's lifetime may pass between the lease check a send relies on and its
+ * broadcast (500 ms of the default 15 s); an older check is made again. Sends of a busy key share
+ * one check in that time.
+ */
 const LEASE_CHECK_FRESHNESS = 1 / 30;
 
 /** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
@@ -232,7 +234,6 @@ export class RelayerKey {
     const queued: QueuedSend = {
       transaction: recorded,
       markSent,
-      leaseSeenAt: performance.now(),
       answer: deferred(),
     };
     this.unanswered.push(nonce);
@@ -241,19 +242,17 @@ export class RelayerKey {
   }
 
   /**
-   * One step of the broadcast line (never rejects, never waits for the mutex). A lease check that
-   * grew old waiting in the line is made again: a process that stalled past its lease must not
-   * broadcast at the new owner's nonces.
+   * One step of the broadcast line (never rejects, never waits for the mutex). The lease is checked
+   * again unless a check is still fresh (a send that waited in the line past the freshness asks
+   * Redis): a process that stalled past its lease must not broadcast at the new owner's nonces.
    */
   private async broadcastInTurn(queued: QueuedSend): Promise<void> {
     if (this.stall) {
       this.stall.behind.push(queued);
       return;
     }
-    const waited = performance.now() - queued.leaseSeenAt;
     let answer: BroadcastAnswer;
-    if (waited > this.lease.ms * LEASE_CHECK_FRESHNESS && !(await this.lease.stillHeld().catch(() => false)))
-      answer = { kind: "lease-lost" };
+    if (!(await this.leaseStillHeld().catch(() => false))) answer = { kind: "lease-lost" };
     else answer = await this.broadcastAnswer(queued.transaction.raw);
     if (answer.kind === "answered" && (answer.outcome === "sent" || answer.outcome === "known")) {
       this.unanswered.shift();
@@ -563,7 +562,7 @@ export class RelayerKey {
         maxFeePerGas: fees.maxFeePerGas.toString(),
         maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
       }),
-      this.lease.stillHeld(),
+      this.leaseStillHeld(),
       nodeCount ?? Promise.resolve(nonce),
     ]);
     if (record.status === "rejected") {
@@ -587,6 +586,11 @@ export class RelayerKey {
       return node.value;
     }
     return recorded;
+  }
+
+  /** The lease, by a check at most LEASE_CHECK_FRESHNESS of its lifetime old (see key-lease.ts). */
+  private leaseStillHeld(): Promise<boolean> {
+    return this.lease.stillHeld(this.lease.ms * LEASE_CHECK_FRESHNESS);
   }
 
   /** Sends recorded bytes; never throws (a failed request is an answer of its own). */

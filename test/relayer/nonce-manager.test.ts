@@ -341,7 +341,9 @@ describe("Lease loss: a worker that stalls past its lease and resumes", function
         return account.signTransaction(transaction);
       },
     } as typeof account;
-    const oldLease = (await acquireKeyLease(redis, f.prefix, account.address, 60_000, () => undefined))!;
+    // A lease of 6 s: a check older than 200 ms is made again, and the first renewal (at 2 s) comes
+    // after this test, so what stops the old owner is the fence, not a failed renewal.
+    const oldLease = (await acquireKeyLease(redis, f.prefix, account.address, 6_000, () => undefined))!;
     const oldOwner = new RelayerKey(slow, f.chain.publicClient, f.database, oldLease, logger);
     releaseSigner();
     await oldOwner.start();
@@ -364,6 +366,8 @@ describe("Lease loss: a worker that stalls past its lease and resumes", function
     await newOwner.start();
     const theirs = await newOwner.send({ to: account.address, data: "0x", value: 0n }, 21_000n, fees, ["new-owner"]);
     expect(theirs.nonce).to.equal(start);
+    // The stall outlasts the freshness of the old owner's last lease check (its start's).
+    await new Promise((resolve) => setTimeout(resolve, 300));
 
     unblock();
     const outcome = await stalled.then(
