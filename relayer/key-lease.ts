@@ -14,7 +14,7 @@ import type { Redis } from "ioredis";
  * lease (PTTL), and nobody can take the lease before that runs out (`SET NX`). So a check sent at
  * most `maxAgeMs` ago still stands while it is inside that lifetime — the bound a broadcast waiting
  * in its key's line already accepted — and a busy key asks Redis about once per `maxAgeMs` instead
- * of once per send (a round trip that was about a quarter of a relay's Redis requests).
+ * of once per send (a round trip that was about a third of a relay's Redis requests).
  */
 export type KeyLease = {
   readonly address: string;
