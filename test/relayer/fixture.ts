@@ -17,7 +17,6 @@ import {
   type PrivateKeyAccount,
   type PublicClient,
 } from "viem";
-
 import { privateKeyToAccount } from "viem/accounts";
 
 import { stablerailChain } from "../../lib/chain/chain.ts";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { expect } from "chai";
 import { Redis } from "ioredis";
@@ -8,7 +9,6 @@ import { acquireKeyLease, type KeyLease } from "../../relayer/key-lease.ts";
 import { REDIS_URL } from "./fixture.ts";
 
 const ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("Key lease: how recent a check must be to stand", function () {
   this.timeout(20_000);
