@@ -8,7 +8,8 @@
  * a fast wrong figure is worthless).
  *
  * The indexer runs with the settings a user gets (`indexerEnv` parsed from an empty environment:
- * the same defaults as `npm run indexer`), not a range tuned to this workload.
+ * the same defaults as `npm run indexer`), not a range tuned to this workload, and PGlite where
+ * `npm start` keeps it, on disk (bench/lib/pglite-storage.ts).
  *
  * Workload: the test token's `transferMany` emits 250 real ERC-20 `Transfer` logs per transaction,
  * four transactions mined per block (automine off, `evm_mine`), to 1,000 recycled recipients — the indexer's cost per event
@@ -56,6 +57,7 @@ import { createTestDatabase, type TestEngine } from "../../test/helpers/database
 import { startHardhatNode } from "../../test/indexer/helpers/processes.ts";
 import { hasIndexerNodeFlags, INDEXER_NODE_FLAGS, youngGenerationMiB } from "../../lib/process/node-flags.ts";
 import { printConditions } from "../lib/conditions.ts";
+import { usePgliteStorageOfUsers } from "../lib/pglite-storage.ts";
 import { profilePhase } from "../lib/profile-phase.ts";
 import { buildTransferChain } from "./transfer-workload.ts";
 
@@ -77,6 +79,7 @@ const figure = (name: string, value: Record<string, unknown>) =>
 
 async function main() {
   printConditions("start");
+  line("PGlite's storage (BENCH_PGLITE_STORAGE)", usePgliteStorageOfUsers());
   // The indexer runs in this process: it gets the flags `npm run indexer` gives it, or says it did not.
   line(
     "node flags of the indexer's process",

@@ -27,6 +27,7 @@ import { createReadIndexes } from "../../indexer/ledger/read-indexes.ts";
 import { createLedgerWriter, type LedgerBatch } from "../../indexer/ledger/writer.ts";
 import { createLogger } from "../../lib/logging/logger.ts";
 import { createTestDatabase, type TestEngine } from "../../test/helpers/database.ts";
+import { usePgliteStorageOfUsers } from "../lib/pglite-storage.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const PER_BLOCK = Number(process.env.BENCH_EVENTS_PER_BLOCK ?? 1_000);
@@ -105,6 +106,7 @@ function batches(): LedgerBatch[] {
 }
 
 async function main() {
+  process.stdout.write(`PGlite's storage (BENCH_PGLITE_STORAGE): ${usePgliteStorageOfUsers()}\n`);
   process.stdout.write(
     `loadavg ${os
       .loadavg()

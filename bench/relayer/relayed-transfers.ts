@@ -5,8 +5,8 @@
  * since a fast wrong figure is worthless).
  *
  * Real parts, as the relayer tests set them up (test/relayer/fixture.ts): Hardhat's in-process
- * EVM (automine) with the Stablerail contracts, the relayer migrations in an in-memory PGlite
- * database, the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
+ * EVM (automine) with the Stablerail contracts, the relayer migrations in a PGlite database on disk, as
+ * `npm start` keeps it (bench/lib/pglite-storage.ts; BENCH_PGLITE_STORAGE=memory for the tests' in-memory one), the Redis at 127.0.0.1:6379 (TEST_REDIS_URL) under a unique key prefix, and the real
  * workers of relayer/start-relayer-workers.ts with the defaults a user gets (3 relayer keys,
  * concurrency 32 — BENCH_RELAYER_CONCURRENCY — 0 confirmations, and batches of up to 16 transfers sent
  * as one Settlement.settleAuthorizations — BENCH_RELAYER_BATCH_SIZE; 1 sends each transfer alone).
@@ -45,6 +45,7 @@ import { createRelayGateway } from "../../relayer/index.ts";
 import { createRelayerFixture, REDIS_URL } from "../../test/relayer/fixture.ts";
 import { HARDHAT_PRIVATE_KEYS } from "../../test/helpers/chain.ts";
 import { percentile, printConditions } from "../lib/conditions.ts";
+import { usePgliteStorageOfUsers } from "../lib/pglite-storage.ts";
 import { profilePhase } from "../lib/profile-phase.ts";
 
 // The settings a user gets (`relayerEnv` parsed from an empty environment: concurrency, batch
@@ -60,6 +61,8 @@ const PRODUCERS = Number(process.env.BENCH_RELAYER_PRODUCERS ?? 32);
 // sides waits this long before the in-process chain answers it. 0, the default, is the chain in process.
 const NODE_LATENCY_MS = Number(process.env.BENCH_NODE_LATENCY_MS ?? 0);
 
+// Before the fixture opens its database.
+const pgliteStorage = usePgliteStorageOfUsers();
 const f = await createRelayerFixture("bench");
 // Both sides reach the chain through one counting transport, so each round prints the JSON-RPC
 // requests a transfer cost on each side, by method (where the chain's share of the time goes).
@@ -213,6 +216,7 @@ const line = (label: string, value: string) => process.stdout.write(`${label.pad
 
 try {
   printConditions("start");
+  line("PGlite's storage (BENCH_PGLITE_STORAGE)", pgliteStorage);
   const bobBefore = (await f.token.balanceOf(f.bob.address)) as bigint;
   await sendAll(await signMany(WARM_UP));
   await relayAll("warm-up", await signMany(WARM_UP));

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import pg from "pg";
 
@@ -18,6 +21,21 @@ export const testEngines: TestEngine[] = ["pglite", "postgres"];
 const pgliteThread = process.env.PGLITE_THREAD !== "false";
 
 /**
+ * Where PGlite keeps a test database: in memory (the tests' default: nothing left behind), or on disk in a
+ * data folder of its own under the system's temporary folder, removed by `drop` — as `npm start` keeps it in
+ * PGLITE_DIR. Read when each database is opened, from TEST_PGLITE_STORAGE (`memory` or `disk`), so a benchmark can
+ * choose before its fixtures open theirs (bench/lib/pglite-storage.ts).
+ */
+export type PgliteStorage = "memory" | "disk";
+
+export function pgliteStorage(): PgliteStorage {
+  const storage = process.env.TEST_PGLITE_STORAGE ?? "memory";
+  if (storage !== "memory" && storage !== "disk")
+    throw new Error(`TEST_PGLITE_STORAGE must be memory or disk, not ${storage}`);
+  return storage;
+}
+
+/**
  * Opens an empty database on the given engine in a new uniquely named schema.
  * @returns the database and a `drop` function that closes it and removes the schema
  */
@@ -28,8 +46,11 @@ export async function createTestDatabase(
   url = TEST_POSTGRES_URL,
 ): Promise<Database & { drop: () => Promise<void> }> {
   const schema = `test_${label.replace(/[^a-z0-9_]/g, "_").slice(0, 30)}_${randomBytes(4).toString("hex")}`;
+  const pgliteDir =
+    engine === "pglite" && pgliteStorage() === "disk" ? await mkdtemp(join(tmpdir(), "stablerail-pglite-")) : undefined;
   const database = await openDatabase({
     url: engine === "postgres" ? url : undefined,
+    pgliteDir,
     schema,
     poolSize: 5,
     pgliteThread,
@@ -38,6 +59,7 @@ export async function createTestDatabase(
     ...database,
     drop: async () => {
       await database.close();
+      if (pgliteDir !== undefined) await rm(pgliteDir, { recursive: true, force: true });
       if (engine === "postgres") {
         const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
         await client.connect();
