@@ -100,6 +100,12 @@ const benchmarks: Benchmark[] = [
     }),
   ),
   {
+    name: "relayer statements",
+    file: "bench/relayer/relay-statements.ts",
+    runner: "tsx",
+    env: { small: { BENCH_RELAYS: "1000", BENCH_ROUNDS: "1" }, full: { BENCH_ENGINES: "pglite,postgres" } },
+  },
+  {
     name: "api submit",
     file: "bench/api/api-latency.ts",
     runner: "hardhat",

@@ -82,8 +82,8 @@ type Stall = { send: QueuedSend; answer: BroadcastAnswer; behind: QueuedSend[] }
  */
 const LEASE_CHECK_FRESHNESS = 1 / 30;
 
-/** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send. */
-const insertSigned = preparedOnce((db) =>
+/** The record of a signed transaction, written before it is broadcast: built once, as it runs on every send (and in bench/relayer/relay-statements.ts). */
+export const insertSigned = preparedOnce((db) =>
   db.insert(relayerTransactions).values({
     relayer: sql.placeholder("relayer"),
     nonce: sql.placeholder("nonce"),

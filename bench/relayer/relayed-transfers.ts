@@ -30,6 +30,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { sql } from "drizzle-orm";
 import { createPublicClient, createWalletClient, custom, getAddress, type Hash, type PublicClient } from "viem";
@@ -70,7 +71,7 @@ const requestsByMethod = new Map<string, number>();
 const countingTransport = custom({
   request: async (call: { method: string; params?: unknown }) => {
     requestsByMethod.set(call.method, (requestsByMethod.get(call.method) ?? 0) + 1);
-    if (NODE_LATENCY_MS > 0) await new Promise((resolve) => setTimeout(resolve, NODE_LATENCY_MS));
+    if (NODE_LATENCY_MS > 0) await sleep(NODE_LATENCY_MS);
     return f.chain.provider.request(call as Parameters<typeof f.chain.provider.request>[0]);
   },
 });
@@ -126,22 +127,24 @@ async function relayAll(label: string, transfers: Signed[]) {
   };
   await Promise.all(Array.from({ length: PRODUCERS }, produce));
   // Polled as the relayer's own statements bind ids (one array parameter), and only for a window of
-  // the ids not final yet: the poll shares the relayer's embedded database, and counting all of a
-  // round's 1,500 ids every 50 ms took a tenth of that database's time. Relays end roughly in queue
-  // order, so the window slides; a poll that found some final polls again at once.
+  // the ids not final yet: the poll shares the relayer's embedded database (one session: the relayer's
+  // statements wait behind it), and counting all of a round's 1,500 ids every 50 ms took a tenth of that
+  // database's time. Relays end roughly in queue order, so the window slides. The next poll waits 50 ms
+  // unless this one found the whole window final (the ids behind it may be too): polling again at once
+  // whenever some were final had the harness poll every 13 ms, 6 % of the database thread's time
+  // (docs/benchmarks.md, 2026-12-07, sixth). The clock can stop up to 50 ms late: against the relayer.
   const open = [...ids];
   const WINDOW = 64;
+  let polls = 0;
   while (open.length > 0) {
     const window = open.slice(0, WINDOW);
+    polls += 1;
     const final = await f.database.query<{ relay_id: string }>(
       sql`SELECT relay_id FROM relays WHERE relay_id IN (SELECT unnest(${arrayLiteral(window)}::text[])) AND status IN ('confirmed', 'failed', 'expired', 'cancelled', 'dead')`,
     );
-    if (final.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
-    }
     const done = new Set(final.map((row) => row.relay_id));
     for (let i = open.length - 1; i >= 0; i -= 1) if (done.has(open[i]!)) open.splice(i, 1);
+    if (open.length > 0 && done.size < window.length) await sleep(50);
   }
   const ms = performance.now() - started;
   const idList = sql`SELECT unnest(${arrayLiteral(ids)}::text[])`;
@@ -159,7 +162,7 @@ async function relayAll(label: string, transfers: Signed[]) {
   const latencies = await f.database.query<{ ms: string | number }>(sql`
     SELECT extract(epoch FROM max(at) FILTER (WHERE status = 'confirmed') - min(at) FILTER (WHERE status = 'queued')) * 1000 AS ms
     FROM relay_transitions WHERE relay_id IN (${idList}) GROUP BY relay_id`);
-  return { ms, latencies: latencies.map((row) => Number(row.ms)).sort((a, b) => a - b) };
+  return { ms, polls, latencies: latencies.map((row) => Number(row.ms)).sort((a, b) => a - b) };
 }
 
 /** Sends every authorisation from one key, one after the other; resolves at the last receipt. */
@@ -250,6 +253,7 @@ try {
     );
     line(`  chain requests per transfer, direct`, directRequests);
     line(`  chain requests per transfer, relayed`, relayedRequests);
+    line(`  polls of the relayer's database until all final`, String(relayed.polls));
   }
   const expected = bobBefore + BigInt(2 * (WARM_UP + ROUNDS * TRANSFERS));
   const bobAfter = (await f.token.balanceOf(f.bob.address)) as bigint;
