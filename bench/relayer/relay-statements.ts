@@ -27,11 +27,11 @@ import type { Database } from "../../lib/db/database.ts";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import { beginRelays } from "../../relayer/begin-relay.ts";
 import { relayerMigrations } from "../../relayer/db/migration-set.ts";
-import { relayJobSchema } from "../../relayer/jobs/relay-job.ts";
 import { insertSigned } from "../../relayer/nonce-manager.ts";
 import { recordQueuedRelays, type QueuedRelay } from "../../relayer/record-transition.ts";
 import { createTransitionWriter } from "../../relayer/transition-writer.ts";
 import { createTestDatabase, type TestEngine } from "../../test/helpers/database.ts";
+import { queuedTransferRelay } from "../../test/relayer/queued-relay.ts";
 import { printConditions } from "../lib/conditions.ts";
 import { usePgliteStorageOfUsers } from "../lib/pglite-storage.ts";
 
@@ -44,26 +44,9 @@ const SETUP = (process.env.BENCH_SETUP ?? "").split(";").filter((statement) => s
 const RELAYER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const STEPS = ["queued record", "take", "signed record", "path"] as const;
 
-/** A relay job as the API queues one: an EIP-3009 transfer of 1 unit, signed. */
+/** A relay job as the API queues one, with a nonce of its own. */
 function queuedRelay(n: number, runId: string): QueuedRelay {
-  return {
-    job: relayJobSchema.parse({
-      relayId: `relay-${runId}-${n}`,
-      requestedBy: "bench",
-      request: {
-        kind: "token.transferWithAuthorization",
-        token: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        from: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-        to: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-        value: "1",
-        validAfter: "0",
-        validBefore: "2000000000",
-        nonce: keccak256(toHex(`${runId}-${n}`)),
-        signature: `0x${"1b".repeat(65)}`,
-      },
-    }),
-    queuedAt: new Date(),
-  };
+  return queuedTransferRelay(`relay-${runId}-${n}`, "bench", keccak256(toHex(`${runId}-${n}`)));
 }
 
 /**

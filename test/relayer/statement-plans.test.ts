@@ -17,10 +17,10 @@ import { sql, type SQL } from "drizzle-orm";
 import { runMigrations } from "../../lib/db/migrate.ts";
 import { beginRelaysSql } from "../../relayer/begin-relay.ts";
 import { relayerMigrations } from "../../relayer/db/migration-set.ts";
-import { relayJobSchema } from "../../relayer/jobs/relay-job.ts";
 import { recordQueuedRelaysSql } from "../../relayer/record-transition.ts";
 import { transitionGroupSql, type PathTransition } from "../../relayer/transition-writer.ts";
 import { createTestDatabase, describeEachEngine } from "../helpers/database.ts";
+import { queuedTransferRelay } from "./queued-relay.ts";
 
 const HISTORY = 20_000;
 const RELAYER_TABLES = ["relays", "relayer_transactions", "relay_transitions"];
@@ -41,24 +41,7 @@ function nodesOf(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 }
 
-const take = (relayId: string) => ({
-  job: relayJobSchema.parse({
-    relayId,
-    requestedBy: "plans",
-    request: {
-      kind: "token.transferWithAuthorization",
-      token: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-      from: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-      to: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-      value: "1",
-      validAfter: "0",
-      validBefore: "2000000000",
-      nonce: `0x${"1".repeat(64)}`,
-      signature: `0x${"11".repeat(65)}`,
-    },
-  }),
-  queuedAt: new Date(),
-});
+const take = (relayId: string) => queuedTransferRelay(relayId, "plans", `0x${"1".repeat(64)}`);
 
 const move = (n: number): PathTransition => ({
   relayId: `relay-h${n}`,
