@@ -8,16 +8,19 @@
  * a primary-key read (the API's wallet lookup), a page of 50 postings joined to their entries
  * (the history read), a small INSERT (a relay's transition row), and an UPDATE … FROM unnest of
  * 16 rows (the relayer's group-committed transitions). Prints µs per statement, wall and CPU, and
- * the ratio of the default to PGlite's own path.
+ * the ratio of the default to PGlite's own path. Then the run's messages alone (Bind + Execute + Sync, no
+ * engine), PGlite's serializer against lib/db/pglite-bind.ts, for a relay's record, a movement's and the
+ * indexer writer's batch.
  *
  * Run: `tsx bench/db/pglite-statements.ts` (BENCH_PGLITE_STATEMENTS = 2,000 per statement and
  * path, BENCH_PGLITE_POSTINGS = 20,000).
  */
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, protocol } from "@electric-sql/pglite";
 import { sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 
 import { arrayLiteral } from "../../lib/db/array-literal.ts";
+import { bindExecuteSync, type BindValue } from "../../lib/db/pglite-bind.ts";
 import { withPreparedStatements } from "../../lib/db/pglite-prepared.ts";
 import { compareAlternating, type AlternatingOperation } from "../lib/alternating-paths.ts";
 import { printConditions } from "../lib/conditions.ts";
@@ -89,5 +92,77 @@ console.log(
   `\nPGlite, ${STATEMENTS} statements per row and path, through drizzle, ${POSTINGS.toLocaleString("en-US")} postings`,
 );
 await compareAlternating({ paths, operations: statements, units: STATEMENTS, rounds: ROUNDS, label: "statement" });
+
+// The run's messages alone, without the engine: what each statement of the default pays to be sent.
+type Encoder = (statement: string, values: BindValue[]) => Uint8Array;
+const { serialize } = protocol;
+const encoders: [string, Encoder][] = [
+  [
+    "PGlite's serializer",
+    (name, values) =>
+      Buffer.concat([
+        serialize.bind({ statement: name, values: values as (string | null)[] }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+  ],
+  ["lib/db/pglite-bind.ts (the default)", bindExecuteSync],
+];
+const hash = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;
+const encode = (name: string, values: BindValue[]): AlternatingOperation<Encoder> => ({
+  name,
+  run: async (encoder) => encoder("stablerail_1", values),
+});
+const relayRecord = [
+  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+  "17",
+  hash(1),
+  `0x02f8${"ab".repeat(200)}`,
+  JSON.stringify(["relay-1"]),
+  "2000000000",
+  "1000000000",
+];
+const movementRecord = [
+  ...Array.from({ length: 12 }, (_, i) => `value-${i}-${"x".repeat(30)}`),
+  JSON.stringify({
+    kind: "token.transferWithAuthorization",
+    from: hash(2).slice(0, 42),
+    to: hash(3).slice(0, 42),
+    value: "1000000",
+    validAfter: "0",
+    validBefore: "2000000000",
+    nonce: hash(4),
+    signature: `0x${"1b".repeat(65)}`,
+  }),
+  JSON.stringify({ decision: "allow", score: 0.01, reasons: [] }),
+  null,
+  null,
+];
+// Fourteen text arrays of 10,000 elements, about 7 MB: the size of the indexer writer's parameters for a
+// batch of 5,000 events (docs/benchmarks.md, "PGlite where a user keeps it").
+const batch = Array.from({ length: 14 }, (_, column) =>
+  arrayLiteral(Array.from({ length: 10_000 }, (_, row) => hash(column * 10_000 + row).slice(0, 20 + column * 4))),
+);
+console.log(`\nThe run's messages (Bind + Execute + Sync) encoded alone, without the engine`);
+await compareAlternating({
+  paths: encoders,
+  operations: [
+    encode("a relay's signed record: 7 parameters", relayRecord),
+    encode("a movement's record: 16 parameters", movementRecord),
+  ],
+  units: STATEMENTS * 10,
+  rounds: ROUNDS,
+  label: "parameters",
+});
+await compareAlternating({
+  paths: encoders,
+  operations: [
+    encode(`a writer's batch: 14 arrays, ${(bindExecuteSync("s", batch).length / 1e6).toFixed(1)} MB`, batch),
+  ],
+  units: 20,
+  rounds: ROUNDS,
+  warmUpCalls: 5,
+  label: "parameters",
+});
 printConditions("end");
 await pglite.close();

@@ -1,5 +1,7 @@
 import { protocol, type PGlite, type QueryOptions, type Results, type Transaction } from "@electric-sql/pglite";
 
+import { bindExecuteSync } from "./pglite-bind.ts";
+
 /**
  * PGlite with its statements prepared once: the same `PGlite` for drizzle and every caller, whose
  * `query` (and a transaction's) keeps each statement text parsed under a name and runs it as one
@@ -10,7 +12,8 @@ import { protocol, type PGlite, type QueryOptions, type Results, type Transactio
  * project's 2-core machine a primary-key SELECT took ~280 µs that way and ~100 µs prepared
  * (`bench/db/pglite-statements.ts`); on the embedded default every service pays it on every
  * statement. node-postgres does the same for a named query; PostgreSQL itself replans a prepared
- * statement when a table it reads changes, and keeps it across a rolled-back transaction.
+ * statement when a table it reads changes, and keeps it across a rolled-back transaction. The run's
+ * messages are written by pglite-bind.ts, not PGlite's serializer (a large parameter cost it 16× as much).
  *
  * What stays PGlite's: the locks (a query waits for an open transaction, as PGlite's does), the
  * serializers and parsers by type (a caller's `serializers`/`parsers` first), the errors
@@ -176,11 +179,10 @@ class PreparedStatements {
       const serializer = options?.serializers?.[type] ?? serializers[type];
       return serializer ? serializer(value) : String(value);
     });
-    const { serialize } = protocol;
-    const messages = (await this.pglite.execProtocolStream(
-      concat([serialize.bind({ statement: prepared.name, values }), serialize.execute({}), serialize.sync()]),
-      { syncToFs: false, ...(options?.onNotice ? { onNotice: options.onNotice } : {}) },
-    )) as unknown as Message[];
+    const messages = (await this.pglite.execProtocolStream(bindExecuteSync(prepared.name, values), {
+      syncToFs: false,
+      ...(options?.onNotice ? { onNotice: options.onNotice } : {}),
+    })) as unknown as Message[];
     return toResults<T>(messages, prepared.fields, options, parsers);
   }
 }
