@@ -13,9 +13,12 @@
  * Baseline, same database, same run: as many statements that do nothing (`SELECT 1`) as the relays sent
  * (2.5 per relay in groups of 2), one after another; the figure is the relays' time as a multiple of it.
  * Time is wall time around each call, which on the embedded database is the thread's execution plus a message
- * each way; the CPU is this process's, every thread (PGlite's included; a PostgreSQL server's is not in it). BENCH_RELAYS relays (default 3,000) after a warm-up of 200; BENCH_ROUNDS rounds (default 3), each
- * on a fresh database, after one unreported round that warms the engine up. BENCH_SETUP: SQL statements (`;`-separated) run after the migrations in every other
- * round, for an A/B in one run (e.g. `ALTER TABLE relayer_transactions SET (fillfactor = 70)`).
+ * each way; the CPU is this process's, every thread (PGlite's included; a PostgreSQL server's is not in it).
+ *
+ * BENCH_RELAYS relays (default 3,000) after a warm-up of 200; BENCH_ROUNDS rounds (default 3), each on a fresh
+ * database, after one unreported round that warms the engine up. BENCH_SETUP: SQL statements (`;`-separated)
+ * run after the migrations in every other round, for an A/B in one run (e.g.
+ * `ALTER TABLE relayer_transactions SET (fillfactor = 70)`).
  *
  * Run: `tsx bench/relayer/relay-statements.ts` (BENCH_ENGINES=pglite,postgres; PGlite on disk as `npm start`
  * keeps it, bench/lib/pglite-storage.ts).
