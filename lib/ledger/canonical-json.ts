@@ -45,7 +45,9 @@ function canonicalShape(value: unknown): unknown {
     return inner;
   });
   if (!changed) return object;
-  const copy: Record<string, unknown> = {};
+  // No prototype: on a plain object, assigning the key "__proto__" would set the prototype and drop the member,
+  // so the same object would lose it only when its keys came out of order.
+  const copy = Object.create(null) as Record<string, unknown>;
   for (let i = 0; i < keys.length; i++) copy[keys[i]!] = inners[i];
   return copy;
 }

@@ -9,7 +9,7 @@ function reference(value: unknown): string {
   const sortKeys = (inner: unknown): unknown => {
     if (Array.isArray(inner)) return inner.map(sortKeys);
     if (inner !== null && typeof inner === "object") {
-      const sorted: Record<string, unknown> = {};
+      const sorted = Object.create(null) as Record<string, unknown>;
       for (const key of Object.keys(inner).sort()) sorted[key] = sortKeys((inner as Record<string, unknown>)[key]);
       return sorted;
     }
@@ -56,6 +56,14 @@ describe("canonicalJson (lib/ledger/canonical-json)", () => {
     expect(canonicalJson({ a: undefined, b: [undefined, Number.NaN, Infinity] })).to.equal('{"b":[null,null,null]}');
     expect(canonicalJson({ when: new Date(0) })).to.equal('{"when":"1970-01-01T00:00:00.000Z"}');
     expect(canonicalJson(undefined)).to.equal("null");
+  });
+
+  it('keeps a "__proto__" member, whatever the order of the keys around it', () => {
+    // Found by the property above: a copy made to sort the keys dropped it, an object already in order kept it.
+    const inOrder = JSON.parse('{"__proto__":1,"b":2}') as unknown;
+    const outOfOrder = JSON.parse('{"b":2,"__proto__":1}') as unknown;
+    expect(canonicalJson(inOrder)).to.equal('{"__proto__":1,"b":2}');
+    expect(canonicalJson(outOfOrder)).to.equal('{"__proto__":1,"b":2}');
   });
 
   it("escapes strings and keys as JSON does", () => {
