@@ -135,6 +135,12 @@ const benchmarks: Benchmark[] = [
     env: { small: { BENCH_RISK_USERS: "500", BENCH_RISK_ROUNDS: "50" }, full: {} },
   },
   {
+    name: "velocity windows",
+    file: "bench/risk/velocity-windows.ts",
+    runner: "tsx",
+    env: { small: { BENCH_VELOCITY_MEMBERS: "100,1000,10000", BENCH_VELOCITY_UNITS: "50" }, full: {} },
+  },
+  {
     name: "x402",
     file: "bench/x402/facilitator.ts",
     runner: "hardhat",

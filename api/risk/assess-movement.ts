@@ -173,16 +173,15 @@ export async function assessMovement(
     deviceFirstSeen = device?.firstSeenAt ?? new Date();
   }
 
-  const longest = Math.max(1, ...ruleSet.windows.map((w) => w.seconds));
   const admitted = { id: m.movementId, amount: m.amount, to: m.to };
-  const { now, inside } = await admitToWindows(deps.redis, deps.redisPrefix, m.userId, longest, admitted);
+  const lengths = ruleSet.windows.map((w) => w.seconds);
+  const { now, totals } = await admitToWindows(deps.redis, deps.redisPrefix, m.userId, lengths, admitted);
   const release = () => releaseFromWindows(deps.redis, deps.redisPrefix, m.userId, admitted);
   try {
     const features = movementFeatures({
       amount: m.amount,
       kind: m.kind,
       tier: user?.tier ?? "basic",
-      to: m.to,
       senderOwn: ownWallets.length > 0,
       recipientFirstTime: paidBefore === undefined,
       recipientOnPlatform: recipientWallets.length > 0,
@@ -191,9 +190,8 @@ export async function assessMovement(
       sessionAgeSeconds: session ? Math.max(0, Math.floor((now - session.createdAt.getTime()) / 1000)) : null,
       deviceAgeSeconds: deviceFirstSeen ? Math.max(0, Math.floor((now - deviceFirstSeen.getTime()) / 1000)) : null,
       screeningHit: screening !== undefined,
-      now,
-      inside,
       windows: ruleSet.windows,
+      windowTotals: totals,
     });
     const record = decideMovement({
       ruleSet,

@@ -4,7 +4,7 @@
  * trained on: windows include the movement itself, history is the user's last 50 accepted amounts.
  */
 import type { RiskFeatures } from "../../lib/risk-model/features.ts";
-import type { WindowedMovement } from "./velocity-windows.ts";
+import type { WindowTotals } from "./velocity-windows.ts";
 
 /** Amounts this close under it (90 %..100 %) count as structuring just under a threshold. */
 export const STRUCTURING_THRESHOLD = 1_000_000_000n;
@@ -13,7 +13,6 @@ export type GatheredFacts = {
   amount: bigint;
   kind: string;
   tier: string;
-  to: string;
   /** The movement leaves one of the user's own wallets (not an escrow step, a treasury payout, …). */
   senderOwn: boolean;
   recipientFirstTime: boolean;
@@ -24,10 +23,10 @@ export type GatheredFacts = {
   sessionAgeSeconds: number | null;
   deviceAgeSeconds: number | null;
   screeningHit: boolean;
-  /** Server time (ms) and the movements already in the user's windows. */
-  now: number;
-  inside: readonly WindowedMovement[];
+  /** The rule set's windows, each by name and length. */
   windows: readonly { name: string; seconds: number }[];
+  /** The totals of the user's windows by length, this movement included (velocity-windows.ts). */
+  windowTotals: readonly WindowTotals[];
 };
 
 /** Builds the feature record the rules and the model read (names in lib/risk-model/features.ts). */
@@ -48,12 +47,12 @@ export function movementFeatures(f: GatheredFacts): RiskFeatures {
     "amount.justUnderThreshold": f.amount >= (STRUCTURING_THRESHOLD * 9n) / 10n && f.amount < STRUCTURING_THRESHOLD,
     "amount.ratioToMedian": median && median > 0n ? Number((f.amount * 1000n) / median) / 1000 : null,
   };
-  const to = f.to.toLowerCase();
   for (const { name, seconds } of f.windows) {
-    const inside = f.inside.filter((m) => m.at > f.now - seconds * 1000);
-    features[`window.${name}.count`] = inside.length + 1;
-    features[`window.${name}.amount`] = inside.reduce((sum, m) => sum + m.amount, f.amount);
-    features[`window.${name}.recipients`] = new Set([...inside.map((m) => m.to), to]).size;
+    const totals = f.windowTotals.find((t) => t.seconds === seconds);
+    if (!totals) throw new Error(`no totals for the ${seconds}-second window ${name}`);
+    features[`window.${name}.count`] = totals.count;
+    features[`window.${name}.amount`] = totals.amount;
+    features[`window.${name}.recipients`] = totals.recipients;
   }
   return features;
 }

@@ -29,5 +29,7 @@ export function percentile(sorted: number[], p: number): number {
 export function times(value: number, baseline: number, digits = 2): string {
   // autocannon rounds latencies to whole milliseconds: a fast baseline's p50 can be 0.
   if (baseline === 0) return "—";
-  return `${(value / baseline).toFixed(digits)}×`;
+  const ratio = value / baseline;
+  // A ratio below 0.01 would print as 0.00×: two significant digits instead.
+  return `${ratio > 0 && ratio < 0.01 ? ratio.toPrecision(2) : ratio.toFixed(digits)}×`;
 }

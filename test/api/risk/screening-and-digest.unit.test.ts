@@ -131,13 +131,11 @@ describe("The movement digest a step-up approval is bound to (api/risk/movement-
 });
 
 describe("A movement's features (api/risk/movement-features.ts)", () => {
-  it("counts the windows with the movement itself, its recipients, and the ratio to the user's median", () => {
-    const now = 10_000_000;
+  it("names each window's totals by the rule set's window names, and takes the ratio to the user's median", () => {
     const features = movementFeatures({
       amount: 300n,
       kind: "transfer",
       tier: "basic",
-      to: B,
       senderOwn: true,
       recipientFirstTime: false,
       recipientOnPlatform: true,
@@ -146,18 +144,19 @@ describe("A movement's features (api/risk/movement-features.ts)", () => {
       sessionAgeSeconds: null,
       deviceAgeSeconds: null,
       screeningHit: false,
-      now,
-      inside: [
-        { at: now - 60_000, amount: 10n, to: A.toLowerCase() },
-        { at: now - 3_000_000, amount: 30n, to: B.toLowerCase() },
-      ],
       windows: [
         { name: "2m", seconds: 120 },
         { name: "1h", seconds: 3600 },
       ],
+      // By length, in another order than the rule set's: the names come from the rule set.
+      windowTotals: [
+        { seconds: 3600, count: 3, amount: 340n, recipients: 2 },
+        { seconds: 120, count: 2, amount: 310n, recipients: 1 },
+      ],
     });
     expect(features["window.2m.count"]).to.equal(2);
     expect(features["window.2m.amount"]).to.equal(310n);
+    expect(features["window.2m.recipients"]).to.equal(1);
     expect(features["window.1h.count"]).to.equal(3);
     expect(features["window.1h.amount"]).to.equal(340n);
     expect(features["window.1h.recipients"]).to.equal(2);
