@@ -135,10 +135,10 @@ const benchmarks: Benchmark[] = [
     env: { small: { BENCH_RISK_USERS: "500", BENCH_RISK_ROUNDS: "50" }, full: {} },
   },
   {
-    name: "velocity windows",
-    file: "bench/risk/velocity-windows.ts",
+    name: "risk reads vs activity",
+    file: "bench/risk/user-activity.ts",
     runner: "tsx",
-    env: { small: { BENCH_VELOCITY_MEMBERS: "100,1000,10000", BENCH_VELOCITY_UNITS: "50" }, full: {} },
+    env: { small: { BENCH_ACTIVITY_MOVEMENTS: "100,1000,10000", BENCH_ACTIVITY_UNITS: "50" }, full: {} },
   },
   {
     name: "x402",

@@ -132,6 +132,16 @@ export const riskRuleSets = pgTable("risk_rule_sets", {
   createdAt: at("created_at").notNull().defaultNow(),
 });
 
+/**
+ * How many of a user's movements are history to the risk engine (every one not refused: not denied,
+ * declined or rejected), kept by triggers on money_movements (migration 0009) as rows are inserted,
+ * change status or are deleted. So the engine reads one row, not a count that grows with the user.
+ */
+export const userMovementCounts = pgTable("user_movement_counts", {
+  userId: uuid("user_id").primaryKey(),
+  movements: bigint("movements", { mode: "number" }).notNull(),
+});
+
 /** Screening denylists: one row per (list, address), the address lower-case hex. */
 export const screeningEntries = pgTable(
   "screening_entries",

@@ -17,7 +17,7 @@ import type { Database } from "../../lib/db/database.ts";
 import { parseRiskModel, type RiskModel } from "../../lib/risk-model/logistic-regression.ts";
 import type { Principal } from "../auth/principal.ts";
 import { apiSessions, apiUsers, moneyMovements, wallets } from "../db/schema.ts";
-import { knownDevices, riskRuleSets, screeningEntries } from "../db/security-schema.ts";
+import { knownDevices, riskRuleSets, screeningEntries, userMovementCounts } from "../db/security-schema.ts";
 import { decideMovement, type RiskRecord } from "./decide-movement.ts";
 import { movementFeatures } from "./movement-features.ts";
 import { loadFileRuleSet, ruleSetOfVersion } from "./rule-sets.ts";
@@ -26,7 +26,10 @@ import type { ScreeningHit } from "./screening/screen-addresses.ts";
 import { admitToWindows, releaseFromWindows } from "./velocity-windows.ts";
 import type { Redis } from "ioredis";
 
-/** Statuses of movements that never moved and never will: they are no history, no recipient, no reservation. */
+/**
+ * Statuses of movements that never moved and never will: they are no history, no recipient, no
+ * reservation. The triggers counting a user's history (migration 0009) name the same three.
+ */
 export const refusedStatuses = ["denied", "declined", "rejected"] as const;
 
 const HISTORY_KEPT = 50;
@@ -71,7 +74,7 @@ type RiskFacts = Record<string, unknown> & {
   sender_own: boolean;
   recipient_on_platform: boolean;
   history: unknown;
-  history_count: string | number;
+  history_count: string | number | null;
   paid_before: boolean;
   rules_version: number | null;
   screening: unknown;
@@ -103,8 +106,8 @@ function riskFactsQuery(
       SELECT ${moneyMovements.amount} AS amount, ${moneyMovements.seq} AS seq FROM ${moneyMovements}
       WHERE ${moneyMovements.userId} = ${m.userId} AND ${moneyMovements.status} NOT IN (${refused})
       ORDER BY ${moneyMovements.seq} DESC LIMIT ${HISTORY_KEPT}) h) AS history,
-    (SELECT count(*) FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
-      AND ${moneyMovements.status} NOT IN (${refused})) AS history_count,
+    (SELECT ${userMovementCounts.movements} FROM ${userMovementCounts}
+      WHERE ${userMovementCounts.userId} = ${m.userId}) AS history_count,
     EXISTS (SELECT 1 FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
       AND ${moneyMovements.to} IN (${list(variants(m.to))}) AND ${moneyMovements.status} NOT IN (${refused})) AS paid_before,
     (SELECT max(${riskRuleSets.version}) FROM ${riskRuleSets}) AS rules_version,
@@ -149,7 +152,8 @@ export async function assessMovement(
   const ownWallets = facts!.sender_own ? [true] : [];
   const recipientWallets = facts!.recipient_on_platform ? [true] : [];
   const history = (parseJson<string[]>(facts!.history) ?? []).map((amount) => ({ amount }));
-  const historyCount = { n: Number(facts!.history_count) };
+  // No row yet: the user has no movement that counts.
+  const historyCount = { n: Number(facts!.history_count ?? 0) };
   const paidBefore = facts!.paid_before ? true : undefined;
   const hit = parseJson<{ list: string; address: string; entry_uid: string | null; entry_name: string | null }>(
     facts!.screening,

@@ -1,0 +1,43 @@
+-- How many of each user's movements are the risk engine's history (api/db/security-schema.ts).
+CREATE TABLE "user_movement_counts" (
+	"user_id" uuid PRIMARY KEY NOT NULL,
+	"movements" bigint NOT NULL
+);
+--> statement-breakpoint
+-- Keeps user_movement_counts equal to each user's movements not refused (api/risk/assess-movement.ts
+-- refusedStatuses: denied, declined, rejected). search_path is the migration's, so the count is kept
+-- in the schema of the movement, whatever the writing session's path.
+CREATE FUNCTION "count_user_movements"() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  counted_before boolean := TG_OP <> 'INSERT' AND OLD.status NOT IN ('denied', 'declined', 'rejected');
+  counted_after boolean := TG_OP <> 'DELETE' AND NEW.status NOT IN ('denied', 'declined', 'rejected');
+BEGIN
+  IF counted_before THEN
+    UPDATE "user_movement_counts" SET "movements" = "movements" - 1 WHERE "user_id" = OLD.user_id;
+  END IF;
+  IF counted_after THEN
+    INSERT INTO "user_movement_counts" ("user_id", "movements") VALUES (NEW.user_id, 1)
+    ON CONFLICT ("user_id") DO UPDATE SET "movements" = "user_movement_counts"."movements" + 1;
+  END IF;
+  RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "money_movements_count_user_movements"
+  AFTER INSERT OR DELETE ON "money_movements"
+  FOR EACH ROW EXECUTE FUNCTION "count_user_movements"();
+--> statement-breakpoint
+-- Most updates move a movement along (held, queued, open): the function runs only for those that
+-- change whether it counts, or whose it is.
+CREATE TRIGGER "money_movements_recount_user_movements"
+  AFTER UPDATE OF "status", "user_id" ON "money_movements"
+  FOR EACH ROW WHEN (
+    OLD.user_id IS DISTINCT FROM NEW.user_id
+    OR (OLD.status IN ('denied', 'declined', 'rejected')) IS DISTINCT FROM (NEW.status IN ('denied', 'declined', 'rejected'))
+  )
+  EXECUTE FUNCTION "count_user_movements"();
+--> statement-breakpoint
+-- The movements recorded before this migration.
+INSERT INTO "user_movement_counts" ("user_id", "movements")
+  SELECT "user_id", count(*) FROM "money_movements"
+  WHERE "status" NOT IN ('denied', 'declined', 'rejected') GROUP BY "user_id";
