@@ -49,9 +49,13 @@ local function lengthsOf(spec)
   for l in string.gmatch(spec, '[^,]+') do lengths[#lengths + 1] = l end
   return lengths
 end
--- Adds (sign 1) or takes away (sign -1) one member in window L's totals.
-local function bump(L, member, sign)
+-- A member's amount (decimal) and recipient.
+local function partsOf(member)
   local _, _, amount, to = string.find(member, '^[^|]*|(%d+)|(.*)$')
+  return amount, to
+end
+-- Adds (sign 1) or takes away (sign -1) one movement in window L's totals.
+local function bumpParts(L, amount, to, sign)
   redis.call('HINCRBY', totals, 'n:' .. L, sign)
   local i, e = 0, #amount
   while e > 0 do
@@ -67,6 +71,10 @@ local function bump(L, member, sign)
     redis.call('HINCRBY', totals, 'd:' .. L, -1)
   end
 end
+local function bump(L, member, sign)
+  local amount, to = partsOf(member)
+  bumpParts(L, amount, to, sign)
+end
 `;
 
 // KEYS[1] the user's set, KEYS[2] its totals; ARGV[1] the window lengths in ms, ascending, joined by
@@ -75,10 +83,13 @@ end
 const ADMIT = `${TOTALS_LUA}
 local spec = ARGV[1]
 local lengths = lengthsOf(spec)
+local edges = {}
 local longest = tonumber(lengths[#lengths])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local built = redis.call('HMGET', totals, 'w', 'n', 'now')
+local fields = { 'w', 'n', 'now' }
+for _, L in ipairs(lengths) do fields[#fields + 1] = 'h:' .. L end
+local built = redis.call('HMGET', totals, unpack(fields))
 if built[3] and tonumber(built[3]) > now then now = tonumber(built[3]) end
 
 if built[1] ~= spec or tonumber(built[2]) ~= redis.call('ZCARD', set) then
@@ -91,12 +102,13 @@ if built[1] ~= spec or tonumber(built[2]) ~= redis.call('ZCARD', set) then
   end
   redis.call('HSET', totals, 'w', spec, 'n', redis.call('ZCARD', set))
 else
-  for _, L in ipairs(lengths) do
-    local from = redis.call('HGET', totals, 'h:' .. L)
+  for k, L in ipairs(lengths) do
+    local from = built[3 + k]
     local edge = fmt(now - tonumber(L))
     if tonumber(from) < tonumber(edge) then
       for _, m in ipairs(redis.call('ZRANGEBYSCORE', set, '(' .. from, edge)) do bump(L, m, -1) end
-      redis.call('HSET', totals, 'h:' .. L, edge)
+      edges[#edges + 1] = 'h:' .. L
+      edges[#edges + 1] = edge
     end
   end
   local gone = redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now - longest))
@@ -105,19 +117,22 @@ end
 
 -- NX: a member admitted twice keeps its first score, and counts once.
 if redis.call('ZADD', set, 'NX', fmt(now), ARGV[2]) == 1 then
-  for _, L in ipairs(lengths) do bump(L, ARGV[2], 1) end
+  local amount, to = partsOf(ARGV[2])
+  for _, L in ipairs(lengths) do bumpParts(L, amount, to, 1) end
   redis.call('HINCRBY', totals, 'n', 1)
 end
-redis.call('HSET', totals, 'now', fmt(now))
+redis.call('HSET', totals, 'now', fmt(now), unpack(edges))
 redis.call('PEXPIRE', set, longest)
 redis.call('PEXPIRE', totals, longest)
 
-local reply = { fmt(now) }
+local wanted = {}
 for _, L in ipairs(lengths) do
-  local fields = { 'n:' .. L, 'd:' .. L }
-  for i = 0, LIMBS - 1 do fields[#fields + 1] = 's:' .. L .. ':' .. i end
-  for _, v in ipairs(redis.call('HMGET', totals, unpack(fields))) do reply[#reply + 1] = v or '0' end
+  wanted[#wanted + 1] = 'n:' .. L
+  wanted[#wanted + 1] = 'd:' .. L
+  for i = 0, LIMBS - 1 do wanted[#wanted + 1] = 's:' .. L .. ':' .. i end
 end
+local reply = { fmt(now) }
+for _, v in ipairs(redis.call('HMGET', totals, unpack(wanted))) do reply[#reply + 1] = v or '0' end
 return reply
 `;
 

@@ -16,7 +16,7 @@
  *    submitted), in a database with the triggers and one without them.
  *
  * Run: `tsx bench/risk/user-activity.ts` (BENCH_ACTIVITY_MOVEMENTS = "100,1000,10000,100000";
- * BENCH_ACTIVITY_UNITS = 100 per size and path; BENCH_ENGINES = "pglite,postgres";
+ * BENCH_ACTIVITY_UNITS = 100 per size and path; BENCH_ENGINES = "pglite,postgres", empty for Redis alone;
  * REDIS_URL = redis://127.0.0.1:6379).
  */
 import { randomUUID } from "node:crypto";
@@ -37,7 +37,7 @@ import { createTestDatabase, type TestEngine } from "../../test/helpers/database
 
 const SIZES = (process.env.BENCH_ACTIVITY_MOVEMENTS ?? "100,1000,10000,100000").split(",").map(Number);
 const UNITS = Number(process.env.BENCH_ACTIVITY_UNITS ?? 100);
-const ENGINES = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(",") as TestEngine[];
+const ENGINES = (process.env.BENCH_ENGINES ?? "pglite,postgres").split(",").filter(Boolean) as TestEngine[];
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = `bench-velocity-${process.pid}`;
 const windows = loadFileRuleSet().windows;
