@@ -246,6 +246,42 @@ describe("The risk engine in the money door", () => {
     expect(answers.filter((a) => a.body.error?.code === "MOVEMENT_DENIED")).to.have.length(3);
   });
 
+  it("counts a user's history without its refused movements: denied and declined ones are no history", async () => {
+    // Every movement is held, so its reason shows the history count it was decided with; 13 is denied.
+    await useRules(
+      ruleSet([
+        { code: "DENY_THIRTEEN", action: "deny", when: { amount: { eq: "13" } } },
+        { code: "HISTORY_SEEN", action: "review", when: { "history.count": { gte: 0 } } },
+      ]),
+    );
+    const holder = await newHolder("hana", 20n * ONE);
+    const historyOf = (reasons: { code: string; details: { observed: Record<string, unknown> } }[]) =>
+      reasons.find((r) => r.code === "HISTORY_SEEN")!.details.observed["history.count"];
+    const held = async () => {
+      const response = await send(holder, { to: freshAddress(), amount: "1" });
+      expect(response.body, JSON.stringify(response.body)).to.include({ status: "held" });
+      return response;
+    };
+
+    const first = await held();
+    expect(historyOf(first.body.risk.reasons)).to.equal(0);
+    const denied = await send(holder, { to: freshAddress(), amount: "13" });
+    expect(denied.body.error.code).to.equal("MOVEMENT_DENIED");
+    expect(historyOf(denied.body.error.details.reasons)).to.equal(1);
+    const second = await held();
+    expect(historyOf(second.body.risk.reasons), "the denied movement is no history").to.equal(1);
+
+    const queue = await api.request("GET", "/v1/reviews?status=open", { key: operator.key });
+    const review = queue.body.items.find((r: { movement: { id: string } }) => r.movement.id === first.body.id);
+    const rejected = await api.request("POST", `/v1/reviews/${review.id}/reject`, {
+      key: operator.key,
+      body: { reason: "not the customer's" },
+    });
+    expect(rejected.body.movement).to.include({ status: "declined" });
+    const third = await held();
+    expect(historyOf(third.body.risk.reasons), "the declined movement is no history any more").to.equal(1);
+  });
+
   it("reserves an accepted movement's funds: two concurrent sends through two processes cannot both spend them", async () => {
     await useRules(ruleSet([]));
     const holder = await newHolder("finn", 10n * ONE);
