@@ -54,15 +54,22 @@ local function partsOf(member)
   local _, _, amount, to = string.find(member, '^[^|]*|(%d+)|(.*)$')
   return amount, to
 end
--- Adds (sign 1) or takes away (sign -1) one movement in window L's totals.
-local function bumpParts(L, amount, to, sign)
-  redis.call('HINCRBY', totals, 'n:' .. L, sign)
-  local i, e = 0, #amount
+-- An amount's nonzero limbs, by index (limb 0 the lowest 9 digits).
+local function limbsOf(amount)
+  local limbs, i, e = {}, 0, #amount
   while e > 0 do
     local s = math.max(1, e - LIMB_DIGITS + 1)
     local limb = tonumber(string.sub(amount, s, e))
-    if limb ~= 0 then redis.call('HINCRBY', totals, 's:' .. L .. ':' .. i, fmt(sign * limb)) end
+    if limb ~= 0 then limbs[i] = limb end
     i, e = i + 1, s - 1
+  end
+  return limbs
+end
+-- Adds (sign 1) or takes away (sign -1) one movement in window L's totals.
+local function bumpParts(L, amount, to, sign)
+  redis.call('HINCRBY', totals, 'n:' .. L, sign)
+  for i, limb in pairs(limbsOf(amount)) do
+    redis.call('HINCRBY', totals, 's:' .. L .. ':' .. i, fmt(sign * limb))
   end
   local r = redis.call('HINCRBY', totals, 'r:' .. L .. ':' .. to, sign)
   if sign == 1 and r == 1 then redis.call('HINCRBY', totals, 'd:' .. L, 1) end
@@ -92,15 +99,48 @@ for _, L in ipairs(lengths) do fields[#fields + 1] = 'h:' .. L end
 local built = redis.call('HMGET', totals, unpack(fields))
 if built[3] and tonumber(built[3]) > now then now = tonumber(built[3]) end
 
-if built[1] ~= spec or tonumber(built[2]) ~= redis.call('ZCARD', set) then
+-- Rebuilt in one pass over the set, added up in Lua and written at the end: a user with 100,000
+-- movements would otherwise cost some 2 million calls, and Redis serves no one while a script runs.
+-- A limb's sum stays exact as a Lua number while below 2^53, so it is written out every million.
+local function rebuild()
   redis.call('DEL', totals)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now - longest))
-  for _, L in ipairs(lengths) do
-    local edge = fmt(now - tonumber(L))
-    redis.call('HSET', totals, 'h:' .. L, edge)
-    for _, m in ipairs(redis.call('ZRANGEBYSCORE', set, '(' .. edge, '+inf')) do bump(L, m, 1) end
+  local windows = {}
+  for k, L in ipairs(lengths) do windows[k] = { L = L, edge = now - tonumber(L), n = 0, d = 0, s = {}, r = {} } end
+  local function flushSums(w)
+    for i, sum in pairs(w.s) do redis.call('HINCRBY', totals, 's:' .. w.L .. ':' .. i, fmt(sum)) end
+    w.s = {}
+  end
+  local members = redis.call('ZRANGEBYSCORE', set, '(' .. fmt(now - longest), '+inf', 'WITHSCORES')
+  for m = 1, #members, 2 do
+    local amount, to = partsOf(members[m])
+    local at, limbs = tonumber(members[m + 1]), limbsOf(amount)
+    for _, w in ipairs(windows) do
+      if at > w.edge then
+        w.n = w.n + 1
+        for i, limb in pairs(limbs) do w.s[i] = (w.s[i] or 0) + limb end
+        if w.n % 1000000 == 0 then flushSums(w) end
+        local c = w.r[to]
+        if c then w.r[to] = c + 1 else w.r[to], w.d = 1, w.d + 1 end
+      end
+    end
+  end
+  for _, w in ipairs(windows) do
+    flushSums(w)
+    redis.call('HSET', totals, 'h:' .. w.L, fmt(w.edge), 'n:' .. w.L, w.n, 'd:' .. w.L, w.d)
+    local pairs_ = {}
+    for to, c in pairs(w.r) do
+      pairs_[#pairs_ + 1] = 'r:' .. w.L .. ':' .. to
+      pairs_[#pairs_ + 1] = c
+      if #pairs_ >= 2000 then redis.call('HSET', totals, unpack(pairs_)); pairs_ = {} end
+    end
+    if #pairs_ > 0 then redis.call('HSET', totals, unpack(pairs_)) end
   end
   redis.call('HSET', totals, 'w', spec, 'n', redis.call('ZCARD', set))
+end
+
+if built[1] ~= spec or tonumber(built[2]) ~= redis.call('ZCARD', set) then
+  rebuild()
 else
   for k, L in ipairs(lengths) do
     local from = built[3 + k]

@@ -74,15 +74,22 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
     return admitted;
   }
 
-  it("equals the windows read back in full, over 160 admissions and releases while movements leave 1 s and 2 s windows", async () => {
+  it("equals the windows read back in full, over 160 admissions, releases and rebuilds while movements leave 1 s and 2 s windows", async () => {
     const next = random(17);
     const userId = randomUUID();
     const lengths = [1, 2, 3600];
     const recipients = Array.from({ length: 5 }, (_, i) => `0x${String(i + 1).repeat(40)}`);
     const admitted: Movement[] = [];
     let released = 0;
+    let rebuilt = 0;
     for (let step = 0; step < 160; step += 1) {
       const roll = next();
+      if (roll > 0.95) {
+        // The totals lost: the next admission rebuilds them from the set, movements half out of
+        // the short windows included.
+        await redis.del(`${setKey(userId)}:totals`);
+        rebuilt += 1;
+      }
       if (roll < 0.2 && admitted.length > 0) {
         // Release any earlier movement: still inside every window, gone from the short ones, or
         // released already (which changes nothing).
@@ -104,6 +111,7 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
       if (next() < 0.15) await sleep(Math.floor(next() * 400));
     }
     expect(released, "the sequence released some movements").to.be.greaterThan(10);
+    expect(rebuilt, "and rebuilt the totals a few times").to.be.greaterThan(2);
   });
 
   it("sums amounts past 2⁶⁴ and 2²⁵⁶ exactly", async () => {
