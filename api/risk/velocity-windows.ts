@@ -11,9 +11,9 @@
  * before it is recorded) is taken out again with {@link releaseFromWindows}.
  *
  * Why running totals: reading the whole window back on every admission cost time in proportion
- * to the user's activity (557 ms for 100,000 movements in 30 days; bench/risk/velocity-windows.ts).
+ * to the user's activity (214 ms for 100,000 movements in 30 days; bench/risk/user-activity.ts).
  * Each movement now enters each window once and leaves it once, so an admission costs the same
- * however many movements the windows hold.
+ * however many movements the windows hold (0.3–0.5 ms with its release, 100 to 100,000).
  *
  * Amounts are summed exactly without big-number arithmetic in Lua. A decimal amount is cut into
  * 9-digit limbs and each limb is added to its own integer field (HINCRBY, signed 64-bit). The
@@ -22,7 +22,9 @@
  *
  * The hash can always be rebuilt from the set. A script that finds it missing, built for other
  * windows (the rule set changed), or counting other members than the set holds rebuilds it there
- * and then. The set stays the record; the totals are derived from it.
+ * and then. The set stays the record; the totals are derived from it. A rebuild reads the whole
+ * set once (218 ms of Redis for 100,000 movements, 22 ms for 10,000), so it happens once per user
+ * after the windows change, not per admission.
  */
 import { createHash } from "node:crypto";
 
