@@ -25,24 +25,8 @@ import { batchGasLimit } from "../../relayer/batching/send-transfer-batch.ts";
 import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../ignition/modules/Stablerail.ts";
 import { createTestChain, type TestChain } from "../helpers/chain.ts";
 import { createTestDatabase, testEngines } from "../helpers/database.ts";
+import { createRandom } from "../helpers/seeded-random.ts";
 import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
-
-/** mulberry32: a small seeded PRNG, so a failing run is replayed with INDEXER_WORKLOAD_SEED=<seed>. */
-function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (max: number) => Math.floor(next() * max),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-  };
-}
 
 type Terms = {
   operator: Address;

@@ -20,20 +20,9 @@ import { refusedStatuses } from "../../../api/risk/assess-movement.ts";
 import type { Database } from "../../../lib/db/database.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { createTestDatabase, describeEachEngine } from "../../helpers/database.ts";
+import { createRandom } from "../../helpers/seeded-random.ts";
 
 const STATUSES = ["held", "queued", "open", "submitted", "confirmed", "failed", ...refusedStatuses];
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const movementRow = (userId: string, status: string) => ({
   id: randomUUID(),
@@ -69,9 +58,8 @@ describeEachEngine("A user's movement count for the risk engine (migration 0009)
     const database = await createTestDatabase(engine, "movement_counts");
     try {
       await runMigrations(database, [apiMigrations]);
-      const next = random(29);
+      const { next, pick } = createRandom(29);
       const users = Array.from({ length: 4 }, () => randomUUID());
-      const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
       const ids: string[] = [];
       for (let step = 0; step < 300; step += 1) {
         const roll = next();

@@ -10,23 +10,12 @@ import { expect } from "chai";
 import { Redis } from "ioredis";
 
 import { admitToWindows, releaseFromWindows, type WindowTotals } from "../../../api/risk/velocity-windows.ts";
+import { createRandom } from "../../helpers/seeded-random.ts";
 import { TEST_REDIS_URL } from "../helpers/api-fixture.ts";
 
 type Movement = { id: string; amount: bigint; to: string };
 const MAX_UINT256 = 2n ** 256n - 1n;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", function () {
   this.timeout(60_000);
@@ -75,7 +64,7 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
   }
 
   it("equals the windows read back in full, over 160 admissions, releases and rebuilds while movements leave 1 s and 2 s windows", async () => {
-    const next = random(17);
+    const { next } = createRandom(17);
     const userId = randomUUID();
     const lengths = [1, 2, 3600];
     const recipients = Array.from({ length: 5 }, (_, i) => `0x${String(i + 1).repeat(40)}`);

@@ -25,6 +25,7 @@ import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from ".
 import { transferWithAuthorizationTypes } from "../../../lib/signing/transfer-with-authorization.ts";
 import { createTestChain, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase, type TestEngine } from "../../helpers/database.ts";
+import { createRandom } from "../../helpers/seeded-random.ts";
 import { createTestIndexer } from "../../indexer/helpers/indexer-fixture.ts";
 
 export type AuditContracts = { token: Address; escrow: Address; settlement: Address; forwarder: Address };
@@ -50,23 +51,6 @@ export type AuditWorld = {
   payments: Hex[];
   close: () => Promise<void>;
 };
-
-/** mulberry32: small seeded PRNG, so a failing run replays with its seed. */
-export function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (max: number) => Math.floor(next() * max),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-  };
-}
 
 /** Deploys the four contracts and funds the users (every Hardhat account but #4, which the helper does not fund). */
 export async function createAuditWorld(): Promise<AuditWorld> {
