@@ -37,6 +37,18 @@ CREATE TRIGGER "money_movements_recount_user_movements"
   )
   EXECUTE FUNCTION "count_user_movements"();
 --> statement-breakpoint
+-- TRUNCATE fires no row trigger: the counts go with the rows.
+CREATE FUNCTION "clear_user_movement_counts"() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  DELETE FROM "user_movement_counts";
+  RETURN NULL;
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "money_movements_clear_user_movement_counts"
+  AFTER TRUNCATE ON "money_movements"
+  FOR EACH STATEMENT EXECUTE FUNCTION "clear_user_movement_counts"();
+--> statement-breakpoint
 -- The movements recorded before this migration.
 INSERT INTO "user_movement_counts" ("user_id", "movements")
   SELECT "user_id", count(*) FROM "money_movements"
