@@ -15,7 +15,7 @@
  * Run: `tsx bench/db/pglite-statements.ts` (BENCH_PGLITE_STATEMENTS = 2,000 per statement and
  * path, BENCH_PGLITE_POSTINGS = 20,000).
  */
-import { PGlite, protocol } from "@electric-sql/pglite";
+import { PGlite } from "@electric-sql/pglite";
 import { sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 
@@ -24,6 +24,7 @@ import { bindExecuteSync, type BindValue } from "../../lib/db/pglite-bind.ts";
 import { withPreparedStatements } from "../../lib/db/pglite-prepared.ts";
 import { compareAlternating, type AlternatingOperation } from "../lib/alternating-paths.ts";
 import { printConditions } from "../lib/conditions.ts";
+import { pgliteSerializerBindExecuteSync } from "../../test/helpers/pglite-serializer.ts";
 
 const STATEMENTS = Number(process.env.BENCH_PGLITE_STATEMENTS ?? 2_000);
 const POSTINGS = Number(process.env.BENCH_PGLITE_POSTINGS ?? 20_000);
@@ -95,17 +96,8 @@ await compareAlternating({ paths, operations: statements, units: STATEMENTS, rou
 
 // The run's messages alone, without the engine: what each statement of the default pays to be sent.
 type Encoder = (statement: string, values: BindValue[]) => Uint8Array;
-const { serialize } = protocol;
 const encoders: [string, Encoder][] = [
-  [
-    "PGlite's serializer",
-    (name, values) =>
-      Buffer.concat([
-        serialize.bind({ statement: name, values: values as (string | null)[] }),
-        serialize.execute({}),
-        serialize.sync(),
-      ]),
-  ],
+  ["PGlite's serializer", pgliteSerializerBindExecuteSync],
   ["lib/db/pglite-bind.ts (the default)", bindExecuteSync],
 ];
 const hash = (i: number) => `0x${i.toString(16).padStart(64, "0")}`;

@@ -9,23 +9,14 @@ import { PGlite, protocol } from "@electric-sql/pglite";
 import { expect } from "chai";
 
 import { bindExecuteSync, type BindValue } from "../../lib/db/pglite-bind.ts";
+import { pgliteSerializerBindExecuteSync } from "../helpers/pglite-serializer.ts";
 
 const { serialize } = protocol;
 
-/** What PGlite's serializer writes for the same run: its three messages, one after the other. */
-function pgliteBytes(statement: string, values: BindValue[]): Buffer {
-  return Buffer.concat([
-    serialize.bind({ statement, values: values as (string | ArrayBuffer | null)[] }),
-    serialize.execute({}),
-    serialize.sync(),
-  ]);
-}
-
 const expectSameBytes = (statement: string, values: BindValue[]) =>
-  expect(Buffer.from(bindExecuteSync(statement, values)).equals(pgliteBytes(statement, values))).to.equal(
-    true,
-    `${statement} ${JSON.stringify(values).slice(0, 200)}`,
-  );
+  expect(
+    Buffer.from(bindExecuteSync(statement, values)).equals(pgliteSerializerBindExecuteSync(statement, values)),
+  ).to.equal(true, `${statement} ${JSON.stringify(values).slice(0, 200)}`);
 
 // Characters of one, two, three and four UTF-8 bytes (the last a surrogate pair in UTF-16).
 const ALPHABET = ["a", "Z", "0", '"', "\\", "{", "é", "ß", "€", "中", "\u0000", "😀", "𝄞"];
