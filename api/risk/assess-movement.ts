@@ -28,7 +28,8 @@ import type { Redis } from "ioredis";
 
 /**
  * Statuses of movements that never moved and never will: they are no history, no recipient, no
- * reservation. The triggers counting a user's history (migration 0009) name the same three.
+ * reservation. Migration 0009 names the same three (movement_is_history), for the triggers
+ * counting a user's history.
  */
 export const refusedStatuses = ["denied", "declined", "rejected"] as const;
 

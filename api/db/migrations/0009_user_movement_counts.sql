@@ -4,13 +4,18 @@ CREATE TABLE "user_movement_counts" (
 	"movements" bigint NOT NULL
 );
 --> statement-breakpoint
--- Keeps user_movement_counts equal to each user's movements not refused (api/risk/assess-movement.ts
--- refusedStatuses: denied, declined, rejected). search_path is the migration's, so the count is kept
--- in the schema of the movement, whatever the writing session's path.
+-- Whether a movement of this status is history: every status but the refused ones (api/risk/
+-- assess-movement.ts refusedStatuses), named here once for the triggers and the count below.
+CREATE FUNCTION "movement_is_history"(status text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT status NOT IN ('denied', 'declined', 'rejected')
+$$;
+--> statement-breakpoint
+-- Keeps user_movement_counts equal to each user's movements that are history. search_path is the
+-- migration's, so the count is kept in the schema of the movement, whatever the writing session's path.
 CREATE FUNCTION "count_user_movements"() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  counted_before boolean := TG_OP <> 'INSERT' AND OLD.status NOT IN ('denied', 'declined', 'rejected');
-  counted_after boolean := TG_OP <> 'DELETE' AND NEW.status NOT IN ('denied', 'declined', 'rejected');
+  counted_before boolean := TG_OP <> 'INSERT' AND "movement_is_history"(OLD.status);
+  counted_after boolean := TG_OP <> 'DELETE' AND "movement_is_history"(NEW.status);
 BEGIN
   IF counted_before THEN
     UPDATE "user_movement_counts" SET "movements" = "movements" - 1 WHERE "user_id" = OLD.user_id;
@@ -33,7 +38,7 @@ CREATE TRIGGER "money_movements_recount_user_movements"
   AFTER UPDATE OF "status", "user_id" ON "money_movements"
   FOR EACH ROW WHEN (
     OLD.user_id IS DISTINCT FROM NEW.user_id
-    OR (OLD.status IN ('denied', 'declined', 'rejected')) IS DISTINCT FROM (NEW.status IN ('denied', 'declined', 'rejected'))
+    OR "movement_is_history"(OLD.status) IS DISTINCT FROM "movement_is_history"(NEW.status)
   )
   EXECUTE FUNCTION "count_user_movements"();
 --> statement-breakpoint
@@ -52,4 +57,4 @@ CREATE TRIGGER "money_movements_clear_user_movement_counts"
 -- The movements recorded before this migration.
 INSERT INTO "user_movement_counts" ("user_id", "movements")
   SELECT "user_id", count(*) FROM "money_movements"
-  WHERE "status" NOT IN ('denied', 'declined', 'rejected') GROUP BY "user_id";
+  WHERE "movement_is_history"("status") GROUP BY "user_id";
