@@ -194,9 +194,14 @@ redis.call('HINCRBY', totals, 'n', -1)
 return 1
 `;
 
-const keysOf = (prefix: string, userId: string) => {
+/** The user's keys: the sorted set of movements (the record) and the hash of totals derived from it. */
+export function windowKeys(prefix: string, userId: string) {
   const set = `${prefix}:risk:window:${userId}`;
-  return [set, `${set}:totals`] as const;
+  return { set, totals: `${set}:totals` };
+}
+const keysOf = (prefix: string, userId: string) => {
+  const { set, totals } = windowKeys(prefix, userId);
+  return [set, totals] as const;
 };
 const memberOf = (movementId: string, amount: bigint, to: string) => `${movementId}|${amount}|${to.toLowerCase()}`;
 

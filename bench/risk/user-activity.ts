@@ -27,7 +27,7 @@ import { Redis } from "ioredis";
 import { apiMigrations } from "../../api/db/migration-set.ts";
 import { refusedStatuses } from "../../api/risk/assess-movement.ts";
 import { loadFileRuleSet } from "../../api/risk/rule-sets.ts";
-import { admitToWindows, releaseFromWindows } from "../../api/risk/velocity-windows.ts";
+import { admitToWindows, releaseFromWindows, windowKeys } from "../../api/risk/velocity-windows.ts";
 import { compareAlternating, type AlternatingOperation } from "../lib/alternating-paths.ts";
 import { printConditions } from "../lib/conditions.ts";
 import { usePgliteStorageOfUsers } from "../lib/pglite-storage.ts";
@@ -59,7 +59,7 @@ table.insert(members, 1, tostring(now))
 return members
 `;
 async function readBackAdmit(userId: string, movement: { id: string; amount: bigint; to: string }) {
-  const key = `${prefix}:risk:window:${userId}`;
+  const key = windowKeys(prefix, userId).set;
   const member = `${movement.id}|${movement.amount}|${movement.to}`;
   const longest = Math.max(...lengths) * 1000;
   const reply = (await redis.eval(READ_BACK_ADMIT, 1, key, String(longest), member)) as string[];
@@ -83,7 +83,7 @@ async function readBackAdmit(userId: string, movement: { id: string; amount: big
 
 /** N members with times spread evenly over the last 29 days (a steady user), amounts and recipients varied. */
 async function seed(userId: string, members: number) {
-  const key = `${prefix}:risk:window:${userId}`;
+  const key = windowKeys(prefix, userId).set;
   const now = Date.now();
   for (let from = 0; from < members; from += 5_000) {
     const batch: (string | number)[] = [];

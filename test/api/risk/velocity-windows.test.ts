@@ -9,7 +9,12 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { Redis } from "ioredis";
 
-import { admitToWindows, releaseFromWindows, type WindowTotals } from "../../../api/risk/velocity-windows.ts";
+import {
+  admitToWindows,
+  releaseFromWindows,
+  windowKeys,
+  type WindowTotals,
+} from "../../../api/risk/velocity-windows.ts";
 import { createRandom } from "../../helpers/seeded-random.ts";
 import { TEST_REDIS_URL } from "../helpers/api-fixture.ts";
 
@@ -31,7 +36,7 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
     redis.disconnect();
   });
 
-  const setKey = (userId: string) => `${prefix}:risk:window:${userId}`;
+  const setKey = (userId: string) => windowKeys(prefix, userId).set;
 
   /** The definition: the set's members inside each window at `now`, and the movement itself. */
   async function definedTotals(userId: string, lengths: readonly number[], now: number, movement: Movement) {
@@ -76,7 +81,7 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
       if (roll > 0.95) {
         // The totals lost: the next admission rebuilds them from the set, movements half out of
         // the short windows included.
-        await redis.del(`${setKey(userId)}:totals`);
+        await redis.del(windowKeys(prefix, userId).totals);
         rebuilt += 1;
       }
       if (roll < 0.2 && admitted.length > 0) {
@@ -125,7 +130,7 @@ describe("Velocity windows' running totals (api/risk/velocity-windows.ts)", func
     const grown = await admitAndCheck(userId, [30, 86_400], { id: randomUUID(), amount: 7n, to }, "windows changed");
     expect(grown.totals.map((t) => t.count)).to.deep.equal([5, 5]);
     // The totals lost (evicted, say): rebuilt from the set.
-    await redis.del(`${setKey(userId)}:totals`);
+    await redis.del(windowKeys(prefix, userId).totals);
     const rebuilt = await admitAndCheck(userId, [30, 86_400], { id: randomUUID(), amount: 7n, to }, "totals lost");
     expect(rebuilt.totals.map((t) => t.count)).to.deep.equal([6, 6]);
     // The set lost: the totals count no movement the set does not hold.
