@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -138,6 +139,15 @@ export const moneyMovements = pgTable(
     // A wallet's movements newest first, and the movements of the relays still open (pending balances).
     index("money_movements_wallet").on(t.walletId, t.seq),
     index("money_movements_relay").on(t.relayId),
+    // What a sender's unfinished movements reserve (available-balance.ts), read on every movement: only the
+    // few rows not yet handed to the relayer, however many movements the sender made (issue 17).
+    index("money_movements_unfinished")
+      .on(t.from, t.userId)
+      .where(sql`${t.status} IN ('pending', 'held')`),
+    // A wallet's movements still at the door, listed with its balances (pending-movements.ts).
+    index("money_movements_wallet_pending")
+      .on(t.walletId)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );
 

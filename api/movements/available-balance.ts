@@ -10,17 +10,18 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
-import { preparedOnce } from "../../lib/db/prepared.ts";
 import { UnavailableError } from "../../lib/errors/base.ts";
+import type { Db } from "../../lib/db/database.ts";
 import { moneyMovements } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 
 /** Statuses the door records that reserve funds until the relayer takes over. */
-const reservingStatuses = ["pending", "held"];
+const reservingStatuses = ["pending", "held"] as const;
 // Past every real block: listOpenRelayIds then returns in-flight relays only, never the confirmed history.
 const PAST_ANY_BLOCK = 2n ** 62n;
 
@@ -35,41 +36,68 @@ const contractFundedKinds: ReadonlySet<string> = new Set([
   "payout",
 ]);
 
-/** The door's unfinished movements from a sender: on every money movement, so built once. */
-const unfinishedFrom = preparedOnce((db) =>
-  db
-    .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
-    .from(moneyMovements)
-    .where(
-      and(
-        eq(moneyMovements.from, sql.placeholder("from")),
-        ne(moneyMovements.id, sql.placeholder("exceptId")),
-        eq(moneyMovements.userId, sql.placeholder("userId")),
-        inArray(moneyMovements.status, reservingStatuses),
-      ),
-    ),
-);
+/**
+ * `status IN ('pending', 'held')` of `table` (money_movements or an alias of it), the statuses written as
+ * literals, never as parameters: the partial index money_movements_unfinished (migration 0010) holds exactly
+ * these rows, and a plan may use it only when the statement's own text implies its predicate. A parameter
+ * would hide that from every generic plan, which is what a named statement runs once PostgreSQL caches one
+ * (lib/db/postgres-named.ts): the sum would then read the sender's whole history again (issue 17).
+ */
+function reserving(table: { status: SQLWrapper }): SQL {
+  return sql`${table.status} IN (${sql.raw(reservingStatuses.map((status) => `'${status}'`).join(", "))})`;
+}
+
+/**
+ * What the door's own unfinished movements from a sender reserve, as a scalar subquery for a statement of
+ * the door's (`total` as text, null when none): the user's `pending` and `held` movements from `from`,
+ * except the one with `exceptRelayId` (the movement being decided, on a retry). Read through the partial
+ * index, so it costs the same however long the sender's history is.
+ * Read it before {@link reservedFunds} asks the relayer, never beside it: see there.
+ */
+export function unfinishedFromSql(p: {
+  from: SQLWrapper;
+  userId: SQLWrapper;
+  exceptRelayId: SQLWrapper;
+}): SQL<string | null> {
+  const own = alias(moneyMovements, "unfinished");
+  return sql<string | null>`(SELECT sum(${own.amount})::text FROM ${moneyMovements} AS ${own}
+    WHERE ${own.from} = ${p.from} AND ${own.userId} = ${p.userId} AND ${reserving(own)}
+      AND ${own.relayId} IS DISTINCT FROM ${p.exceptRelayId})`;
+}
 
 /**
  * The funds reserved from `from` by the user's other accepted movements.
  * @param p.kind - the movement being decided's kind: a signer's funds (a transfer, a payment, a
- *   refund) are summed by the relayer in one statement; a contract's the older way
+ *   refund) are the door's unfinished movements, read by the caller, and the relays the relayer sums
+ *   in one statement; a contract's are read here, the older way
+ * @param p.unfinished - for a signer's funds: {@link unfinishedFromSql}'s total, read before this call.
+ *   Before, not beside: a movement of the same sender decided a moment ago moves from `pending` (counted
+ *   here) to a queued relay (counted by the relayer) once its relay is recorded. Read in that order, a
+ *   snapshot too old for the relay is also too old for the move, so the movement is counted at least once;
+ *   read at the same time, the relayer's read could start first and miss the relay while the door's
+ *   missed the pending movement.
  * @param p.exceptId - the movement being decided (a retry must not reserve against itself)
  * @param p.exceptRelayId - that movement's relay id, for the same reason
  */
 export async function reservedFunds(
   services: Pick<AppServices, "database" | "relay">,
-  p: { userId: string; from: Address; exceptId: string; exceptRelayId?: string | undefined; kind?: string | undefined },
+  p: {
+    userId: string;
+    from: Address;
+    unfinished: bigint;
+    exceptId: string;
+    exceptRelayId?: string | undefined;
+    kind?: string | undefined;
+  },
 ): Promise<bigint> {
   if (p.kind !== undefined && contractFundedKinds.has(p.kind)) return reservedFromContract(services, p);
-  const db = services.database.db;
-  // Both in flight at once: the door's unfinished movements, and what the user's relays not yet
-  // mined take from `from` (the relayer sums them; a mined relay is in the chain balance already).
-  const [unfinished, unmined] = await Promise.all([
-    unfinishedFrom(db).execute({ from: p.from, exceptId: p.exceptId, userId: p.userId }),
-    services.relay.sumUnminedRelays({ requestedBy: p.userId, sender: p.from, exceptRelayId: p.exceptRelayId }),
-  ]);
-  return BigInt(unfinished[0]?.total ?? 0) + unmined;
+  // What the user's relays not yet mined take from `from` (a mined relay is in the chain balance already).
+  const unmined = await services.relay.sumUnminedRelays({
+    requestedBy: p.userId,
+    sender: p.from,
+    exceptRelayId: p.exceptRelayId,
+  });
+  return p.unfinished + unmined;
 }
 
 /** {@link reservedFunds} for a contract's funds: the user's unmined relays listed, then summed here. */
@@ -83,23 +111,37 @@ async function reservedFromContract(
   const unmined = [...relays.values()]
     .filter((r) => (r.state === "queued" || r.state === "submitted") && r.blockNumber === undefined)
     .map((r) => r.relayId as string);
-  // One sum in the database: the door's unfinished movements and the queued ones not yet mined.
-  const [row] = await db
-    .select({ total: sql<string | null>`sum(${moneyMovements.amount})::text` })
+  const [row] = await contractReservationQuery(db, { ...p, unmined });
+  return BigInt(row?.total ?? 0);
+}
+
+/**
+ * {@link reservedFromContract}'s sum, in one statement: the door's unfinished movements of the user from
+ * the contract (through the partial index), and the queued movements of the relays not yet mined (through
+ * the relay id's). The contract's own history — every capture, void or payout of every user — is not read.
+ *
+ * Each branch of the OR names only the columns of the index it must use: were `from_address = …` a condition
+ * of the whole statement, a generic plan (which estimates any address as average, not as the escrow that
+ * sent most movements) would read every movement of the contract through (from_address, nonce). So the
+ * sender and the movement left out are checked in the sum itself, where no index can be chosen for them.
+ */
+export function contractReservationQuery(
+  db: Db,
+  p: { userId: string; from: Address; exceptId: string; unmined: readonly string[] },
+) {
+  const counted = sql`CASE WHEN ${moneyMovements.from} = ${p.from} AND ${moneyMovements.id} <> ${p.exceptId}
+    THEN ${moneyMovements.amount} END`;
+  return db
+    .select({ total: sql<string | null>`sum(${counted})::text` })
     .from(moneyMovements)
     .where(
-      and(
-        eq(moneyMovements.from, p.from),
-        ne(moneyMovements.id, p.exceptId),
-        or(
-          and(eq(moneyMovements.userId, p.userId), inArray(moneyMovements.status, reservingStatuses)),
-          unmined.length > 0
-            ? and(inArray(moneyMovements.relayId, unmined), eq(moneyMovements.status, "queued"))
-            : undefined,
-        ),
+      or(
+        and(eq(moneyMovements.from, p.from), eq(moneyMovements.userId, p.userId), reserving(moneyMovements)),
+        p.unmined.length > 0
+          ? and(inArray(moneyMovements.relayId, [...p.unmined]), eq(moneyMovements.status, "queued"))
+          : undefined,
       ),
     );
-  return BigInt(row?.total ?? 0);
 }
 
 // The TTL only frees the lock of a process that died; the wait outlasts it, so a stale lock never refuses.

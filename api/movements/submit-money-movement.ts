@@ -25,7 +25,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
-import type { Database } from "../../lib/db/database.ts";
+import type { Database, Db } from "../../lib/db/database.ts";
 import { encodedOrNull, nullablePlaceholder, preparedOnce } from "../../lib/db/prepared.ts";
 import { StablerailError } from "../../lib/errors/base.ts";
 import type { TokenReads } from "../chain/token-reads.ts";
@@ -48,7 +48,7 @@ import type { RiskReason } from "../risk/rules.ts";
 import { screenParties } from "../risk/screening/screen-addresses.ts";
 import { requireStepUp, type StepUpApprovals } from "../risk/step-up.ts";
 import { travelRuleRecord, type TravelRuleInput } from "../risk/travel-rule.ts";
-import { reservedFunds, withSenderLock } from "./available-balance.ts";
+import { reservedFunds, unfinishedFromSql, withSenderLock } from "./available-balance.ts";
 import type { MoneyMovementPolicy } from "./movement-policies.ts";
 import { relayIdFor, type RelayGateway, type RelayRequestInput } from "../../relayer/index.ts";
 
@@ -120,18 +120,33 @@ export type SubmitMoneyMovementDependencies = {
 export type MoneyMovement = typeof moneyMovements.$inferSelect;
 
 // The door's statements of constant shape, run on every movement: built once (lib/db/prepared.ts).
-const movementOfRelay = preparedOnce((db) =>
-  db
-    .select()
-    .from(moneyMovements)
-    .where(eq(moneyMovements.relayId, sql.placeholder("relayId"))),
-);
-const userStanding = preparedOnce((db) =>
-  db
-    .select({ frozen: apiUsers.frozen, tier: apiUsers.tier })
-    .from(apiUsers)
-    .where(eq(apiUsers.id, sql.placeholder("userId"))),
-);
+/**
+ * The door's first read, under the sender's lock, in one statement (one round trip, not three): the
+ * movement already recorded under this relay id (a retry), the user's standing — read here, once, so
+ * no caller can forget it: an operator's freeze stops every money movement — and what the user's
+ * other unfinished movements from `from` reserve (available-balance.ts). Driven by a one-row
+ * relation, so it answers one row whether or not the user or the movement is found.
+ */
+export function doorReadQuery(db: Db) {
+  const relayId = sql.placeholder("relayId");
+  const userId = sql.placeholder("userId");
+  return db
+    .select({
+      movement: moneyMovements,
+      frozen: apiUsers.frozen,
+      tier: apiUsers.tier,
+      unfinished: unfinishedFromSql({ from: sql.placeholder("from"), userId, exceptRelayId: relayId }),
+    })
+    .from(sql`(SELECT 1) AS door`)
+    .leftJoin(apiUsers, eq(apiUsers.id, userId))
+    .leftJoin(moneyMovements, eq(moneyMovements.relayId, relayId))
+    .limit(1);
+}
+const doorRead = preparedOnce(doorReadQuery);
+
+/** What {@link doorRead} found: the standing and reservation {@link decideAndRecord} decides with. */
+type DoorFacts = { frozen: boolean; tier: string | undefined; unfinished: bigint };
+
 /** The record of a new movement that passed (status `pending`, its signed request). */
 const insertMovement = preparedOnce((db) =>
   db
@@ -207,11 +222,17 @@ export async function submitMoneyMovement(
   // Read under the lock only (a retry waits for the lock like a first request): one read, and the
   // same request sent concurrently finds what the other recorded.
   const recorded = await withSenderLock(deps.redis, deps.redisPrefix, proposal.from, async () => {
-    const [current] = await movementOfRelay(db).execute({ relayId });
+    const [read] = await doorRead(db).execute({ relayId, userId: proposal.userId, from: proposal.from });
+    const current = read?.movement ?? undefined;
     if (current && current.status !== "pending" && current.status !== "rejected") return { row: current, done: true };
+    const facts: DoorFacts = {
+      frozen: read?.frozen ?? false,
+      tier: read?.tier ?? undefined,
+      unfinished: BigInt(read?.unfinished ?? 0),
+    };
     // One head for the movement's chain reads, read after the reservations (decideAndRecord): a relay
     // mined in between is then both reserved and in the balance read — counted twice, never missed.
-    const row = await deps.tokenReads.pinned(() => decideAndRecord(deps, proposal, current, relayId, relayKey));
+    const row = await deps.tokenReads.pinned(() => decideAndRecord(deps, proposal, current, relayId, relayKey, facts));
     return { row, done: false };
   }).catch((error: unknown) => {
     // An ask, not an answer: the same request (same Idempotency-Key) comes again with what it asked for.
@@ -256,14 +277,14 @@ async function decideAndRecord(
   existing: MoneyMovement | undefined,
   relayId: string,
   relayKey: string,
+  facts: DoorFacts,
 ): Promise<MoneyMovement> {
   const db = deps.database.db;
   const movementId = existing?.id ?? randomUUID();
-  // Read here, once, so no caller can forget it: an operator's freeze stops every money movement.
-  const [user] = await userStanding(db).execute({ userId: proposal.userId });
   const reserved = await reservedFunds(deps, {
     userId: proposal.userId,
     from: proposal.from,
+    unfinished: facts.unfinished,
     exceptId: movementId,
     exceptRelayId: relayId,
     kind: proposal.kind,
@@ -272,7 +293,7 @@ async function decideAndRecord(
     await policy.check({
       kind: proposal.kind,
       userId: proposal.userId,
-      userFrozen: user?.frozen ?? false,
+      userFrozen: facts.frozen,
       from: proposal.from,
       to: proposal.to,
       payees: proposal.payees ?? [],
@@ -305,7 +326,7 @@ async function decideAndRecord(
     amount: proposal.amount,
     payees: proposal.payees ?? [],
     principal,
-    tier: user?.tier,
+    tier: facts.tier,
   });
   let accepted = false;
   try {

@@ -14,6 +14,13 @@
  *    migration 0009 keeps (user_movement_counts).
  * 3. What its triggers cost the writes: a movement inserted and moved on (queued, then
  *    submitted), in a database with the triggers and one without them.
+ * 4. The money door's reads under the sender's lock against the sender's history (N movements
+ *    from one address, a few still pending). The baseline is the three statements as they were
+ *    (the movement of the relay id, the user's standing, the sum of the sender's pending and held
+ *    movements, which read the sender's whole history), on a database without migration 0010's
+ *    partial indexes. Now: the one statement of doorReadQuery (api/movements/submit-money-movement.ts).
+ *    Then what those indexes cost the writes: `status` is a column they depend on, so marking a
+ *    movement queued is no longer a HOT update (the share of HOT updates is printed).
  *
  * Run: `tsx bench/risk/user-activity.ts` (BENCH_ACTIVITY_MOVEMENTS = "100,1000,10000,100000";
  * BENCH_ACTIVITY_UNITS = 100 per size and path; BENCH_ENGINES = "pglite,postgres", empty for Redis alone;
@@ -25,6 +32,7 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 
 import { apiMigrations } from "../../api/db/migration-set.ts";
+import { doorReadQuery } from "../../api/movements/submit-money-movement.ts";
 import { refusedStatuses } from "../../api/risk/assess-movement.ts";
 import { loadFileRuleSet } from "../../api/risk/rule-sets.ts";
 import { admitToWindows, releaseFromWindows, windowKeys } from "../../api/risk/velocity-windows.ts";
@@ -159,6 +167,39 @@ async function seedMovements(database: Database, userId: string, movements: numb
     FROM generate_series(1, ${movements}) g`);
 }
 
+/** A sender with N movements of one user (finished), and three still pending (which reserve). */
+async function seedSender(database: Database, userId: string, from: string, movements: number) {
+  await database.query(
+    sql`INSERT INTO api_users (id, role, name) VALUES (${userId}, 'user', 'sender') ON CONFLICT DO NOTHING`,
+  );
+  await database.query(sql`INSERT INTO money_movements (id, user_id, kind, from_address, to_address, token, amount, nonce, status, relay_id)
+    SELECT gen_random_uuid(), ${userId}, 'transfer', ${from}, '0x' || lpad(to_hex(g % 40), 40, '0'), '0x' || repeat('3', 40), g,
+      ${from} || '-' || g, CASE WHEN g <= 3 THEN 'pending' WHEN g % 20 = 0 THEN 'denied' ELSE 'confirmed' END, ${from} || '-relay-' || g
+    FROM generate_series(1, ${movements}) g`);
+}
+
+// The door's three reads as they were (api/movements/submit-money-movement.ts and available-balance.ts, 03abd02).
+type DoorPath = (database: Database, p: { userId: string; from: string; relayId: string }) => Promise<unknown>;
+const threeReads: DoorPath = async (database, { userId, from, relayId }) => {
+  await database.query(sql`SELECT * FROM money_movements WHERE relay_id = ${relayId}`);
+  await database.query(sql`SELECT frozen, tier FROM api_users WHERE id = ${userId}`);
+  await database.query(sql`SELECT sum(amount)::text FROM money_movements
+    WHERE from_address = ${from} AND id <> ${randomUUID()} AND user_id = ${userId} AND status IN (${"pending"}, ${"held"})`);
+};
+const doorRead: DoorPath = (database, values) => doorReadQuery(database.db).execute(values);
+// A movement's record about the size the door writes: its signed request and its risk decision.
+const relayRequestJson = JSON.stringify({
+  kind: "token.transferWithAuthorization",
+  signature: `0x${"ab".repeat(65)}`,
+  nonce: `0x${"cd".repeat(32)}`,
+});
+const riskJson = JSON.stringify({
+  decision: "allow",
+  reasons: [],
+  score: 0.01,
+  factors: { amount: 0.1, history: 0.2 },
+});
+
 type CountPath = (database: Database, userId: string) => Promise<unknown>;
 for (const engine of ENGINES) {
   const database = await createTestDatabase(engine, "bench_activity");
@@ -233,4 +274,88 @@ for (const engine of ENGINES) {
     await database.drop();
     await withoutTrigger.drop();
   }
+
+  // 4. The door's reads, and what migration 0010's partial indexes cost a movement's writes.
+  const current = await createTestDatabase(engine, "bench_door");
+  const before = await createTestDatabase(engine, "bench_door_before");
+  try {
+    await runMigrations(current, [apiMigrations]);
+    await runMigrations(before, [apiMigrations]);
+    await before.query(sql`DROP INDEX money_movements_unfinished`);
+    await before.query(sql`DROP INDEX money_movements_wallet_pending`);
+    const senderOfSize = new Map<number, { userId: string; from: string }>();
+    for (const movements of SIZES) {
+      const sender = { userId: randomUUID(), from: `0x${movements.toString(16).padStart(40, "0")}` };
+      senderOfSize.set(movements, sender);
+      for (const db of [current, before]) await seedSender(db, sender.userId, sender.from, movements);
+    }
+    for (const db of [current, before]) await db.query(sql`ANALYZE money_movements`);
+
+    const label = engine === "pglite" ? `PGlite (${storage}, in its thread)` : "PostgreSQL";
+    console.log(`\n## The money door's reads against the sender's history, ${label}\n\n${UNITS} per size and path.\n`);
+    printConditions("start");
+    await compareAlternating<[Database, DoorPath]>({
+      paths: [
+        ["three reads, before 0010", [before, threeReads]],
+        ["the door's one read", [current, doorRead]],
+      ],
+      operations: SIZES.map((movements) => ({
+        name: `${movements.toLocaleString("en-US")} movements`,
+        run: ([db, read]) => read(db, { ...senderOfSize.get(movements)!, relayId: `relay-${randomUUID()}` }),
+      })),
+      units: UNITS,
+      warmUpCalls: 20,
+      label: "the sender has",
+    });
+    printConditions("end");
+
+    console.log(`\n## What the partial indexes cost a movement's writes, ${label}\n\n${UNITS * 4} per path.\n`);
+    printConditions("start");
+    const writer = randomUUID();
+    const updatesBefore = new Map<Database, { all: number; hot: number }>();
+    for (const db of [current, before]) updatesBefore.set(db, await updateCounts(db));
+    await compareAlternating<Database>({
+      paths: [
+        ["before 0010", before],
+        ["with its indexes", current],
+      ],
+      operations: [
+        {
+          name: "insert a movement (pending), then mark it queued",
+          run: async (db, i) => {
+            const id = randomUUID();
+            await db.query(sql`INSERT INTO money_movements (id, user_id, wallet_id, kind, from_address, to_address, token, amount, nonce, status, relay_request, risk)
+              VALUES (${id}, ${writer}, ${writer}, 'transfer', ${"0x" + "1".repeat(40)}, ${"0x" + "2".repeat(40)}, ${"0x" + "3".repeat(40)},
+                ${i + 1}, ${id}, 'pending', ${relayRequestJson}::jsonb, ${riskJson}::jsonb)`);
+            await db.query(sql`UPDATE money_movements SET status = 'queued' WHERE id = ${id}`);
+          },
+        },
+      ],
+      units: UNITS * 4,
+      warmUpCalls: 50,
+      label: "each",
+    });
+    for (const [name, db] of [
+      ["before 0010", before],
+      ["with its indexes", current],
+    ] as const) {
+      const [was, now] = [updatesBefore.get(db)!, await updateCounts(db)];
+      const all = now.all - was.all;
+      console.log(`${name}: ${now.hot - was.hot} of ${all} updates HOT (no index entry written)`);
+    }
+    printConditions("end");
+  } finally {
+    await current.drop();
+    await before.drop();
+  }
+}
+
+/** The table's updates so far, and how many of them were HOT (the session's statistics flushed first). */
+async function updateCounts(database: Database) {
+  await database.query(sql`SELECT pg_stat_force_next_flush()`);
+  const [row] = await database.query<{ all: string | number; hot: string | number }>(
+    sql`SELECT n_tup_upd AS all, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+      WHERE relname = 'money_movements' AND schemaname = current_schema()`,
+  );
+  return { all: Number(row?.all ?? 0), hot: Number(row?.hot ?? 0) };
 }

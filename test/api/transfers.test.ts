@@ -147,12 +147,19 @@ describe("POST /v1/wallets/:walletId/transfers", () => {
     expect(response.status, JSON.stringify(response.body)).to.equal(202);
     const pendingNow = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
     expect(pendingNow.pending.map((m: { id: string }) => m.id)).to.include(response.body.id);
+    // The owner's other wallet never lists it, though its relay is among the owner's open ones.
+    const otherWallet = async () =>
+      (await api.request("GET", `/v1/wallets/${selfCustody.id}/balances`, { key: user.key })).body.pending.map(
+        (m: { id: string }) => m.id,
+      );
+    expect(await otherWallet()).to.not.include(response.body.id);
     const relay = await api.waitForRelay(response.body.relayId);
     const beforeIndexing = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
     expect(beforeIndexing.pending.find((m: { id: string }) => m.id === response.body.id)).to.include({
       status: "confirmed",
       transactionHash: relay.transactionHash,
     });
+    expect(await otherWallet()).to.not.include(response.body.id);
     await api.indexer.catchUp();
     const indexed = (await api.request("GET", `/v1/wallets/${custodial.id}/balances`, { key: user.key })).body;
     expect(indexed.pending).to.deep.equal([]);
