@@ -132,8 +132,8 @@ export const moneyMovements = pgTable(
   },
   (t) => [
     index("money_movements_user").on(t.userId, t.seq),
-    // The risk engine's reads: a user's recent movements (windows) and whether it paid a recipient before.
-    index("money_movements_user_time").on(t.userId, t.createdAt),
+    // The risk engine's read of whether the user paid a recipient before. (Its windows are counted in Redis:
+    // the (user_id, created_at) index they once read went with migration 0010.)
     index("money_movements_user_to").on(t.userId, t.to),
     uniqueIndex("money_movements_nonce").on(t.from, t.nonce),
     // A wallet's movements newest first, and the movements of the relays still open (pending balances).

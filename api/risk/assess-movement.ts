@@ -85,8 +85,14 @@ type RiskFacts = Record<string, unknown> & {
  * The facts assessMovement reads, as one SELECT of subqueries (the same conditions the separate
  * queries had: refused movements are no history and no recipient; screening is the first hit on
  * any party, addresses lower-case as the lists keep them).
+ *
+ * Whether the user paid the recipient before is one EXISTS per spelling of its address, each an
+ * equality on both columns of (user_id, to_address). Asked as `to_address IN (…)`, a generic plan —
+ * which PostgreSQL caches for a named statement — looked the user up by user_id alone and filtered
+ * on the address: for a recipient never paid, that read every movement of the user's history
+ * (test/api/movements/statement-plans.test.ts).
  */
-function riskFactsQuery(
+export function riskFactsQuery(
   m: AssessMovementInput,
   variants: (a: Address) => string[],
   parties: readonly { address: string }[],
@@ -109,8 +115,13 @@ function riskFactsQuery(
       ORDER BY ${moneyMovements.seq} DESC LIMIT ${HISTORY_KEPT}) h) AS history,
     (SELECT ${userMovementCounts.movements} FROM ${userMovementCounts}
       WHERE ${userMovementCounts.userId} = ${m.userId}) AS history_count,
-    EXISTS (SELECT 1 FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
-      AND ${moneyMovements.to} IN (${list(variants(m.to))}) AND ${moneyMovements.status} NOT IN (${refused})) AS paid_before,
+    (${sql.join(
+      variants(m.to).map(
+        (to) => sql`EXISTS (SELECT 1 FROM ${moneyMovements} WHERE ${moneyMovements.userId} = ${m.userId}
+          AND ${moneyMovements.to} = ${to} AND ${moneyMovements.status} NOT IN (${refused}))`,
+      ),
+      sql` OR `,
+    )}) AS paid_before,
     (SELECT max(${riskRuleSets.version}) FROM ${riskRuleSets}) AS rules_version,
     (SELECT row_to_json(s) FROM (SELECT list, address, entry_uid, entry_name FROM ${screeningEntries}
       WHERE ${screeningEntries.address} IN (${screened}) LIMIT 1) s) AS screening`;
