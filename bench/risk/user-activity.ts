@@ -311,7 +311,7 @@ for (const engine of ENGINES) {
     });
     printConditions("end");
 
-    console.log(`\n## What the partial indexes cost a movement's writes, ${label}\n\n${UNITS * 4} per path.\n`);
+    console.log(`\n## What migration 0010 costs a movement's writes, ${label}\n\n${UNITS * 4} per path.\n`);
     printConditions("start");
     const writer = randomUUID();
     const updatesBefore = new Map<Database, { all: number; hot: number }>();
@@ -319,7 +319,7 @@ for (const engine of ENGINES) {
     await compareAlternating<Database>({
       paths: [
         ["before 0010", before],
-        ["with its indexes", current],
+        ["after 0010", current],
       ],
       operations: [
         {
@@ -339,7 +339,7 @@ for (const engine of ENGINES) {
     });
     for (const [name, db] of [
       ["before 0010", before],
-      ["with its indexes", current],
+      ["after 0010", current],
     ] as const) {
       const [was, now] = [updatesBefore.get(db)!, await updateCounts(db)];
       const all = now.all - was.all;
