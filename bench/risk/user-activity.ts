@@ -250,26 +250,18 @@ for (const engine of ENGINES) {
     const writer = randomUUID();
     await seedMovements(withoutTrigger, writer, 1_000);
     await seedMovements(database, writer, 1_000);
-    await compareAlternating<Database>({
-      paths: [
+    await compareMovementWrites(
+      [
         ["without the triggers", withoutTrigger],
         ["with them", database],
       ],
-      operations: [
-        {
-          name: "insert a movement (queued), then mark it submitted",
-          run: async (db, i) => {
-            const id = randomUUID();
-            await db.query(sql`INSERT INTO money_movements (id, user_id, kind, from_address, to_address, token, amount, nonce, status)
-              VALUES (${id}, ${writer}, 'transfer', ${"0x" + "1".repeat(40)}, ${"0x" + "2".repeat(40)}, ${"0x" + "3".repeat(40)}, ${i + 1}, ${id}, 'queued')`);
-            await db.query(sql`UPDATE money_movements SET status = 'submitted' WHERE id = ${id}`);
-          },
-        },
-      ],
-      units: UNITS * 4,
-      warmUpCalls: 50,
-      label: "each",
-    });
+      "insert a movement (queued), then mark it submitted",
+      async (db, id, i) => {
+        await db.query(sql`INSERT INTO money_movements (id, user_id, kind, from_address, to_address, token, amount, nonce, status)
+          VALUES (${id}, ${writer}, 'transfer', ${"0x" + "1".repeat(40)}, ${"0x" + "2".repeat(40)}, ${"0x" + "3".repeat(40)}, ${i + 1}, ${id}, 'queued')`);
+        await db.query(sql`UPDATE money_movements SET status = 'submitted' WHERE id = ${id}`);
+      },
+    );
     printConditions("end");
   } finally {
     await database.drop();
@@ -316,27 +308,19 @@ for (const engine of ENGINES) {
     const writer = randomUUID();
     const updatesBefore = new Map<Database, { all: number; hot: number }>();
     for (const db of [current, before]) updatesBefore.set(db, await updateCounts(db));
-    await compareAlternating<Database>({
-      paths: [
+    await compareMovementWrites(
+      [
         ["before 0010", before],
         ["after 0010", current],
       ],
-      operations: [
-        {
-          name: "insert a movement (pending), then mark it queued",
-          run: async (db, i) => {
-            const id = randomUUID();
-            await db.query(sql`INSERT INTO money_movements (id, user_id, wallet_id, kind, from_address, to_address, token, amount, nonce, status, relay_request, risk)
-              VALUES (${id}, ${writer}, ${writer}, 'transfer', ${"0x" + "1".repeat(40)}, ${"0x" + "2".repeat(40)}, ${"0x" + "3".repeat(40)},
-                ${i + 1}, ${id}, 'pending', ${relayRequestJson}::jsonb, ${riskJson}::jsonb)`);
-            await db.query(sql`UPDATE money_movements SET status = 'queued' WHERE id = ${id}`);
-          },
-        },
-      ],
-      units: UNITS * 4,
-      warmUpCalls: 50,
-      label: "each",
-    });
+      "insert a movement (pending), then mark it queued",
+      async (db, id, i) => {
+        await db.query(sql`INSERT INTO money_movements (id, user_id, wallet_id, kind, from_address, to_address, token, amount, nonce, status, relay_request, risk)
+          VALUES (${id}, ${writer}, ${writer}, 'transfer', ${"0x" + "1".repeat(40)}, ${"0x" + "2".repeat(40)}, ${"0x" + "3".repeat(40)},
+            ${i + 1}, ${id}, 'pending', ${relayRequestJson}::jsonb, ${riskJson}::jsonb)`);
+        await db.query(sql`UPDATE money_movements SET status = 'queued' WHERE id = ${id}`);
+      },
+    );
     for (const [name, db] of [
       ["before 0010", before],
       ["after 0010", current],
@@ -350,6 +334,21 @@ for (const engine of ENGINES) {
     await current.drop();
     await before.drop();
   }
+}
+
+/** A movement's writes, `write(db, id, i)`, on each database of `paths` in alternating rounds (UNITS × 4 per path). */
+async function compareMovementWrites(
+  paths: [string, Database][],
+  name: string,
+  write: (db: Database, id: string, i: number) => Promise<void>,
+) {
+  await compareAlternating<Database>({
+    paths,
+    operations: [{ name, run: (db, i) => write(db, randomUUID(), i) }],
+    units: UNITS * 4,
+    warmUpCalls: 50,
+    label: "each",
+  });
 }
 
 /** The table's updates so far, and how many of them were HOT (the session's statistics flushed first). */
