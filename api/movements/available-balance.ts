@@ -15,8 +15,8 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Redis } from "ioredis";
 import type { Address } from "viem";
 
-import { UnavailableError } from "../../lib/errors/base.ts";
 import type { Db } from "../../lib/db/database.ts";
+import { UnavailableError } from "../../lib/errors/base.ts";
 import { moneyMovements } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 
