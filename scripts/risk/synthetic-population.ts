@@ -12,6 +12,7 @@
  * new recipient, a new phone, an occasional large purchase.
  */
 import type { RiskFeatures } from "../../lib/risk-model/features.ts";
+import { createRandom } from "../../lib/seeded-random.ts";
 
 export type SyntheticMovement = {
   userId: string;
@@ -26,16 +27,9 @@ const UNIT = 1_000_000n;
 /** The threshold structurers stay under (the travel-rule and step-up threshold of the default rules: 1,000). */
 export const SYNTHETIC_THRESHOLD = 1_000n * UNIT;
 
-/** mulberry32: a small seeded PRNG. */
+/** The population's draws, on the shared seeded PRNG (lib/seeded-random.ts). */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = createRandom(seed);
   return {
     next,
     int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),

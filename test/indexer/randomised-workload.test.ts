@@ -25,7 +25,7 @@ import { batchGasLimit } from "../../relayer/batching/send-transfer-batch.ts";
 import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from "../../ignition/modules/Stablerail.ts";
 import { createTestChain, type TestChain } from "../helpers/chain.ts";
 import { createTestDatabase, testEngines } from "../helpers/database.ts";
-import { createRandom } from "../helpers/seeded-random.ts";
+import { createRandom } from "../../lib/seeded-random.ts";
 import { createTestIndexer, expectLedgerEqualsChain } from "./helpers/indexer-fixture.ts";
 
 type Terms = {

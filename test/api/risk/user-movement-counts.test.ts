@@ -20,7 +20,7 @@ import { refusedStatuses } from "../../../api/risk/assess-movement.ts";
 import type { Database } from "../../../lib/db/database.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { createTestDatabase, describeEachEngine } from "../../helpers/database.ts";
-import { createRandom } from "../../helpers/seeded-random.ts";
+import { createRandom } from "../../../lib/seeded-random.ts";
 
 const STATUSES = ["held", "queued", "open", "submitted", "confirmed", "failed", ...refusedStatuses];
 

@@ -15,7 +15,7 @@ import {
   windowKeys,
   type WindowTotals,
 } from "../../../api/risk/velocity-windows.ts";
-import { createRandom } from "../../helpers/seeded-random.ts";
+import { createRandom } from "../../../lib/seeded-random.ts";
 import { TEST_REDIS_URL } from "../helpers/api-fixture.ts";
 
 type Movement = { id: string; amount: bigint; to: string };

@@ -25,7 +25,7 @@ import { DEFAULT_ADMIN_TRANSFER_DELAY, DEFAULT_AUTHORIZATION_GAS_LIMIT } from ".
 import { transferWithAuthorizationTypes } from "../../../lib/signing/transfer-with-authorization.ts";
 import { createTestChain, type TestChain } from "../../helpers/chain.ts";
 import { createTestDatabase, type TestEngine } from "../../helpers/database.ts";
-import { createRandom } from "../../helpers/seeded-random.ts";
+import { createRandom } from "../../../lib/seeded-random.ts";
 import { createTestIndexer } from "../../indexer/helpers/indexer-fixture.ts";
 
 export type AuditContracts = { token: Address; escrow: Address; settlement: Address; forwarder: Address };

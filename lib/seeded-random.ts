@@ -1,5 +1,6 @@
 /**
- * mulberry32: a small seeded PRNG for randomised tests, so a failing run replays with its seed.
+ * mulberry32: a small seeded PRNG, for randomised tests (a failing run replays with its seed) and the
+ * synthetic populations the risk model is trained and measured on (the same seed, the same population).
  * `next` is uniform in [0, 1); `int(max)` an integer in [0, max); `pick` one of the items.
  */
 export function createRandom(seed: number) {
