@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -98,6 +98,19 @@ export const wallets = pgTable(
   (t) => [uniqueIndex("wallets_address").on(t.address), index("wallets_user").on(t.userId, t.seq)],
 );
 
+/** Statuses of a movement the door accepted and has not handed to the relayer yet: they reserve the sender's funds. */
+export const reservingStatuses = ["pending", "held"] as const;
+
+/**
+ * The predicates of money_movements' partial indexes (migration 0010), for the index and for the statements
+ * that must use it: a plan may use a partial index only when the statement's own text implies its predicate,
+ * so the statuses are written as literals, never as parameters (a parameter hides them from every generic plan).
+ */
+export const isReserving = (status: SQLWrapper): SQL =>
+  sql`${status} IN (${sql.raw(reservingStatuses.map((s) => `'${s}'`).join(", "))})`;
+/** A movement still `pending` at the door (see {@link isReserving}). */
+export const isPendingAtDoor = (status: SQLWrapper): SQL => sql`${status} = 'pending'`;
+
 /** Every money movement accepted by submitMoneyMovement, before and after the relayer takes it. */
 export const moneyMovements = pgTable(
   "money_movements",
@@ -141,13 +154,9 @@ export const moneyMovements = pgTable(
     index("money_movements_relay").on(t.relayId),
     // What a sender's unfinished movements reserve (available-balance.ts), read on every movement: only the
     // few rows not yet handed to the relayer, however many movements the sender made (issue 17).
-    index("money_movements_unfinished")
-      .on(t.from, t.userId)
-      .where(sql`${t.status} IN ('pending', 'held')`),
+    index("money_movements_unfinished").on(t.from, t.userId).where(isReserving(t.status)),
     // A wallet's movements still at the door, listed with its balances (pending-movements.ts).
-    index("money_movements_wallet_pending")
-      .on(t.walletId)
-      .where(sql`${t.status} = 'pending'`),
+    index("money_movements_wallet_pending").on(t.walletId).where(isPendingAtDoor(t.status)),
   ],
 );
 

@@ -17,11 +17,9 @@ import type { Address } from "viem";
 
 import type { Db } from "../../lib/db/database.ts";
 import { UnavailableError } from "../../lib/errors/base.ts";
-import { moneyMovements } from "../db/schema.ts";
+import { isReserving, moneyMovements } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 
-/** Statuses the door records that reserve funds until the relayer takes over. */
-const reservingStatuses = ["pending", "held"] as const;
 // Past every real block: listOpenRelayIds then returns in-flight relays only, never the confirmed history.
 const PAST_ANY_BLOCK = 2n ** 62n;
 
@@ -37,17 +35,6 @@ const contractFundedKinds: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * `status IN ('pending', 'held')` of `table` (money_movements or an alias of it), the statuses written as
- * literals, never as parameters: the partial index money_movements_unfinished (migration 0010) holds exactly
- * these rows, and a plan may use it only when the statement's own text implies its predicate. A parameter
- * would hide that from every generic plan, which is what a named statement runs once PostgreSQL caches one
- * (lib/db/postgres-named.ts): the sum would then read the sender's whole history again (issue 17).
- */
-function reserving(table: { status: SQLWrapper }): SQL {
-  return sql`${table.status} IN (${sql.raw(reservingStatuses.map((status) => `'${status}'`).join(", "))})`;
-}
-
-/**
  * What the door's own unfinished movements from a sender reserve, as a scalar subquery for a statement of
  * the door's (`total` as text, null when none): the user's `pending` and `held` movements from `from`,
  * except the one with `exceptRelayId` (the movement being decided, on a retry). Read through the partial
@@ -61,7 +48,7 @@ export function unfinishedFromSql(p: {
 }): SQL<string | null> {
   const own = alias(moneyMovements, "unfinished");
   return sql<string | null>`(SELECT sum(${own.amount})::text FROM ${moneyMovements} AS ${own}
-    WHERE ${own.from} = ${p.from} AND ${own.userId} = ${p.userId} AND ${reserving(own)}
+    WHERE ${own.from} = ${p.from} AND ${own.userId} = ${p.userId} AND ${isReserving(own.status)}
       AND ${own.relayId} IS DISTINCT FROM ${p.exceptRelayId})`;
 }
 
@@ -136,7 +123,7 @@ export function contractReservationQuery(
     .from(moneyMovements)
     .where(
       or(
-        and(eq(moneyMovements.from, p.from), eq(moneyMovements.userId, p.userId), reserving(moneyMovements)),
+        and(eq(moneyMovements.from, p.from), eq(moneyMovements.userId, p.userId), isReserving(moneyMovements.status)),
         p.unmined.length > 0
           ? and(inArray(moneyMovements.relayId, [...p.unmined]), eq(moneyMovements.status, "queued"))
           : undefined,

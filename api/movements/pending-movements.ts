@@ -1,8 +1,8 @@
-import { and, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, or } from "drizzle-orm";
 
 import type { Db } from "../../lib/db/database.ts";
 import { getIndexedHead } from "../../lib/ledger/queries/get-indexed-head.ts";
-import { moneyMovements } from "../db/schema.ts";
+import { isPendingAtDoor, moneyMovements } from "../db/schema.ts";
 import type { AppServices } from "../dependencies.ts";
 import { describeMovements, type DescribedMovement } from "./describe-movements.ts";
 import { settledStates } from "./movement-state.ts";
@@ -42,7 +42,7 @@ export function pendingMovementsQuery(db: Db, walletId: string, openRelayIds: re
     .from(moneyMovements)
     .where(
       or(
-        and(eq(moneyMovements.walletId, walletId), sql`${moneyMovements.status} = 'pending'`),
+        and(eq(moneyMovements.walletId, walletId), isPendingAtDoor(moneyMovements.status)),
         openRelayIds.length > 0 ? inArray(moneyMovements.relayId, [...openRelayIds]) : undefined,
       ),
     )
