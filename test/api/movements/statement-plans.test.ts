@@ -33,6 +33,7 @@ import { doorReadQuery } from "../../../api/movements/submit-money-movement.ts";
 import { riskFactsQuery } from "../../../api/risk/assess-movement.ts";
 import { runMigrations } from "../../../lib/db/migrate.ts";
 import { createTestDatabase, describeEachEngine } from "../../helpers/database.ts";
+import { nodesOf, pagesOf, planOf, type PlanNode } from "../../helpers/query-plans.ts";
 
 const HISTORY = 20_000;
 const OTHERS_UNFINISHED = 5_000;
@@ -40,19 +41,6 @@ const OTHERS_UNFINISHED = 5_000;
 const MAX_PAGES = 40;
 const SENDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const OTHER_SENDER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
-
-type PlanNode = {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Name"?: string;
-  "Index Cond"?: string;
-  Filter?: string;
-  "Shared Hit Blocks"?: number;
-  "Shared Read Blocks"?: number;
-  Plans?: PlanNode[];
-};
-
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 /** A SQL literal of a test's own value (uuids, addresses, digits). */
 const literal = (value: unknown) => `'${String(value).replaceAll("'", "''")}'`;
@@ -140,7 +128,7 @@ describeEachEngine("The money door's reads on a long history", (engine) => {
    * sends, then EXECUTEd with its parameters (`given` for its placeholders), in one session with
    * `planCacheMode` for its plan.
    */
-  async function planOf(
+  async function preparedPlan(
     statement: { toSQL: () => { sql: string; params: unknown[] } } | SQL,
     planCacheMode: "force_custom_plan" | "force_generic_plan",
     given: Record<string, unknown> = {},
@@ -160,9 +148,7 @@ describeEachEngine("The money door's reads on a long history", (engine) => {
             `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE door_read${args.length > 0 ? `(${args.join(", ")})` : ""}`,
           ),
         );
-        const raw = row!["QUERY PLAN"];
-        const [{ Plan }] = (typeof raw === "string" ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
-        return Plan;
+        return planOf(row);
       } finally {
         await rows(sql.raw("DEALLOCATE door_read"));
       }
@@ -172,7 +158,6 @@ describeEachEngine("The money door's reads on a long history", (engine) => {
   /** Holds a plan to index reads only: no money_movements scan of the whole table, a constant few pages. */
   function expectConstantReads(plan: PlanNode) {
     const scans = nodesOf(plan).filter((node) => node["Relation Name"] === "money_movements");
-    const pagesOf = (node: PlanNode) => (node["Shared Hit Blocks"] ?? 0) + (node["Shared Read Blocks"] ?? 0);
     // Said when an expectation fails: how each scan reached the table, and what it read.
     const how = scans
       .map(
@@ -249,21 +234,21 @@ describeEachEngine("The money door's reads on a long history", (engine) => {
 
   for (const planCacheMode of ["force_custom_plan", "force_generic_plan"] as const) {
     it(`reads a constant few pages for the risk facts (${planCacheMode})`, async () => {
-      expectConstantReads(await planOf(riskFactsCase(OTHER_SENDER), planCacheMode));
-      expectConstantReads(await planOf(riskFactsCase(SENDER), planCacheMode));
+      expectConstantReads(await preparedPlan(riskFactsCase(OTHER_SENDER), planCacheMode));
+      expectConstantReads(await preparedPlan(riskFactsCase(SENDER), planCacheMode));
     });
 
     it(`reads a constant few pages to list a wallet's pending movements (${planCacheMode})`, async () => {
-      expectConstantReads(await planOf(pendingCase(), planCacheMode));
-      expectConstantReads(await planOf(pendingMovementsQuery(database.db, walletId, []), planCacheMode));
+      expectConstantReads(await preparedPlan(pendingCase(), planCacheMode));
+      expectConstantReads(await preparedPlan(pendingMovementsQuery(database.db, walletId, []), planCacheMode));
     });
 
     it(`reads a constant few pages of a ${HISTORY}-movement history (${planCacheMode})`, async () => {
-      expectConstantReads(await planOf(doorReadQuery(database.db), planCacheMode, values("relay-new")));
+      expectConstantReads(await preparedPlan(doorReadQuery(database.db), planCacheMode, values("relay-new")));
     });
 
     it(`reads a constant few pages for a contract's reservation too (${planCacheMode})`, async () => {
-      expectConstantReads(await planOf(contractCase(), planCacheMode));
+      expectConstantReads(await preparedPlan(contractCase(), planCacheMode));
     });
   }
 });
